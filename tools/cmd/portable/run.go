@@ -1,0 +1,140 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// env is what a subcommand may touch of the outside world. Tests pass
+// buffers; main passes the real streams.
+type env struct {
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// command is one verb of the CLI. Each lives in its own cmd_<name>.go file.
+type command struct {
+	name    string
+	summary string // one line, lower case, no full stop
+	usage   string // argument synopsis, e.g. "[--json] FILE..."
+	run     func(e *env, args []string) error
+}
+
+// commands lists every subcommand in the order `portable help` shows them.
+func commands() []command {
+	return []command{
+		{name: "version", summary: "print the version of this helper", usage: "", run: runVersion},
+		{name: "help", summary: "show help for portable or for one command", usage: "[COMMAND]", run: nil},
+	}
+}
+
+// errHelpShown is returned when --help was asked for and printed: not a failure.
+var errHelpShown = errors.New("help shown")
+
+// usageError marks a mistake in how the command was called (exit status 2).
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Sprintf(format, args...)}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	e := &env{stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		printHelp(stderr)
+		return usagef("no command given")
+	}
+	name := args[0]
+	switch name {
+	case "-h", "--help", "-help", "help":
+		if len(args) > 1 && name == "help" {
+			c, ok := lookup(args[1])
+			if !ok || c.run == nil {
+				return usagef("unknown command %q", args[1])
+			}
+			// Let the command's own flag set print its flags.
+			return c.run(e, []string{"--help"})
+		}
+		printHelp(stdout)
+		return nil
+	case "--version", "-version":
+		return runVersion(e, nil)
+	}
+	c, ok := lookup(name)
+	if !ok || c.run == nil {
+		return usagef("unknown command %q", name)
+	}
+	return c.run(e, args[1:])
+}
+
+func lookup(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprint(w, `portable frees Linux programs from the build machine's glibc.
+
+It reads and patches ELF files (never running them), resolves library
+closures inside a chosen root, builds versioned sysroots from pinned Debian
+packages and packs relocatable bundles whose launcher keeps /proc/self/exe
+right.
+
+Usage:
+  portable COMMAND [FLAGS] [ARGS]
+
+Commands:
+`)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, c := range commands() {
+		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
+	}
+	tw.Flush()
+	fmt.Fprint(w, `
+Run 'portable help COMMAND' or 'portable COMMAND --help' for the flags of one
+command.
+
+Exit status: 0 on success, 1 on failure, 2 on a usage mistake.
+`)
+}
+
+// newFlagSet returns a flag set that prints the command's own help on
+// --help and reports parse errors as usage errors.
+func newFlagSet(e *env, name, usage, description string) *flag.FlagSet {
+	fs := flag.NewFlagSet("portable "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stdout)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stdout, "Usage: portable %s %s\n\n%s\n", name, usage, strings.TrimSpace(description))
+		var hasFlags bool
+		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+		if hasFlags {
+			fmt.Fprintln(e.stdout, "\nFlags:")
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
+// parseFlags parses args into fs, mapping -h/--help to errHelpShown and
+// other mistakes to a usageError.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) { // flag has already called fs.Usage
+		return errHelpShown
+	}
+	if err != nil {
+		return usagef("%s: %v", fs.Name(), err)
+	}
+	return nil
+}

@@ -1,0 +1,124 @@
+// Package fsutil holds the small file-system primitives that every
+// rules_portable writer shares: atomic replacement of a file (write a temp
+// file in the same directory, fsync, rename), advisory locks, no-replace
+// renames and read-only detection.
+//
+// Nothing here ever leaves a half-written file at the destination path: a
+// failure removes the temp file and leaves the old content untouched.
+package fsutil
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// WriteFileAtomic writes the bytes produced by write to path. The content
+// goes to a temp file next to path, which is synced and renamed over path
+// only when write returns nil. On error nothing at path changes.
+func WriteFileAtomic(path string, mode os.FileMode, write func(w io.Writer) error) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("%s: create temp file: %w", path, err)
+	}
+	tmpName := tmp.Name()
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmpName)
+		}
+	}()
+	if err = write(tmp); err != nil {
+		return err
+	}
+	if err = tmp.Chmod(mode); err != nil {
+		return fmt.Errorf("%s: chmod temp file: %w", path, err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("%s: sync: %w", path, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("%s: close: %w", path, err)
+	}
+	if err = os.Rename(tmpName, path); err != nil {
+		return fmt.Errorf("%s: rename into place: %w", path, err)
+	}
+	return nil
+}
+
+// WriteBytesAtomic is WriteFileAtomic for content already in memory.
+func WriteBytesAtomic(path string, mode os.FileMode, data []byte) error {
+	return WriteFileAtomic(path, mode, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// RenameNoReplace renames oldpath to newpath, failing with an error that
+// wraps os.ErrExist if newpath already exists. It uses renameat2(2) with
+// RENAME_NOREPLACE, so the check and the rename are one atomic step.
+func RenameNoReplace(oldpath, newpath string) error {
+	err := unix.Renameat2(unix.AT_FDCWD, oldpath, unix.AT_FDCWD, newpath, unix.RENAME_NOREPLACE)
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, unix.EEXIST) {
+		return fmt.Errorf("%s: already exists: %w", newpath, os.ErrExist)
+	}
+	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
+		// File systems without RENAME_NOREPLACE: fall back to link+unlink,
+		// which is also atomic with respect to an existing newpath.
+		if lerr := os.Link(oldpath, newpath); lerr != nil {
+			return fmt.Errorf("rename %s to %s: %w", oldpath, newpath, lerr)
+		}
+		return os.Remove(oldpath)
+	}
+	return fmt.Errorf("rename %s to %s: %w", oldpath, newpath, err)
+}
+
+// Lock is an exclusive advisory lock held on an open file.
+type Lock struct{ f *os.File }
+
+// LockFile takes an exclusive flock(2) on path, creating it if needed, and
+// blocks until the lock is granted.
+func LockFile(path string) (*Lock, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("%s: open lock file: %w", path, err)
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: lock: %w", path, err)
+	}
+	return &Lock{f: f}, nil
+}
+
+// Unlock releases the lock.
+func (l *Lock) Unlock() error {
+	if l == nil || l.f == nil {
+		return nil
+	}
+	err := l.f.Close() // closing the last fd releases the flock
+	l.f = nil
+	return err
+}
+
+// IsReadOnly reports whether path lives on a file system mounted read-only.
+func IsReadOnly(path string) (bool, error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(path, &st); err != nil {
+		return false, fmt.Errorf("%s: statfs: %w", path, err)
+	}
+	return st.Flags&unix.ST_RDONLY != 0, nil
+}

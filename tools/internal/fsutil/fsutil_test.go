@@ -1,0 +1,107 @@
+package fsutil
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+func TestWriteFileAtomicKeepsOldContentOnError(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "out")
+	if err := WriteBytesAtomic(p, 0o644, []byte("old")); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	err := WriteFileAtomic(p, 0o644, func(w io.Writer) error {
+		w.Write([]byte("half"))
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("got %v, want boom", err)
+	}
+	got, _ := os.ReadFile(p)
+	if string(got) != "old" {
+		t.Fatalf("content = %q, want old", got)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 {
+		t.Fatalf("temp file left behind: %v", ents)
+	}
+}
+
+func TestWriteFileAtomicMode(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "x")
+	if err := WriteBytesAtomic(p, 0o755, []byte("#!")); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o755 {
+		t.Fatalf("mode = %v", st.Mode())
+	}
+}
+
+func TestRenameNoReplace(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	os.WriteFile(a, []byte("a"), 0o644)
+	os.WriteFile(b, []byte("b"), 0o644)
+	if err := RenameNoReplace(a, b); !errors.Is(err, os.ErrExist) {
+		t.Fatalf("got %v, want ErrExist", err)
+	}
+	os.Remove(b)
+	if err := RenameNoReplace(a, b); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(b); string(got) != "a" {
+		t.Fatalf("b = %q", got)
+	}
+}
+
+func TestLockFileSerialises(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "lock")
+	var mu sync.Mutex
+	inside := 0
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l, err := LockFile(p)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			inside++
+			if inside != 1 {
+				t.Errorf("%d holders at once", inside)
+			}
+			mu.Unlock()
+			mu.Lock()
+			inside--
+			mu.Unlock()
+			l.Unlock()
+		}()
+	}
+	wg.Wait()
+}
+
+func TestIsReadOnly(t *testing.T) {
+	ro, err := IsReadOnly(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ro {
+		t.Fatal("temp dir reported read-only")
+	}
+	if _, err := IsReadOnly("/does/not/exist"); err == nil {
+		t.Fatal("want error for missing path")
+	}
+}
