@@ -5,6 +5,8 @@ go 1.26.0
 require golang.org/x/sys v0.50.0
 
 require (
+	github.com/ProtonMail/go-crypto v1.5.2 // indirect
 	github.com/klauspost/compress v1.20.4 // indirect
+	github.com/ulikunitz/xz v0.5.17 // indirect
 	golang.org/x/term v0.48.0 // indirect
 )
