@@ -1,0 +1,262 @@
+#!/usr/bin/env bash
+# sidroot.sh: the offline Bazel environment of rules_portable.
+#
+# Machines that build this project may reach only Debian's archive and the Go
+# module proxy: no Bazel Central Registry, no GitHub releases. Debian sid
+# ships Bazel 7 and offline copies of the core Bazel modules, but sid's Bazel
+# needs a newer glibc than a bookworm host has, so it runs in a sid root
+# filesystem. This script creates that root once, reuses it after that, and
+# runs commands in it with the workspace mounted at the same absolute path.
+#
+#   sidroot.sh ensure            create (or repair) the root; print its path
+#   sidroot.sh run [--] CMD...   run CMD in the root, cwd preserved
+#   sidroot.sh rcfile            print the path of the generated offline.bazelrc
+#   sidroot.sh remove            delete everything this script created
+#
+# Where: $RULES_PORTABLE_CACHE (default /var/cache/rules_portable).
+# Mirror: the first URIs: line of /etc/apt/sources.list.d/debian.sources, or
+# $PORTABLE_DEBIAN_MIRROR. Go proxy: `go env GOPROXY`. No registry host is
+# written in this file.
+#
+# Safety: every artefact is built under a temp name and renamed into place
+# only when complete, and carries a stamp of the recipe that made it, so an
+# interrupted run leaves nothing that a later run would trust. Mounts are made
+# in a private mount namespace (unshare -m) and vanish with the process.
+set -euo pipefail
+
+CACHE=${RULES_PORTABLE_CACHE:-/var/cache/rules_portable}
+ROOT=$CACHE/sid-root
+MODS=$CACHE/modules
+RC=$CACHE/offline.bazelrc
+OUTPUT_ROOT=$CACHE/bazel
+RULES_GO_VERSION=v0.59.0
+GAZELLE_VERSION=v0.47.0
+HOST_GO=${PORTABLE_HOST_GOROOT:-$(go env GOROOT 2>/dev/null || echo /usr/local/go)}
+
+# Packages of the sid root. Changing this list changes the recipe stamp, so
+# existing roots are rebuilt on the next run.
+PACKAGES=(
+  bazel-bootstrap default-jdk-headless build-essential ca-certificates git
+  bazel-rules-pkg bazel-rules-shell bazel-lib bazel-stardoc bazel-skylib
+  bazel-platforms bazel-rules-cc patchelf file python3
+)
+ROOT_RECIPE="sid-root/3 ${PACKAGES[*]}"
+MODS_RECIPE="modules/2 rules_go=$RULES_GO_VERSION gazelle=$GAZELLE_VERSION"
+
+log() { printf 'sidroot: %s\n' "$*" >&2; }
+die() { printf 'sidroot: error: %s\n' "$*" >&2; exit 1; }
+
+need_root() {
+  [ "$(id -u)" = 0 ] || die "must run as root (it uses mmdebstrap, chroot and mounts); try: sudo $0 $*"
+}
+
+mirror() {
+  if [ -n "${PORTABLE_DEBIAN_MIRROR:-}" ]; then
+    echo "$PORTABLE_DEBIAN_MIRROR"
+    return
+  fi
+  local f uri=""
+  for f in /etc/apt/sources.list.d/debian.sources; do
+    [ -r "$f" ] && uri=$(awk '/^URIs:/ {print $2; exit}' "$f")
+  done
+  if [ -z "$uri" ] && [ -r /etc/apt/sources.list ]; then
+    uri=$(awk '$1 == "deb" && $2 !~ /^\[/ {print $2; exit} $1 == "deb" && $2 ~ /^\[/ {print $3; exit}' /etc/apt/sources.list)
+  fi
+  [ -n "$uri" ] || die "no Debian mirror found in /etc/apt/sources.list.d/debian.sources; set PORTABLE_DEBIAN_MIRROR"
+  echo "$uri"
+}
+
+stamp_ok() { # DIR RECIPE
+  [ -f "$1/.rules_portable-stamp" ] && [ "$(cat "$1/.rules_portable-stamp")" = "$2" ]
+}
+
+# ensure_host_tools installs what the host needs to make the root.
+ensure_host_tools() {
+  if ! command -v mmdebstrap >/dev/null; then
+    log "installing mmdebstrap on the host"
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap >&2
+  fi
+  [ -x "$HOST_GO/bin/go" ] || die "no Go toolchain at $HOST_GO; install Go or set PORTABLE_HOST_GOROOT"
+}
+
+build_root() {
+  local m tmp
+  m=$(mirror)
+  tmp=$(mktemp -d "$CACHE/sid-root.tmp.XXXXXX")
+  log "creating the Debian sid root (about 1.7 GB, a few minutes) in $tmp"
+  # The archive served here is a snapshot, so sid's Release is past its
+  # Valid-Until date: relax only the date. Signatures are still checked
+  # against the host's debian-archive-keyring.
+  mmdebstrap --quiet --variant=apt \
+    --aptopt='Acquire::Check-Valid-Until "false"' \
+    --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
+    --include="$(IFS=,; echo "${PACKAGES[*]}")" \
+    sid "$tmp" "deb $m sid main" >&2
+  # Registry traffic may go through a TLS proxy whose CA the host trusts.
+  if [ -d /usr/local/share/ca-certificates ]; then
+    cp -a /usr/local/share/ca-certificates/. "$tmp/usr/local/share/ca-certificates/"
+  fi
+  chroot "$tmp" update-ca-certificates >/dev/null 2>&1 || die "update-ca-certificates failed in $tmp"
+  cp /etc/resolv.conf "$tmp/etc/resolv.conf" 2>/dev/null || true
+  # rules_go's cgo builder must match the Go it runs: use the host's Go,
+  # copied in, first on PATH (sid's own Go is not installed).
+  mkdir -p "$tmp/opt"
+  cp -a "$HOST_GO" "$tmp/opt/go"
+  echo "$ROOT_RECIPE" >"$tmp/.rules_portable-stamp"
+  rm -rf "$ROOT"
+  mv "$tmp" "$ROOT"
+  log "sid root ready at $ROOT"
+}
+
+write_stub() { # DIR NAME
+  mkdir -p "$1/$2"
+  printf 'module(name = "%s")\n' "$2" >"$1/$2/MODULE.bazel"
+  : >"$1/$2/BUILD.bazel"
+}
+
+build_modules() {
+  local tmp gp
+  tmp=$(mktemp -d "$CACHE/modules.tmp.XXXXXX")
+  gp=$(go env GOPROXY)
+  log "fetching rules_go $RULES_GO_VERSION and gazelle $GAZELLE_VERSION from the Go module proxy"
+  local gomodcache
+  gomodcache=$(mktemp -d "$CACHE/gomodcache.tmp.XXXXXX")
+  local dirs
+  dirs=$(GOPROXY=$gp GOMODCACHE=$gomodcache GOFLAGS=-mod=mod go mod download -json \
+    "github.com/bazelbuild/rules_go@$RULES_GO_VERSION" \
+    "github.com/bazelbuild/bazel-gazelle@$GAZELLE_VERSION" | awk -F'"' '/"Dir":/ {print $4}')
+  local rg gz
+  rg=$(echo "$dirs" | grep '/rules_go@') || die "rules_go download failed"
+  gz=$(echo "$dirs" | grep '/bazel-gazelle@') || die "gazelle download failed"
+  cp -r "$rg" "$tmp/rules_go"
+  cp -r "$gz" "$tmp/gazelle"
+  chmod -R u+w "$tmp" "$gomodcache"
+  rm -rf "$gomodcache"
+  # Module zips drop exec bits; actions fail with "Permission denied".
+  find "$tmp" -type f \( -name '*.sh' -o -name '*.bash' -o -name '*.py' \) -exec chmod +x {} +
+  # ...and gazelle's vendor/ tree, which go_repository_tools builds with
+  # GO111MODULE=off. -e: test-only imports are not needed.
+  (cd "$tmp/gazelle" && GOPROXY=$gp GOFLAGS=-mod=mod go mod vendor -e >/dev/null 2>&1) ||
+    die "go mod vendor failed in gazelle"
+  # Modules that bzlmod resolves but nothing here loads.
+  local s
+  for s in protobuf buildozer zlib apple_support; do write_stub "$tmp/stubs" "$s"; done
+  write_stub "$tmp/stubs" package_metadata
+  mkdir -p "$tmp/stubs/package_metadata/rules"
+  : >"$tmp/stubs/package_metadata/rules/BUILD.bazel"
+  cat >"$tmp/stubs/package_metadata/rules/package_metadata.bzl" <<'EOF'
+"""Offline stand-in for package_metadata: records nothing."""
+
+def _noop_impl(_ctx):
+    return []
+
+_noop = rule(implementation = _noop_impl, attrs = {"purl": attr.string(), "attributes": attr.label_list()})
+
+def package_metadata(name, visibility = None, **kwargs):
+    _noop(name = name, visibility = visibility, applicable_licenses = [])
+EOF
+  echo "$MODS_RECIPE" >"$tmp/.rules_portable-stamp"
+  rm -rf "$MODS"
+  mv "$tmp" "$MODS"
+}
+
+write_rc() {
+  local tmp
+  tmp=$(mktemp "$CACHE/offline.bazelrc.tmp.XXXXXX")
+  {
+    echo "# Generated by tools/offline/sidroot.sh; imported only by the offline wrapper (tools/bazel)."
+    echo "# Modules come from local copies: Debian's offline modules and the Go module proxy."
+    echo "common --override_module=rules_go=$MODS/rules_go"
+    echo "common --override_module=gazelle=$MODS/gazelle"
+    local s
+    for s in protobuf buildozer zlib apple_support package_metadata; do
+      echo "common --override_module=$s=$MODS/stubs/$s"
+    done
+    # Debian's offline modules; /etc/bazel/bazelrc of the root names the core ones.
+    [ -d "$ROOT/usr/share/bazel/rules/pkg" ] && echo "common --override_module=rules_pkg=/usr/share/bazel/rules/pkg"
+    [ -d "$ROOT/usr/share/bazel/rules/shell" ] && echo "common --override_module=rules_shell=/usr/share/bazel/rules/shell"
+    echo "# Resolution differs from the registry's, so no lockfile is read or written offline."
+    echo "common --lockfile_mode=off"
+    echo "# WORKSPACE's default suffix would try to download rules_cc."
+    echo "common --noenable_workspace"
+    echo "# gazelle's go_deps fetches Go modules through the machine's Go proxy."
+    echo "common --repo_env=GOPROXY=$(go env GOPROXY)"
+    echo "common --repo_env=GOSUMDB=$(go env GOSUMDB)"
+    echo "# Actions and tests need the Go toolchain copied into the root."
+    echo "common --action_env=PATH=/opt/go/bin:/usr/local/bin:/usr/bin:/bin"
+  } >"$tmp"
+  mv "$tmp" "$RC"
+}
+
+ensure() {
+  need_root ensure
+  mkdir -p "$CACHE"
+  exec 9>"$CACHE/.lock"
+  flock 9
+  # Leftovers of interrupted runs are never trusted.
+  rm -rf "$CACHE"/sid-root.tmp.* "$CACHE"/modules.tmp.* "$CACHE"/gomodcache.tmp.* "$CACHE"/offline.bazelrc.tmp.* 2>/dev/null || true
+  ensure_host_tools
+  stamp_ok "$ROOT" "$ROOT_RECIPE" || build_root
+  stamp_ok "$MODS" "$MODS_RECIPE" || build_modules
+  write_rc
+  mkdir -p "$OUTPUT_ROOT"
+  flock -u 9
+  echo "$ROOT"
+}
+
+# run_in_root runs "$@" in the root, in a private mount namespace, with /proc,
+# /sys, /dev, the cache and the workspace (the git top level, or cwd) mounted
+# at the same absolute paths as on the host, so bazel-bin works outside.
+run_in_root() {
+  need_root run
+  stamp_ok "$ROOT" "$ROOT_RECIPE" || die "no complete sid root at $ROOT; run: $0 ensure"
+  local ws
+  ws=$(git rev-parse --show-toplevel 2>/dev/null || pwd)
+  local envs=(
+    "PATH=/opt/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    "HOME=/root" "LANG=C.UTF-8" "TERM=${TERM:-dumb}"
+    "GOPROXY=$(go env GOPROXY)" "GOSUMDB=$(go env GOSUMDB)" "GOFLAGS=-mod=mod"
+    "RULES_PORTABLE_CACHE=$CACHE" "PORTABLE_IN_SIDROOT=1"
+  )
+  [ -n "${CI:-}" ] && envs+=("CI=$CI")
+  [ -n "${PORTABLE_DEBIAN_MIRROR:-}" ] && envs+=("PORTABLE_DEBIAN_MIRROR=$PORTABLE_DEBIAN_MIRROR")
+  [ -n "${SOURCE_DATE_EPOCH:-}" ] && envs+=("SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH")
+  # shellcheck disable=SC2016
+  exec unshare --mount --propagation private -- /bin/bash -c '
+    set -e
+    root=$1 ws=$2 cache=$3 cwd=$4; shift 4
+    mount -t proc proc "$root/proc"
+    mount --rbind /sys "$root/sys"
+    mount --rbind /dev "$root/dev"
+    for d in "$cache" "$ws"; do
+      mkdir -p "$root$d"
+      mount --bind "$d" "$root$d"
+    done
+    mkdir -p "$root/tmp" && chmod 1777 "$root/tmp"
+    envs=()
+    while [ "$1" != __CMD__ ]; do envs+=("$1"); shift; done
+    shift
+    exec chroot "$root" /usr/bin/env -i "${envs[@]}" /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$cwd" "$@"
+  ' _ "$ROOT" "$ws" "$CACHE" "$PWD" "${envs[@]}" __CMD__ "$@"
+}
+
+case "${1:-}" in
+  ensure) ensure ;;
+  run)
+    shift
+    [ "${1:-}" = "--" ] && shift
+    [ $# -gt 0 ] || die "usage: $0 run [--] CMD..."
+    run_in_root "$@"
+    ;;
+  rcfile) echo "$RC" ;;
+  output-root) echo "$OUTPUT_ROOT" ;;
+  remove)
+    need_root remove
+    rm -rf "$ROOT" "$MODS" "$RC" "$CACHE"/*.tmp.*
+    ;;
+  *)
+    sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+    ;;
+esac
