@@ -28,6 +28,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{name: "version", summary: "print the version of this helper", usage: "", run: runVersion},
+		{name: "inspect", summary: "print interpreter, needed libraries, RPATH/RUNPATH and glibc versions of ELF files", usage: "[--json] FILE...", run: runInspect},
 		{name: "help", summary: "show help for portable or for one command", usage: "[COMMAND]", run: nil},
 	}
 }

@@ -363,6 +363,6 @@ type Dyn struct {
 // library, from .gnu.version_r (DT_VERNEED), e.g.
 // {"libc.so.6", ["GLIBC_2.2.5", "GLIBC_2.34"]}.
 type VersionNeed struct {
-	File     string
-	Versions []string
+	File     string   `json:"file"`
+	Versions []string `json:"versions"`
 }

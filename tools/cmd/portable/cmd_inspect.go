@@ -1,0 +1,97 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/rules-portable/rules_portable/tools/internal/elf"
+)
+
+const inspectHelp = `
+Print what the dynamic linker will see in each ELF FILE: class, machine,
+type, static/static-pie/dynamic, the interpreter (PT_INTERP), the needed
+libraries (DT_NEEDED), DT_RPATH, DT_RUNPATH, DT_SONAME, the symbol versions
+needed from each library and the highest GLIBC_x.y among them. The files are
+only read, never run.
+
+Oddities that do not stop the reading (a relative PT_INTERP, two PT_INTERP
+headers, a PT_INTERP outside every PT_LOAD, ...) are listed as problems.
+A file that cannot be read (not ELF, a script, truncated, corrupt, a
+directory, ...) gets one line on stderr naming it; the other files are still
+printed and the exit status is 1.
+
+With --json, each file is one JSON object on its own line (JSON Lines):
+  path, class (ELF32|ELF64), data (little-endian|big-endian),
+  machine (x86_64, i386, aarch64, arm, riscv64, ppc64, s390x, ... or EM_<n>),
+  type (EXEC|DYN|REL|CORE), linkage (static|static-pie|dynamic),
+  interpreter ("" if none), interp_slot (bytes PT_INTERP reserves, 0 if none),
+  needed [strings], rpath, runpath, soname ("" when absent),
+  version_needs [{file, versions [strings]}],
+  max_glibc and max_glibcxx (e.g. "GLIBC_2.34"; "" if none),
+  problems [strings].
+Lists are never null.
+
+Examples:
+  portable inspect /usr/bin/ls
+  portable inspect --json /usr/bin/* 2>/dev/null | jq -r 'select(.max_glibc != "") | .max_glibc' | sort -V | tail -1
+`
+
+func runInspect(e *env, args []string) error {
+	fs := newFlagSet(e, "inspect", "[--json] FILE...", inspectHelp)
+	asJSON := fs.Bool("json", false, "print one JSON object per file (JSON Lines)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usagef("inspect: no FILE given")
+	}
+	failed := 0
+	for _, path := range fs.Args() {
+		f, err := elf.Open(path)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "portable: inspect: %v\n", err)
+			failed++
+			continue
+		}
+		r := f.Report()
+		if *asJSON {
+			b, err := json.Marshal(r)
+			if err != nil {
+				return fmt.Errorf("inspect: %s: encode JSON: %w", path, err)
+			}
+			fmt.Fprintf(e.stdout, "%s\n", b)
+			continue
+		}
+		printReport(e.stdout, r)
+	}
+	if failed > 0 {
+		return fmt.Errorf("inspect: %d of %d files could not be read", failed, fs.NArg())
+	}
+	return nil
+}
+
+func printReport(w io.Writer, r elf.Report) {
+	fmt.Fprintf(w, "%s: %s %s %s %s, %s\n", r.Path, r.Class, r.Data, r.Machine, r.Type, r.Linkage)
+	line := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(w, "  %-12s %s\n", k+":", v)
+		}
+	}
+	if r.Interpreter != "" {
+		line("interpreter", fmt.Sprintf("%s (slot %d bytes)", r.Interpreter, r.InterpSlot))
+	}
+	line("needed", strings.Join(r.Needed, " "))
+	line("rpath", r.RPath)
+	line("runpath", r.RunPath)
+	line("soname", r.SOName)
+	line("max glibc", r.MaxGLIBC)
+	line("max glibcxx", r.MaxGLIBCXX)
+	for _, vn := range r.VersionNeeds {
+		line("versions", vn.File+": "+strings.Join(vn.Versions, " "))
+	}
+	for _, p := range r.Problems {
+		line("problem", p)
+	}
+}
