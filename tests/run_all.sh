@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The whole rules_portable test suite, from a fresh Debian 12 machine:
+#
+#   sudo ./tests/run_all.sh
+#
+# Phases: host packages, gofmt + go vet, the offline Bazel root, go test,
+# bazel test //..., the end-to-end examples. Each phase prints its time; the
+# last line says how many phases passed. Set SKIP_BAZEL=1 to stop after go
+# test (for a quick local loop; CI never sets it).
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+top=$PWD
+export PATH=/usr/local/go/bin:$PATH
+passed=0 failed=0 failures=()
+
+phase() { # NAME CMD...
+  local name=$1 start rc
+  shift
+  printf '\n=== phase: %s\n' "$name"
+  start=$(date +%s)
+  "$@"
+  rc=$?
+  printf '=== phase: %s: %s in %ss\n' "$name" "$([ $rc = 0 ] && echo ok || echo "FAILED (exit $rc)")" "$(($(date +%s) - start))"
+  if [ $rc = 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
+  return $rc
+}
+
+host_packages() {
+  local want=() p
+  while read -r p; do
+    case "$p" in ''|'#'*) continue ;; esac
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || want+=("$p")
+  done <tests/host-packages.txt
+  [ ${#want[@]} = 0 ] && { echo "all host packages present"; return 0; }
+  echo "installing: ${want[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${want[@]}" >/dev/null
+}
+
+lint() {
+  local bad
+  bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bazel-*'))
+  [ -z "$bad" ] || { echo "gofmt would change:"; echo "$bad"; return 1; }
+  go vet ./...
+}
+
+provision() {
+  PORTABLE_SID_ROOT=$(tools/offline/sidroot.sh ensure) || return 1
+  export PORTABLE_SID_ROOT
+  echo "sid root: $PORTABLE_SID_ROOT"
+}
+
+go_tests() {
+  go test -count=1 ./...
+}
+
+bazel_tests() {
+  tools/bazel test //...
+}
+
+examples() {
+  local e rc=0
+  for e in examples/*/e2e.sh; do
+    echo "--- $e"
+    "$e" || { echo "FAILED: $e"; rc=1; }
+  done
+  return $rc
+}
+
+shutdown_bazel() {
+  local d
+  for d in . examples/*/; do
+    [ -f "$d/MODULE.bazel" ] && (cd "$d" && "$top/tools/bazel" shutdown >/dev/null 2>&1)
+  done
+  return 0
+}
+
+phase "host packages" host_packages || exit 1
+phase "gofmt + go vet" lint
+phase "offline bazel (sid root)" provision || { echo "0 passed, 1 failed"; exit 1; }
+phase "go test" go_tests
+if [ -z "${SKIP_BAZEL:-}" ]; then
+  phase "bazel test //..." bazel_tests
+  phase "examples (end to end)" examples
+  shutdown_bazel
+fi
+
+echo
+[ $failed = 0 ] || echo "failed phases: ${failures[*]}"
+echo "phases: $passed passed, $failed failed"
+[ $failed = 0 ]
