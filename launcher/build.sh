@@ -1,0 +1,70 @@
+#!/bin/sh
+# Builds the launcher from launcher.c with the pinned flags of flags.bzl.
+#
+#   launcher/build.sh [--arch x86_64|aarch64] [--cc COMPILER] -o OUT
+#
+# The compiler runs inside launcher/ on relative paths, so no absolute path
+# reaches the output; with the same compiler the bytes are the same on every
+# run. The checked-in copy tools/internal/launcherbin/launcher_amd64 was built
+# with Debian 12's gcc 12:
+#
+#   launcher/build.sh --arch x86_64 -o tools/internal/launcherbin/launcher_amd64
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+arch=$(uname -m)
+cc=
+out=
+
+usage() {
+	echo "usage: $0 [--arch x86_64|aarch64] [--cc COMPILER] -o OUT" >&2
+	exit 2
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--arch) [ $# -ge 2 ] || usage; arch=$2; shift 2 ;;
+	--cc) [ $# -ge 2 ] || usage; cc=$2; shift 2 ;;
+	-o) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
+	*) usage ;;
+	esac
+done
+[ -n "$out" ] || usage
+
+case $arch in
+x86_64 | amd64) arch=x86_64; cross=x86_64-linux-gnu-gcc ;;
+aarch64 | arm64) arch=aarch64; cross=aarch64-linux-gnu-gcc ;;
+*) echo "$0: unsupported architecture $arch (want x86_64 or aarch64)" >&2; exit 2 ;;
+esac
+if [ -z "$cc" ]; then
+	if [ "$(uname -m)" = "$arch" ]; then cc=gcc; else cc=$cross; fi
+fi
+command -v "$cc" >/dev/null 2>&1 || {
+	echo "$0: compiler $cc not found; install gcc (or gcc-aarch64-linux-gnu for --arch aarch64)" >&2
+	exit 1
+}
+
+# flags NAME prints the quoted list items of NAME = [ ... ] in flags.bzl.
+flags() {
+	sed -n "/^$1 = \[/,/^]/p" "$here/flags.bzl" | sed -n 's/^ *"\([^"]*\)",\{0,1\}$/\1/p'
+}
+copts=$(flags LAUNCHER_COPTS)
+linkopts=$(flags LAUNCHER_LINKOPTS)
+[ -n "$copts" ] && [ -n "$linkopts" ] || { echo "$0: no flags found in $here/flags.bzl" >&2; exit 1; }
+
+case $out in /*) ;; *) out=$(pwd)/$out ;; esac
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$here"
+# shellcheck disable=SC2086 # the flag lists are meant to be split into words
+LC_ALL=C "$cc" $copts $linkopts -o "$tmp/launcher" launcher.c
+
+size=$(wc -c <"$tmp/launcher")
+if [ "$size" -gt 16384 ]; then
+	echo "$0: launcher is $size bytes, over the 16 KiB budget" >&2
+	exit 1
+fi
+# Replace OUT atomically: copy next to it, then rename.
+cp "$tmp/launcher" "$out.tmp.$$"
+chmod 0755 "$out.tmp.$$"
+mv -f "$out.tmp.$$" "$out"

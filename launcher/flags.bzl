@@ -1,0 +1,32 @@
+"""Compiler and linker flags of the launcher.
+
+The one place they are written down: launcher/build.sh reads these lists
+(one quoted flag per line) and a Bazel cc_binary loads them, so both build
+the launcher the same way. See launcher/README.md.
+"""
+
+LAUNCHER_COPTS = [
+    "-ffreestanding",
+    "-fno-stack-protector",
+    "-fno-builtin",
+    "-Os",
+    "-fno-asynchronous-unwind-tables",
+    "-fno-pie",
+    "-fno-tree-loop-distribute-patterns",
+    "-std=gnu11",
+    "-Wall",
+    "-Wextra",
+    "-fno-ident",
+]
+
+LAUNCHER_LINKOPTS = [
+    "-nostdlib",
+    "-static",
+    "-no-pie",
+    "-Wl,--gc-sections",
+    "-Wl,--build-id=none",
+    "-Wl,-z,noseparate-code",
+    "-Wl,-z,norelro",
+    "-Wl,-Ttext-segment=0x60000000",
+    "-s",
+]
