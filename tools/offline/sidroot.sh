@@ -88,7 +88,9 @@ build_root() {
   # The archive served here is a snapshot, so sid's Release is past its
   # Valid-Until date: relax only the date. Signatures are still checked
   # against the host's debian-archive-keyring.
-  mmdebstrap --quiet --variant=apt \
+  # A private mount namespace: mmdebstrap's own mounts inside $tmp vanish
+  # with it, even when it is killed.
+  unshare --mount --propagation private -- mmdebstrap --quiet --variant=apt \
     --aptopt='Acquire::Check-Valid-Until "false"' \
     --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
     --include="$(IFS=,; echo "${PACKAGES[*]}")" \
@@ -189,13 +191,32 @@ write_rc() {
   mv "$tmp" "$RC"
 }
 
+# remove_leftovers deletes the temp dirs of interrupted runs. It first
+# detaches anything still mounted below them (a killed process may leave
+# mounts behind if it ran outside a private namespace) and never crosses into
+# another file system.
+remove_leftovers() {
+  local d m
+  for d in "$CACHE"/*.tmp.*; do
+    [ -e "$d" ] || continue
+    for m in $(awk -v p="$d/" 'index($5, p) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
+      umount -l "$m" 2>/dev/null || true
+    done
+    if awk -v p="$d/" 'index($5, p) == 1 {found=1} END {exit !found}' /proc/self/mountinfo; then
+      die "$d still has mounts below it; unmount them, then run again"
+    fi
+    chmod -R u+w "$d" 2>/dev/null || true
+    rm -rf --one-file-system "$d"
+  done
+}
+
 ensure() {
   need_root ensure
   mkdir -p "$CACHE"
   exec 9>"$CACHE/.lock"
   flock 9
   # Leftovers of interrupted runs are never trusted.
-  rm -rf "$CACHE"/sid-root.tmp.* "$CACHE"/modules.tmp.* "$CACHE"/gomodcache.tmp.* "$CACHE"/offline.bazelrc.tmp.* 2>/dev/null || true
+  remove_leftovers
   ensure_host_tools
   stamp_ok "$ROOT" "$ROOT_RECIPE" || build_root
   stamp_ok "$MODS" "$MODS_RECIPE" || build_modules
@@ -253,7 +274,8 @@ case "${1:-}" in
   output-root) echo "$OUTPUT_ROOT" ;;
   remove)
     need_root remove
-    rm -rf "$ROOT" "$MODS" "$RC" "$CACHE"/*.tmp.*
+    remove_leftovers
+    rm -rf --one-file-system "$ROOT" "$MODS" "$RC"
     ;;
   *)
     sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2
