@@ -1,0 +1,301 @@
+package manifest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/rules-portable/rules_portable/tools/internal/archive"
+	"github.com/rules-portable/rules_portable/tools/internal/elf"
+)
+
+// SlotBytes returns the slot content for interpreter path p: p, then NULs
+// up to size bytes. It fails when p does not fit with its NUL.
+func SlotBytes(p string, size int64) ([]byte, error) {
+	if int64(len(p))+1 > size {
+		return nil, fmt.Errorf("interpreter path %q (%d bytes) does not fit a %d-byte slot", p, len(p), size)
+	}
+	b := make([]byte, size)
+	copy(b, p)
+	return b, nil
+}
+
+// CheckSlot checks slot content: an absolute path whose base name is
+// loaderBase, a NUL, and only NULs after it. It returns the path.
+func CheckSlot(b []byte, loaderBase string) (string, error) {
+	i := bytes.IndexByte(b, 0)
+	if i < 0 {
+		return "", errors.New("interp slot has no NUL terminator")
+	}
+	p := string(b[:i])
+	if !path.IsAbs(p) {
+		return "", fmt.Errorf("interp slot holds %q, not an absolute path", p)
+	}
+	if path.Base(p) != loaderBase {
+		return "", fmt.Errorf("interp slot holds %q, which does not name the bundled loader %s", p, loaderBase)
+	}
+	if bytes.ContainsFunc(b[i:], func(r rune) bool { return r != 0 }) {
+		return "", fmt.Errorf("interp slot holds %q followed by non-NUL bytes", p)
+	}
+	return p, nil
+}
+
+// slotReader yields r's bytes with [off, off+len(repl)) replaced by repl.
+type slotReader struct {
+	r    io.Reader
+	pos  int64
+	off  int64
+	repl []byte
+}
+
+func (s *slotReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	start, end := s.pos, s.pos+int64(n)
+	s.pos = end
+	lo, hi := max(start, s.off), min(end, s.off+int64(len(s.repl)))
+	if lo < hi {
+		copy(p[lo-start:hi-start], s.repl[lo-s.off:hi-s.off])
+	}
+	return n, err
+}
+
+// HashFile returns the sha256 (hex) and size of the file at p. When slot is
+// not nil the slot bytes are hashed as if they held placeholder.
+func HashFile(p string, slot *Slot, placeholder string) (string, int64, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if slot != nil {
+		repl, err := SlotBytes(placeholder, slot.Size)
+		if err != nil {
+			return "", 0, fmt.Errorf("%s: %w", p, err)
+		}
+		r = &slotReader{r: f, off: slot.Offset, repl: repl}
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, r)
+	if err != nil {
+		return "", 0, fmt.Errorf("%s: read: %w", p, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// ProblemKind classifies a verify finding.
+type ProblemKind int
+
+const (
+	// Changed is a file whose content (or symlink target, or interp slot)
+	// differs from the manifest.
+	Changed ProblemKind = iota
+	// Missing is a listed path that does not exist.
+	Missing
+	// Extra is a path that exists but is not listed.
+	Extra
+	// ModeChanged is a path whose permission bits differ.
+	ModeChanged
+	// TypeChanged is a path of another kind than listed (a file became a
+	// symlink, ...).
+	TypeChanged
+)
+
+func (k ProblemKind) String() string {
+	switch k {
+	case Changed:
+		return "changed"
+	case Missing:
+		return "missing"
+	case Extra:
+		return "extra"
+	case ModeChanged:
+		return "mode"
+	case TypeChanged:
+		return "type"
+	}
+	return fmt.Sprintf("ProblemKind(%d)", int(k))
+}
+
+// Problem is one difference between a bundle and its manifest.
+type Problem struct {
+	Path   string
+	Kind   ProblemKind
+	Detail string
+}
+
+func (p Problem) String() string {
+	if p.Detail == "" {
+		return fmt.Sprintf("%s: %v", p.Path, p.Kind)
+	}
+	return fmt.Sprintf("%s: %v: %s", p.Path, p.Kind, p.Detail)
+}
+
+type actual struct {
+	typ  Type
+	mode fs.FileMode
+}
+
+// scanTree lists every path under dir without following symlinks.
+func scanTree(dir string) (map[string]actual, error) {
+	out := map[string]actual{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p == dir {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		var t Type
+		switch {
+		case info.Mode().IsRegular():
+			t = File
+		case info.IsDir():
+			t = Dir
+		case info.Mode()&fs.ModeSymlink != 0:
+			t = Symlink
+		default:
+			t = -1 // special file: always a problem
+		}
+		out[filepath.ToSlash(rel)] = actual{typ: t, mode: info.Mode().Perm()}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	return out, nil
+}
+
+// Verify compares the bundle at dir with m and returns every difference,
+// sorted by path. The error is for failures to look at all (dir unreadable).
+func Verify(dir string, m *Manifest) ([]Problem, error) {
+	tree, err := scanTree(dir)
+	if err != nil {
+		return nil, err
+	}
+	var probs []Problem
+	add := func(p string, k ProblemKind, format string, args ...any) {
+		probs = append(probs, Problem{Path: p, Kind: k, Detail: fmt.Sprintf(format, args...)})
+	}
+	loaderBase := path.Base(m.Loader)
+	listed := make(map[string]bool, len(m.Files))
+	for _, e := range m.Files {
+		listed[e.Path] = true
+		a, ok := tree[e.Path]
+		if !ok {
+			add(e.Path, Missing, "")
+			continue
+		}
+		if a.typ != e.Type {
+			want := e.Type.String()
+			got := "special file"
+			if a.typ >= 0 {
+				got = a.typ.String()
+			}
+			add(e.Path, TypeChanged, "is a %s, manifest says %s", got, want)
+			continue
+		}
+		full := filepath.Join(dir, filepath.FromSlash(e.Path))
+		if e.Type != Symlink && a.mode != fs.FileMode(e.Mode) {
+			add(e.Path, ModeChanged, "%04o, manifest says %04o", a.mode, e.Mode)
+		}
+		switch e.Type {
+		case Symlink:
+			target, err := os.Readlink(full)
+			if err != nil {
+				add(e.Path, Changed, "readlink: %v", err)
+			} else if target != e.Link {
+				add(e.Path, Changed, "points to %q, manifest says %q", target, e.Link)
+			}
+		case File:
+			if e.InterpSlot != nil {
+				if detail := checkSlotOf(full, *e.InterpSlot, loaderBase); detail != "" {
+					add(e.Path, Changed, "%s", detail)
+					continue
+				}
+			}
+			sum, size, err := HashFile(full, e.InterpSlot, m.InterpPlaceholder)
+			switch {
+			case err != nil:
+				add(e.Path, Changed, "%v", err)
+			case size != e.Size:
+				add(e.Path, Changed, "size %d, manifest says %d", size, e.Size)
+			case sum != e.SHA256:
+				add(e.Path, Changed, "sha256 %s, manifest says %s", sum, e.SHA256)
+			}
+		}
+	}
+	for p, a := range tree {
+		if listed[p] || p == Path || p == LockPath || p == path.Dir(Path) && a.typ == Dir {
+			continue
+		}
+		add(p, Extra, "")
+	}
+	slices.SortFunc(probs, func(a, b Problem) int {
+		if c := archive.ComparePaths(a.Path, b.Path); c != 0 {
+			return c
+		}
+		return int(a.Kind) - int(b.Kind)
+	})
+	return probs, nil
+}
+
+// checkSlotOf re-reads the ELF's own PT_INTERP location (it must still be
+// where the manifest says) and checks the slot's content. It returns "" when
+// all is well, else what is wrong.
+func checkSlotOf(full string, s Slot, loaderBase string) string {
+	f, err := elf.Open(full)
+	if err != nil {
+		return fmt.Sprintf("not a readable ELF any more: %v", err)
+	}
+	off, size, ok := f.InterpSlot()
+	if !ok || off != s.Offset || size != s.Size {
+		return fmt.Sprintf("PT_INTERP moved or resized (now %d+%d, manifest says %d+%d)", off, size, s.Offset, s.Size)
+	}
+	fd, err := os.Open(full)
+	if err != nil {
+		return err.Error()
+	}
+	defer fd.Close()
+	b := make([]byte, size)
+	if _, err := fd.ReadAt(b, off); err != nil {
+		return fmt.Sprintf("read interp slot: %v", err)
+	}
+	if _, err := CheckSlot(b, loaderBase); err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+// Summary is a one-line count of problems by kind, e.g.
+// "2 changed, 1 missing".
+func Summary(probs []Problem) string {
+	counts := map[ProblemKind]int{}
+	for _, p := range probs {
+		counts[p.Kind]++
+	}
+	var parts []string
+	for k := Changed; k <= TypeChanged; k++ {
+		if counts[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %v", counts[k], k))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
