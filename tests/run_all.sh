@@ -12,6 +12,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 top=$PWD
 export PATH=/usr/local/go/bin:$PATH
 passed=0 failed=0 failures=()
+BUILDIFIER_VERSION=v0.0.0-20260904073137-eaa4d125b423
 
 phase() { # NAME CMD...
   local name=$1 start rc
@@ -40,7 +41,10 @@ lint() {
   local bad
   bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bazel-*'))
   [ -z "$bad" ] || { echo "gofmt would change:"; echo "$bad"; return 1; }
-  go vet ./...
+  go vet ./... || return 1
+  # buildifier comes from the Go module proxy, pinned.
+  GOFLAGS=-mod=mod go run "github.com/bazelbuild/buildtools/buildifier@$BUILDIFIER_VERSION" \
+    -mode=check -lint=warn -r .
 }
 
 provision() {
@@ -75,7 +79,7 @@ shutdown_bazel() {
 }
 
 phase "host packages" host_packages || exit 1
-phase "gofmt + go vet" lint
+phase "gofmt, go vet, buildifier" lint
 phase "offline bazel (sid root)" provision || { echo "0 passed, 1 failed"; exit 1; }
 phase "go test" go_tests
 if [ -z "${SKIP_BAZEL:-}" ]; then
