@@ -29,6 +29,7 @@ func commands() []command {
 	return []command{
 		{name: "version", summary: "print the version of this helper", usage: "", run: runVersion},
 		{name: "inspect", summary: "print interpreter, needed libraries, RPATH/RUNPATH and glibc versions of ELF files", usage: "[--json] FILE...", run: runInspect},
+		{name: "deps", summary: "print the shared-library closure of ELF files as ld.so would load it, without running them", usage: "[--root DIR] [--json] [--library-path P] FILE...", run: runDeps},
 		{name: "help", summary: "show help for portable or for one command", usage: "[COMMAND]", run: nil},
 	}
 }
