@@ -78,11 +78,15 @@ type File struct {
 	shentsize uint16
 	xnum      bool // e_phnum or e_shnum is stored in section 0
 
-	interpIdx int    // index in Progs of the (first) PT_INTERP, or -1
-	dynIdx    int    // index in Progs of PT_DYNAMIC, or -1
-	dynCap    int    // entries that fit in PT_DYNAMIC's file size
-	strOff    uint64 // file offset of DT_STRTAB
-	strtab    []byte // the dynamic string table (DT_STRSZ bytes)
+	interpIdx   int      // index in Progs of the (first) PT_INTERP, or -1
+	interpCount int      // number of PT_INTERP headers
+	interpBad   bool     // the PT_INTERP has a problem that a new interpreter fixes
+	dynCount    int      // number of PT_DYNAMIC headers
+	verStrRefs  []uint64 // string table offsets used by version needs/definitions
+	dynIdx      int      // index in Progs of PT_DYNAMIC, or -1
+	dynCap      int      // entries that fit in PT_DYNAMIC's file size
+	strOff      uint64   // file offset of DT_STRTAB
+	strtab      []byte   // the dynamic string table (DT_STRSZ bytes)
 }
 
 // Open reads the ELF file at path. Errors name the path.
@@ -432,6 +436,7 @@ func (f *File) readInterp(rd *reader) error {
 		f.interpIdx = i
 		if p.Filesz == 0 {
 			f.problem("PT_INTERP is empty")
+			f.interpBad = true
 			continue
 		}
 		b, err := rd.at(p.Off, p.Filesz, "PT_INTERP")
@@ -441,22 +446,28 @@ func (f *File) readInterp(rd *reader) error {
 		n := bytes.IndexByte(b, 0)
 		if n < 0 {
 			f.problem("PT_INTERP is not NUL-terminated")
+			f.interpBad = true
 			n = len(b)
 		}
 		f.Interp = string(b[:n])
 		switch {
 		case f.Interp == "":
 			f.problem("PT_INTERP is empty")
+			f.interpBad = true
 		case f.Interp[0] != '/':
 			f.problem("PT_INTERP %q is a relative path; the kernel resolves it against the current directory", f.Interp)
+			f.interpBad = true
 		}
 		if p.Filesz > maxInterp {
 			f.problem("PT_INTERP is %d bytes; the kernel rejects more than %d", p.Filesz, maxInterp)
+			f.interpBad = true
 		}
 		if !f.inLoad(p.Off, p.Vaddr, p.Filesz) {
 			f.problem("PT_INTERP (offset %#x, vaddr %#x) lies outside every PT_LOAD", p.Off, p.Vaddr)
+			f.interpBad = true
 		}
 	}
+	f.interpCount = count
 	if count > 1 {
 		f.problem("%d PT_INTERP headers; the kernel uses the first", count)
 	}
@@ -480,6 +491,7 @@ func (f *File) readDynamic(rd *reader) error {
 			}
 		}
 	}
+	f.dynCount = count
 	if count > 1 {
 		f.problem("%d PT_DYNAMIC headers; the first is used", count)
 	}
@@ -515,7 +527,7 @@ func (f *File) readDynamic(rd *reader) error {
 
 	var strtab, strsz uint64
 	var haveStrtab, haveStrsz, needStrings bool
-	var verneed, verneedNum uint64
+	var verneed, verneedNum, verdef, verdefNum uint64
 	for _, d := range f.Dynamic {
 		switch d.Tag {
 		case DTStrtab:
@@ -526,6 +538,10 @@ func (f *File) readDynamic(rd *reader) error {
 			verneed = d.Val
 		case DTVerneedNum:
 			verneedNum = d.Val
+		case DTVerdef:
+			verdef = d.Val
+		case DTVerdefNum:
+			verdefNum = d.Val
 		case DTFlags:
 			f.Flags = d.Val
 		case DTFlags1:
@@ -536,7 +552,7 @@ func (f *File) readDynamic(rd *reader) error {
 		}
 	}
 	if !haveStrtab || !haveStrsz {
-		if needStrings || verneedNum > 0 {
+		if needStrings || verneedNum > 0 || verdefNum > 0 {
 			return formatErr(p.Off, "dynamic array has string entries but no DT_STRTAB/DT_STRSZ")
 		}
 		return nil
@@ -588,6 +604,59 @@ func (f *File) readDynamic(rd *reader) error {
 			return err
 		}
 	}
+	if verdefNum > 0 {
+		if err := f.readVerdef(rd, verdef, verdefNum); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readVerdef walks the Elf_Verdef chain (20-byte entries with 8-byte aux
+// entries) only to learn which strings it uses; the writer must not
+// overwrite them.
+func (f *File) readVerdef(rd *reader, addr, num uint64) error {
+	budget := rd.size / 8
+	if num > budget {
+		return formatErr(0, "DT_VERDEFNUM %d is larger than the file could hold", num)
+	}
+	off, ok := f.vaddrToOff(addr, 20)
+	if !ok {
+		return formatErr(0, "DT_VERDEF %#x is not inside any PT_LOAD's file contents", addr)
+	}
+	for i := uint64(0); i < num; i++ {
+		b, err := rd.at(off, 20, "version definition entry")
+		if err != nil {
+			return err
+		}
+		cnt := uint64(f.bo.Uint16(b[6:]))
+		aux := off + uint64(f.bo.Uint32(b[12:]))
+		for j := uint64(0); j < cnt; j++ {
+			if budget == 0 {
+				return formatErr(aux, "version definition chain is longer than the file could hold")
+			}
+			budget--
+			a, err := rd.at(aux, 8, "version definition aux entry")
+			if err != nil {
+				return err
+			}
+			name := uint64(f.bo.Uint32(a[0:]))
+			if _, ok := cstring(f.strtab, name); !ok {
+				return formatErr(aux, "version definition name offset is outside the dynamic string table")
+			}
+			f.verStrRefs = append(f.verStrRefs, name)
+			next := uint64(f.bo.Uint32(a[4:]))
+			if next == 0 {
+				break
+			}
+			aux += next
+		}
+		next := uint64(f.bo.Uint32(b[16:]))
+		if next == 0 {
+			break
+		}
+		off += next
+	}
 	return nil
 }
 
@@ -608,7 +677,9 @@ func (f *File) readVerneed(rd *reader, addr, num uint64) error {
 			return err
 		}
 		cnt := uint64(f.bo.Uint16(b[2:]))
-		file, ok := cstring(f.strtab, uint64(f.bo.Uint32(b[4:])))
+		fileOff := uint64(f.bo.Uint32(b[4:]))
+		f.verStrRefs = append(f.verStrRefs, fileOff)
+		file, ok := cstring(f.strtab, fileOff)
 		if !ok {
 			return formatErr(off, "version need file name offset is outside the dynamic string table")
 		}
@@ -623,7 +694,9 @@ func (f *File) readVerneed(rd *reader, addr, num uint64) error {
 			if err != nil {
 				return err
 			}
-			name, ok := cstring(f.strtab, uint64(f.bo.Uint32(a[8:])))
+			nameOff := uint64(f.bo.Uint32(a[8:]))
+			f.verStrRefs = append(f.verStrRefs, nameOff)
+			name, ok := cstring(f.strtab, nameOff)
 			if !ok {
 				return formatErr(aux, "version name offset is outside the dynamic string table")
 			}

@@ -238,6 +238,7 @@ const (
 	DTRunPath       DynTag = 29
 	DTFlags         DynTag = 30
 	DTGNUHash       DynTag = 0x6ffffef5
+	DTGNULiblist    DynTag = 0x6ffffef9
 	DTAudit         DynTag = 0x6ffffefc
 	DTDepAudit      DynTag = 0x6ffffefb
 	DTConfig        DynTag = 0x6ffffefa

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"flag"
+
+	"github.com/rules-portable/rules_portable/tools/internal/elf"
+)
+
+const patchHelp = `
+Change the interpreter (PT_INTERP) and the library search path
+(DT_RPATH/DT_RUNPATH) of an ELF executable or shared library. Strings of any
+length work: a string that fits over the old one is written in place;
+otherwise one new PT_LOAD segment is appended that holds the moved program
+header table and whatever grew (the interpreter, a copy of .dynstr, the
+dynamic array when an entry must be added). A file patched before has that
+segment rebuilt, never a second one added; patching with the values a file
+already has leaves it byte-identical.
+
+--set-rpath writes DT_RPATH and removes DT_RUNPATH (with a RUNPATH present,
+ld.so would ignore the RPATH); --set-runpath writes DT_RUNPATH and removes
+DT_RPATH, or writes DT_RPATH with --force-rpath (as patchelf does). An empty
+value removes both entries. RPATH is searched before LD_LIBRARY_PATH and
+applies to the libraries a library loads too; RUNPATH does neither.
+
+--interp-slot N makes PT_INTERP exactly N bytes (the path, then NUL padding;
+N <= 4096, the kernel's limit), so that a launcher can later re-point it
+with an in-place write of up to N-1 bytes.
+
+The output is written atomically (temp file, fsync, rename) with the input's
+mode, to OUT or over FILE; on any error nothing is written. Refused: a
+relative interpreter, changing the interpreter of a static binary, and files
+with two PT_INTERP headers.
+
+Examples:
+  portable patch --set-interpreter /usr/sysroot/v2/lib64/ld-linux-x86-64.so.2 \
+      --set-rpath /usr/sysroot/v2/lib/x86_64-linux-gnu -o app.v2 app
+  portable patch --set-rpath '$ORIGIN/../lib' --interp-slot 4096 libexec/app
+`
+
+func runPatch(e *env, args []string) error {
+	fs := newFlagSet(e, "patch", "[--set-interpreter P] [--set-rpath R | --set-runpath R] [--force-rpath] [--interp-slot N] [-o OUT] FILE", patchHelp)
+	var opts elf.PatchOptions
+	fs.StringVar(&opts.Interpreter, "set-interpreter", "", "new PT_INTERP, an absolute `path`")
+	fs.StringVar(&opts.RPath, "set-rpath", "", "write DT_RPATH (colon-separated `dirs`, $ORIGIN allowed) and drop DT_RUNPATH")
+	fs.StringVar(&opts.RunPath, "set-runpath", "", "write DT_RUNPATH (colon-separated `dirs`) and drop DT_RPATH")
+	fs.BoolVar(&opts.ForceRPath, "force-rpath", false, "make --set-runpath write DT_RPATH instead")
+	fs.IntVar(&opts.InterpSlot, "interp-slot", 0, "reserve exactly `N` bytes for PT_INTERP (<= 4096)")
+	out := fs.String("o", "", "write the result to `OUT` instead of replacing FILE")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "set-rpath":
+			opts.SetRPath = true
+		case "set-runpath":
+			opts.SetRunPath = true
+		}
+	})
+	if fs.NArg() != 1 {
+		return usagef("patch: want exactly one FILE, got %d", fs.NArg())
+	}
+	if opts.SetRPath && opts.SetRunPath {
+		return usagef("patch: --set-rpath and --set-runpath are exclusive")
+	}
+	if opts.ForceRPath && !opts.SetRunPath {
+		return usagef("patch: --force-rpath only applies to --set-runpath (--set-rpath always writes DT_RPATH)")
+	}
+	if opts.InterpSlot < 0 || opts.InterpSlot > 4096 {
+		return usagef("patch: --interp-slot must be between 1 and 4096")
+	}
+	if opts.Interpreter == "" && opts.InterpSlot == 0 && !opts.SetRPath && !opts.SetRunPath {
+		return usagef("patch: nothing to do; give --set-interpreter, --interp-slot, --set-rpath or --set-runpath")
+	}
+	_, err := elf.PatchFile(fs.Arg(0), *out, opts)
+	return err
+}
