@@ -1,0 +1,178 @@
+package deb
+
+import (
+	"archive/tar"
+	"bufio"
+	"compress/bzip2"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
+)
+
+// maxControlSize bounds the control file of a package; real ones are a few
+// KiB.
+const maxControlSize = 4 << 20
+
+// maxZstdWindow bounds the zstd decoder's memory. dpkg-deb uses windows of
+// a few MiB.
+const maxZstdWindow = 128 << 20
+
+// Member is a part of a .deb: the control archive or the data archive.
+type Member int
+
+const (
+	ControlMember Member = iota
+	DataMember
+)
+
+func (m Member) String() string {
+	switch m {
+	case ControlMember:
+		return "control.tar"
+	case DataMember:
+		return "data.tar"
+	}
+	return fmt.Sprintf("Member(%d)", int(m))
+}
+
+// Walk reads a .deb from r and calls fn with a tar reader over the control
+// archive and then over the data archive. It checks the container as
+// dpkg-deb does: "debian-binary" first with format 2.x, then control.tar,
+// then data.tar, each optionally compressed (.gz, .xz, .zst, .bz2), with
+// members starting with '_' allowed in between and ignored. An error from
+// fn stops the walk and is returned as is.
+func Walk(r io.Reader, fn func(m Member, tr *tar.Reader) error) error {
+	ar, err := NewArReader(r)
+	if err != nil {
+		return err
+	}
+	h, err := ar.Next()
+	if errors.Is(err, io.EOF) {
+		return &FormatError{int64(len(arMagic)), "empty ar archive: no debian-binary member"}
+	}
+	if err != nil {
+		return err
+	}
+	if h.Name != "debian-binary" {
+		return &FormatError{h.Offset, fmt.Sprintf("first member is %q, want debian-binary", h.Name)}
+	}
+	vb, err := io.ReadAll(io.LimitReader(ar, 64))
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(string(vb), "2.") || !strings.HasSuffix(string(vb), "\n") {
+		return &FormatError{h.Offset, fmt.Sprintf("unsupported package format %q (want 2.x)", strings.TrimSpace(string(vb)))}
+	}
+	want := ControlMember
+	for want <= DataMember {
+		h, err := ar.Next()
+		if errors.Is(err, io.EOF) {
+			return &FormatError{ar.off, fmt.Sprintf("no %s member", want)}
+		}
+		if err != nil {
+			return err
+		}
+		if strings.HasPrefix(h.Name, "_") {
+			continue
+		}
+		base := want.String()
+		if h.Name != base && !strings.HasPrefix(h.Name, base+".") {
+			return &FormatError{h.Offset, fmt.Sprintf("member %q where %s was expected", h.Name, base)}
+		}
+		dr, closeFn, err := decompressor(h.Name, ar)
+		if err != nil {
+			return &FormatError{h.Offset, fmt.Sprintf("%s: %v", h.Name, err)}
+		}
+		err = fn(want, tar.NewReader(dr))
+		closeFn()
+		if err != nil {
+			return err
+		}
+		want++
+	}
+	return nil
+}
+
+// decompressor picks the decoder from the member's suffix.
+func decompressor(name string, r io.Reader) (io.Reader, func(), error) {
+	nop := func() {}
+	switch {
+	case strings.HasSuffix(name, ".tar"):
+		return r, nop, nil
+	case strings.HasSuffix(name, ".tar.gz"):
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, nop, fmt.Errorf("gzip: %w", err)
+		}
+		return zr, func() { zr.Close() }, nil
+	case strings.HasSuffix(name, ".tar.xz"):
+		zr, err := xz.NewReader(bufio.NewReaderSize(r, 64<<10))
+		if err != nil {
+			return nil, nop, fmt.Errorf("xz: %w", err)
+		}
+		return zr, nop, nil
+	case strings.HasSuffix(name, ".tar.zst"):
+		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxZstdWindow), zstd.WithDecoderLowmem(true))
+		if err != nil {
+			return nil, nop, fmt.Errorf("zstd: %w", err)
+		}
+		return zr, zr.Close, nil
+	case strings.HasSuffix(name, ".tar.bz2"):
+		return bzip2.NewReader(r), nop, nil
+	}
+	return nil, nop, fmt.Errorf("unknown compression (want .tar, .tar.gz, .tar.xz, .tar.zst or .tar.bz2)")
+}
+
+// ReadControl returns the control paragraph of the .deb in r. It reads
+// only up to the end of control.tar.
+func ReadControl(r io.Reader) (Paragraph, error) {
+	var (
+		p     Paragraph
+		found bool
+	)
+	errDone := errors.New("done")
+	err := Walk(r, func(m Member, tr *tar.Reader) error {
+		if m != ControlMember {
+			return errDone
+		}
+		for {
+			h, err := tr.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("control.tar: %w", err)
+			}
+			if strings.TrimPrefix(h.Name, "./") != "control" || h.Typeflag != tar.TypeReg {
+				continue
+			}
+			if h.Size > maxControlSize {
+				return fmt.Errorf("control.tar: control file of %d bytes is larger than %d", h.Size, maxControlSize)
+			}
+			data, err := io.ReadAll(io.LimitReader(tr, maxControlSize))
+			if err != nil {
+				return fmt.Errorf("control.tar: %w", err)
+			}
+			if p, err = ParseControl(data); err != nil {
+				return fmt.Errorf("control: %w", err)
+			}
+			found = true
+		}
+		if !found {
+			return errors.New("control.tar has no control file")
+		}
+		return errDone
+	})
+	if err != nil && !errors.Is(err, errDone) {
+		return Paragraph{}, err
+	}
+	if !found {
+		return Paragraph{}, errors.New("control.tar has no control file")
+	}
+	return p, nil
+}

@@ -1,0 +1,229 @@
+package sysroot
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// MirrorEnv names the environment variable that overrides the default
+// mirror for lock and build.
+const MirrorEnv = "PORTABLE_DEBIAN_MIRROR"
+
+// SnapshotBase is the public Debian snapshot archive. A timestamp appended
+// to it names the state of the archive at that time, which keeps every
+// pool file a lock can name. Users with a closer mirror pass --mirror or
+// set PORTABLE_DEBIAN_MIRROR.
+const SnapshotBase = "https://snapshot.debian.org/archive/debian/"
+
+// DefaultCacheDir returns $XDG_CACHE_HOME/rules_portable or
+// ~/.cache/rules_portable.
+func DefaultCacheDir() (string, error) {
+	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "rules_portable"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no cache directory: set XDG_CACHE_HOME or pass --cache: %w", err)
+	}
+	return filepath.Join(home, ".cache", "rules_portable"), nil
+}
+
+// Cache stores files by their sha256 under Dir/sha256/<hex>. A file is
+// visible under its final name only once its hash was checked, so an
+// interrupted or corrupt download never looks like a cached one.
+type Cache struct {
+	Dir string
+}
+
+// Path is where the file with this sha256 lives in the cache.
+func (c *Cache) Path(sum string) string {
+	return filepath.Join(c.Dir, "sha256", sum)
+}
+
+// lookup returns the cached file for sum after checking its size and
+// hash. A file that fails the check is removed, so the next fetch replaces
+// it.
+func (c *Cache) lookup(sum string, size int64) (string, bool) {
+	p := c.Path(sum)
+	f, err := os.Open(p)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() || (size >= 0 && st.Size() != size) {
+		os.Remove(p)
+		return "", false
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil || hex.EncodeToString(h.Sum(nil)) != sum {
+		os.Remove(p)
+		return "", false
+	}
+	return p, true
+}
+
+// Fetcher downloads files from a Debian mirror into a Cache.
+type Fetcher struct {
+	Client   *http.Client
+	Mirror   string // base URL of the archive, with or without a trailing slash
+	Cache    *Cache
+	Progress *Progress
+}
+
+// URL joins the mirror and a path relative to the archive root.
+func (f *Fetcher) URL(rel string) (string, error) {
+	base := strings.TrimRight(f.Mirror, "/")
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme == "" || u.Host == "" && u.Scheme != "file" {
+		return "", fmt.Errorf("mirror %q is not an absolute URL", f.Mirror)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("mirror %q: scheme %q is not http or https", f.Mirror, u.Scheme)
+	}
+	return base + "/" + rel, nil
+}
+
+// maxUnhashed bounds files fetched without a known size (InRelease).
+const maxUnhashed = 32 << 20
+
+// ShaMismatchError reports content that does not match the lock.
+type ShaMismatchError struct {
+	What, Got, Want string
+}
+
+func (e *ShaMismatchError) Error() string {
+	return fmt.Sprintf("%s: sha256 %s, want %s; the mirror serves different bytes than the lock pins (nothing was kept)", e.What, e.Got, e.Want)
+}
+
+// Fetch returns the cached path of the file with this sha256 and size,
+// downloading rel from the mirror when the cache does not have it. The
+// download goes to a temp file that is renamed into place only after the
+// size and hash match; on any failure nothing is left behind.
+func (f *Fetcher) Fetch(ctx context.Context, rel string, size int64, sum string) (string, error) {
+	p, _, err := f.FetchStatus(ctx, rel, size, sum)
+	return p, err
+}
+
+// FetchStatus is Fetch that also reports whether the file was downloaded
+// (true) or found in the cache (false).
+func (f *Fetcher) FetchStatus(ctx context.Context, rel string, size int64, sum string) (string, bool, error) {
+	if p, ok := f.Cache.lookup(sum, size); ok {
+		return p, false, nil
+	}
+	p, err := f.download(ctx, rel, size, sum)
+	return p, err == nil, err
+}
+
+func (f *Fetcher) download(ctx context.Context, rel string, size int64, sum string) (string, error) {
+	u, err := f.URL(rel)
+	if err != nil {
+		return "", err
+	}
+	final := f.Cache.Path(sum)
+	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
+		return "", fmt.Errorf("cache %s: %w", f.Cache.Dir, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(final), ".partial-*")
+	if err != nil {
+		return "", fmt.Errorf("cache %s: %w", f.Cache.Dir, err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	h := sha256.New()
+	n, err := f.get(ctx, u, io.MultiWriter(tmp, h), size)
+	if err != nil {
+		return "", err
+	}
+	if n < size {
+		return "", fmt.Errorf("%s: got %d of %d bytes: truncated or interrupted download; nothing was kept", rel, n, size)
+	}
+	if n > size {
+		return "", fmt.Errorf("%s: more than the %d bytes the lock pins; nothing was kept", rel, size)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != sum {
+		return "", &ShaMismatchError{What: rel, Got: got, Want: sum}
+	}
+	if err := tmp.Sync(); err != nil {
+		return "", fmt.Errorf("%s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return "", fmt.Errorf("%s: %w", tmp.Name(), err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return "", err
+	}
+	if err := os.Rename(tmp.Name(), final); err != nil {
+		return "", fmt.Errorf("cache %s: %w", f.Cache.Dir, err)
+	}
+	ok = true
+	f.Progress.Itemf("fetched %s (%s)", filepath.Base(rel), humanSize(size))
+	return final, nil
+}
+
+// FetchBytes downloads a small file whose hash is not known beforehand,
+// such as InRelease, into memory.
+func (f *Fetcher) FetchBytes(ctx context.Context, rel string) ([]byte, error) {
+	u, err := f.URL(rel)
+	if err != nil {
+		return nil, err
+	}
+	var buf strings.Builder
+	if _, err := f.get(ctx, u, &buf, -1); err != nil {
+		return nil, err
+	}
+	return []byte(buf.String()), nil
+}
+
+// errNotFound marks a 404, so callers can fall back to another path.
+var errNotFound = errors.New("not found on the mirror")
+
+// get copies the body at u into w, reading at most want+1 bytes (or
+// maxUnhashed when want < 0) so that a lying server cannot fill the disk.
+func (f *Fetcher) get(ctx context.Context, u string, w io.Writer, want int64) (int64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0, err
+	}
+	client := f.Client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("fetch %s: %w", u, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return 0, fmt.Errorf("fetch %s: %w (HTTP 404); is the mirror right, and does it still carry this file?", u, errNotFound)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("fetch %s: HTTP %s", u, resp.Status)
+	}
+	limit := want + 1
+	if want < 0 {
+		limit = maxUnhashed + 1
+	}
+	n, err := io.Copy(w, io.LimitReader(resp.Body, limit))
+	if err != nil {
+		return n, fmt.Errorf("fetch %s: after %d bytes: %w (interrupted download; nothing was kept)", u, n, err)
+	}
+	if want < 0 && n > maxUnhashed {
+		return n, fmt.Errorf("fetch %s: larger than %d bytes", u, maxUnhashed)
+	}
+	return n, nil
+}
