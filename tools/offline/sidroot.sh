@@ -185,6 +185,8 @@ write_rc() {
     echo "# gazelle's go_deps fetches Go modules through the machine's Go proxy."
     echo "common --repo_env=GOPROXY=$(go env GOPROXY)"
     echo "common --repo_env=GOSUMDB=$(go env GOSUMDB)"
+    echo "# Sysroot packages come from this machine's Debian mirror (its apt configuration)."
+    echo "common --repo_env=PORTABLE_DEBIAN_MIRROR=$(mirror)"
     echo "# Actions and tests need the Go toolchain copied into the root."
     echo "common --action_env=PATH=/opt/go/bin:/usr/local/bin:/usr/bin:/bin"
   } >"$tmp"

@@ -1,0 +1,53 @@
+"""Module extensions of rules_portable.
+
+```starlark
+sysroot = use_extension("@rules_portable//rules:extensions.bzl", "sysroot")
+sysroot.debian(name = "glibc_2_41", lock = "//sysroots:v2.lock.json")
+use_repo(sysroot, "glibc_2_41")
+```
+
+Then `sysroot(name = "v2", packages = "@glibc_2_41", version = "v2")` in a
+BUILD file builds the sysroot from those packages.
+"""
+
+load("//rules/private:debian_repository.bzl", "debian_packages_repository")
+
+_debian = tag_class(
+    doc = "A repository holding the .deb files that a sysroot lockfile pins.",
+    attrs = {
+        "name": attr.string(
+            doc = "Repository name, e.g. `glibc_2_41`. Its default target feeds `sysroot(packages = ...)`.",
+            mandatory = True,
+        ),
+        "lock": attr.label(
+            doc = "Lockfile written by `portable sysroot lock`, e.g. `//sysroots:v2.lock.json`.",
+            mandatory = True,
+        ),
+        "mirror": attr.string(
+            doc = "Debian mirror URL. Default: the Debian snapshot archive at the lock's date. The repo env `PORTABLE_DEBIAN_MIRROR` overrides it; so does `--downloader_config` URL rewriting.",
+        ),
+    },
+)
+
+def _sysroot_impl(mctx):
+    seen = {}
+    for mod in mctx.modules:
+        for tag in mod.tags.debian:
+            if tag.name in seen:
+                if seen[tag.name] != str(tag.lock):
+                    fail("sysroot.debian: repository %r is declared twice, with lock %s and %s; give one of them another name" % (tag.name, seen[tag.name], tag.lock))
+                continue
+            seen[tag.name] = str(tag.lock)
+            debian_packages_repository(
+                name = tag.name,
+                original_name = tag.name,
+                lock = tag.lock,
+                mirror = tag.mirror,
+            )
+    return mctx.extension_metadata(reproducible = True)
+
+sysroot = module_extension(
+    implementation = _sysroot_impl,
+    doc = "Creates repositories of pinned Debian packages for sysroots.",
+    tag_classes = {"debian": _debian},
+)

@@ -1,0 +1,29 @@
+"""Actions that rewrite PT_INTERP and RPATH."""
+
+def emit_patch(ctx, *, tool, binary, out, interpreter, rpath, interp_slot = 4096):
+    """Writes a copy of binary with a new interpreter and DT_RPATH.
+
+    Args:
+      ctx: the rule context.
+      tool: PortableToolInfo of the helper.
+      binary: the input ELF File.
+      out: the output File.
+      interpreter: the absolute PT_INTERP to write.
+      rpath: list of absolute library directories for DT_RPATH.
+      interp_slot: bytes to reserve for PT_INTERP, so later re-pointing is in place.
+    """
+    args = ctx.actions.args()
+    args.add("patch")
+    args.add("--set-interpreter", interpreter)
+    args.add_joined("--set-rpath", rpath, join_with = ":")
+    args.add("--interp-slot", str(interp_slot))
+    args.add("-o", out)
+    args.add(binary)
+    ctx.actions.run(
+        executable = tool.files_to_run,
+        arguments = [args],
+        inputs = [binary],
+        outputs = [out],
+        mnemonic = "PortablePatch",
+        progress_message = "Pointing %%{label} at %s" % interpreter,
+    )

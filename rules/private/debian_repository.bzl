@@ -1,0 +1,117 @@
+"""Repository rule: the .deb files of a sysroot lockfile, fetched with sha256.
+
+Each package is downloaded with Bazel's downloader, so the repository cache,
+`--distdir` and `--downloader_config` URL rewriting all apply. The mirror is
+`PORTABLE_DEBIAN_MIRROR` (a repo env var), else the `mirror` attribute, else
+the public Debian snapshot archive a few hours after the lock's newest index
+date (the same default as `portable sysroot build`).
+"""
+
+SNAPSHOT_BASE = "https://snapshot.debian.org/archive/debian/"
+
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+# Hours added to the index date: the index is published within a few hours of
+# its Date and the archive keeps replaced pool files for days after.
+_SNAPSHOT_DELAY_HOURS = 6
+
+def _days_in_month(year, month):
+    if month == 2:
+        leap = (year % 4 == 0 and year % 100 != 0) or year % 400 == 0
+        return 29 if leap else 28
+    return 30 if month in (4, 6, 9, 11) else 31
+
+def snapshot_stamp(date, delay_hours = _SNAPSHOT_DELAY_HOURS):
+    """Turns an RFC 1123 index date into a snapshot archive timestamp.
+
+    Args:
+      date: e.g. "Sat, 21 Nov 2026 09:15:44 UTC".
+      delay_hours: hours to add.
+
+    Returns:
+      e.g. "20261121T151544Z".
+    """
+    parts = date.replace(",", "").split(" ")
+    if len(parts) != 6 or parts[2] not in _MONTHS:
+        fail("lockfile index date %r is not an RFC 1123 date like 'Sat, 21 Nov 2026 09:15:44 UTC'" % date)
+    day, month, year = int(parts[1]), _MONTHS.index(parts[2]) + 1, int(parts[3])
+    hms = [int(x) for x in parts[4].split(":")]
+    hour = hms[0] + delay_hours
+    for _ in range(hour // 24):
+        day += 1
+        if day > _days_in_month(year, month):
+            day, month = 1, month + 1
+            if month > 12:
+                month, year = 1, year + 1
+    hour = hour % 24
+    return "%04d%02d%02dT%02d%02d%02dZ" % (year, month, day, hour, hms[1], hms[2])
+
+def default_mirror(lock):
+    """The snapshot archive URL that holds every pool file of a lock."""
+    dates = [idx["date"] for idx in lock.get("indexes", [])]
+    if not dates:
+        fail("lockfile records no index date; set PORTABLE_DEBIAN_MIRROR or the mirror attribute")
+    stamps = sorted([snapshot_stamp(d) for d in dates])
+    return SNAPSHOT_BASE + stamps[-1]
+
+def _glibc_version(lock):
+    for p in lock["packages"]:
+        if p["name"] == "libc6":
+            v = p["version"].split(":")[-1]
+            return v.split("-")[0].split("+")[0]
+    fail("lockfile has no libc6 package: a sysroot needs glibc")
+
+_BUILD = """\
+load("@rules_portable//rules/private:debian_packages.bzl", "debian_packages")
+
+debian_packages(
+    name = "{name}",
+    debs = glob(["sha256/*"]),
+    dev_available = {dev},
+    glibc_version = "{glibc}",
+    lock = "lock.json",
+    suite = "{suite}",
+    visibility = ["//visibility:public"],
+)
+"""
+
+def _debian_packages_repository_impl(rctx):
+    lock = json.decode(rctx.read(rctx.attr.lock))
+    if lock.get("schema_version") != 1:
+        fail("%s: lockfile schema_version %r is not supported (want 1); regenerate it with `portable sysroot lock`" % (rctx.attr.lock, lock.get("schema_version")))
+    mirror = rctx.os.environ.get("PORTABLE_DEBIAN_MIRROR") or rctx.attr.mirror or default_mirror(lock)
+    mirror = mirror.rstrip("/")
+    pending = []
+    for p in lock["packages"]:
+        pending.append(rctx.download(
+            url = "%s/%s" % (mirror, p["filename"]),
+            output = "sha256/" + p["sha256"],
+            sha256 = p["sha256"],
+            block = False,
+        ))
+    for d in pending:
+        d.wait()
+    rctx.symlink(rctx.attr.lock, "lock.json")
+    rctx.file("BUILD.bazel", _BUILD.format(
+        name = rctx.attr.original_name or rctx.name,
+        dev = repr(any([p.get("dev", False) for p in lock["packages"]])),
+        glibc = _glibc_version(lock),
+        suite = lock["suite"],
+    ))
+
+debian_packages_repository = repository_rule(
+    implementation = _debian_packages_repository_impl,
+    doc = "Downloads the .deb files that a `portable sysroot lock` lockfile pins.",
+    attrs = {
+        "lock": attr.label(
+            doc = "The lockfile, e.g. `//sysroots:v2.lock.json`.",
+            mandatory = True,
+            allow_single_file = [".json"],
+        ),
+        "mirror": attr.string(
+            doc = "Debian mirror URL. Default: the snapshot archive at the lock's index date. `PORTABLE_DEBIAN_MIRROR` overrides both.",
+        ),
+        "original_name": attr.string(doc = "The name the user gave, for the target inside the repository."),
+    },
+    environ = ["PORTABLE_DEBIAN_MIRROR"],
+)

@@ -1,0 +1,92 @@
+"""The sysroot rule: a versioned sysroot built from pinned Debian packages."""
+
+load("@rules_pkg//pkg:providers.bzl", "PackageFilesInfo")
+load("//rules/private/actions:sysroot.bzl", "emit_sysroot_build")
+load(":providers.bzl", "DebianPackagesInfo", "SysrootInfo")
+load(":toolchain.bzl", "TOOLCHAIN_TYPE")
+
+# x86_64 only for now; the helper knows the other architectures' layouts.
+LOADER_PATH = "lib64/ld-linux-x86-64.so.2"
+LIBRARY_DIRS = ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]
+
+def _is_version_label(v):
+    return len(v) > 1 and v[0] == "v" and v[1:].isdigit()
+
+def _sysroot_impl(ctx):
+    version = ctx.attr.version
+    if not _is_version_label(version):
+        fail("version %r is not a version label like \"v2\": sysroots install at /usr/sysroot/vN" % version, attr = "version")
+    packages = ctx.attr.packages[DebianPackagesInfo]
+    if ctx.attr.dev and not packages.dev_available:
+        fail("dev = True but %s pins no dev packages; lock it with `portable sysroot lock --dev`" % ctx.attr.packages.label, attr = "dev")
+    tool = ctx.toolchains[TOOLCHAIN_TYPE].portable
+    tree = ctx.actions.declare_directory(ctx.label.name)
+    tar = ctx.actions.declare_file(ctx.label.name + ".tar")
+    loader = ctx.actions.declare_file(ctx.label.name + ".ld.so")
+    emit_sysroot_build(
+        ctx,
+        tool = tool,
+        packages = packages,
+        version = version,
+        dev = ctx.attr.dev,
+        tree = tree,
+        tar = tar,
+        loader = loader,
+    )
+    install_dir = "/usr/sysroot/" + version
+    return [
+        DefaultInfo(files = depset([tar]), runfiles = ctx.runfiles([tree])),
+        SysrootInfo(
+            version = version,
+            install_dir = install_dir,
+            glibc_version = packages.glibc_version,
+            loader = loader,
+            loader_path = LOADER_PATH,
+            library_dirs = LIBRARY_DIRS,
+            tree = tree,
+            tar = tar,
+            files = depset([tree, tar, loader]),
+        ),
+        PackageFilesInfo(
+            dest_src_map = {install_dir.lstrip("/"): tree},
+            attributes = {"mode": "0755"},
+        ),
+        OutputGroupInfo(tree = depset([tree]), loader = depset([loader])),
+    ]
+
+sysroot = rule(
+    implementation = _sysroot_impl,
+    doc = """A versioned, immutable sysroot built from pinned Debian packages.
+
+Its default output is a deterministic tar whose files sit under
+`usr/sysroot/<version>/`, so `tar -C / -xf v2.tar` installs it. It also
+provides `SysrootInfo` for the other rules and `PackageFilesInfo`, so
+`pkg_tar(srcs = [":v2"])` can put it into an image layer.
+
+Example:
+
+```starlark
+sysroot(
+    name = "v2",
+    packages = "@glibc_2_41",
+    version = "v2",
+)
+```""",
+    attrs = {
+        "packages": attr.label(
+            doc = "The pinned packages: a repository made by the `sysroot.debian` extension. Example: `\"@glibc_2_41\"`.",
+            mandatory = True,
+            providers = [DebianPackagesInfo],
+        ),
+        "version": attr.string(
+            doc = "Version label, `v` and a number. The sysroot installs at `/usr/sysroot/<version>`; a published version never changes. Example: `\"v2\"`.",
+            mandatory = True,
+        ),
+        "dev": attr.bool(
+            doc = "Build the dev flavour: headers, crt objects and linker scripts, for `gcc --sysroot`. Example: `dev = True`.",
+            default = False,
+        ),
+    },
+    provides = [SysrootInfo, PackageFilesInfo],
+    toolchains = [TOOLCHAIN_TYPE],
+)

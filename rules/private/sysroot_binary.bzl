@@ -1,0 +1,107 @@
+"""sysroot_binary: a binary that runs against an installed sysroot."""
+
+load("//rules/private/actions:patch.bzl", "emit_patch")
+load("//rules/private/actions:sysroot.bzl", "emit_glibc_check")
+load(":providers.bzl", "SysrootInfo")
+load(":toolchain.bzl", "TOOLCHAIN_TYPE")
+
+# The kernel refuses a PT_INTERP longer than PATH_MAX (4096 bytes with its NUL).
+PATH_MAX = 4096
+
+def installed_loader(sysroot):
+    return sysroot.install_dir + "/" + sysroot.loader_path
+
+def installed_library_dirs(sysroot):
+    return [sysroot.install_dir + "/" + d for d in sysroot.library_dirs]
+
+def _sysroot_binary_impl(ctx):
+    sysroot = ctx.attr.sysroot[SysrootInfo]
+    tool = ctx.toolchains[TOOLCHAIN_TYPE].portable
+    binary = ctx.file.binary
+    out = ctx.actions.declare_file(ctx.label.name)
+    emit_patch(
+        ctx,
+        tool = tool,
+        binary = binary,
+        out = out,
+        interpreter = installed_loader(sysroot),
+        rpath = installed_library_dirs(sysroot),
+        interp_slot = PATH_MAX,
+    )
+    stamp = ctx.actions.declare_file(ctx.label.name + ".glibc_check")
+    emit_glibc_check(ctx, tool = tool, sysroot = sysroot, binary = binary, out = stamp)
+    return [
+        DefaultInfo(
+            files = depset([out]),
+            executable = out,
+            runfiles = ctx.runfiles(files = [out]).merge(ctx.attr.binary[DefaultInfo].default_runfiles),
+        ),
+        OutputGroupInfo(_validation = depset([stamp])),
+    ]
+
+sysroot_binary = rule(
+    implementation = _sysroot_binary_impl,
+    doc = """Points a binary at a sysroot installed at `/usr/sysroot/<version>`.
+
+The output is a copy of `binary` whose `PT_INTERP` names the sysroot's loader
+(in a PATH_MAX slot, so it can be re-pointed in place) and whose `DT_RPATH`
+names the sysroot's library directories. It runs on any host where the
+sysroot's tar is installed, whatever glibc the host has. The build fails when
+`binary` needs a newer glibc than the sysroot's.
+
+Example:
+
+```starlark
+sysroot_binary(
+    name = "app_v2",
+    binary = ":app",
+    sysroot = "//sysroots:v2",
+)
+```""",
+    attrs = {
+        "binary": attr.label(
+            doc = "The dynamically linked ELF executable to point at the sysroot: a `cc_binary`, a cgo `go_binary` or a prebuilt file. Example: `\":app\"`.",
+            mandatory = True,
+            allow_single_file = True,
+        ),
+        "sysroot": attr.label(
+            doc = "The `sysroot` target to run against. Example: `\"//sysroots:v2\"`.",
+            mandatory = True,
+            providers = [SysrootInfo],
+        ),
+    },
+    executable = True,
+    toolchains = [TOOLCHAIN_TYPE],
+)
+
+def sysroot_linkopts(version, loader_path = "lib64/ld-linux-x86-64.so.2", library_dirs = ("lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu")):
+    """Linker options that point a `cc_binary` at an installed sysroot at link time.
+
+    The linker writes the loader path padded with slashes to PATH_MAX - 1
+    bytes, so the interpreter slot is reserved and no rewrite is ever needed,
+    and writes `DT_RPATH` (not RUNPATH) for the sysroot's library dirs.
+
+    Example:
+
+    ```starlark
+    cc_binary(name = "app_v2", srcs = ["app.c"], linkopts = sysroot_linkopts("v2"))
+    ```
+
+    Args:
+      version: the sysroot version label, e.g. "v2".
+      loader_path: the loader inside the sysroot.
+      library_dirs: library directories inside the sysroot.
+
+    Returns:
+      A list of linkopts.
+    """
+    if not (len(version) > 1 and version[0] == "v" and version[1:].isdigit()):
+        fail("sysroot_linkopts: version %r is not a version label like \"v2\"" % version)
+    prefix = "/usr/sysroot/" + version + "/"
+    pad = PATH_MAX - 1 - len(prefix) - len(loader_path)
+    interp = prefix + "/" * pad + loader_path
+    return [
+        "-Wl,--dynamic-linker=" + interp,
+        "-Wl,--disable-new-dtags",
+        "-Wl,-rpath," + ":".join([prefix + d for d in library_dirs]),
+    ]
