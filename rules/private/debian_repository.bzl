@@ -47,7 +47,14 @@ def snapshot_stamp(date, delay_hours = _SNAPSHOT_DELAY_HOURS):
     return "%04d%02d%02dT%02d%02d%02dZ" % (year, month, day, hour, hms[1], hms[2])
 
 def default_mirror(lock):
-    """The snapshot archive URL that holds every pool file of a lock."""
+    """The snapshot archive URL that holds every pool file of a lock.
+
+    Args:
+      lock: the decoded lockfile.
+
+    Returns:
+      A URL like https://snapshot.debian.org/archive/debian/20261121T151544Z.
+    """
     dates = [idx["date"] for idx in lock.get("indexes", [])]
     if not dates:
         fail("lockfile records no index date; set PORTABLE_DEBIAN_MIRROR or the mirror attribute")
