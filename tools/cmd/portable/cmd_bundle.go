@@ -1,0 +1,206 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/rules-portable/rules_portable/tools/internal/archive"
+	"github.com/rules-portable/rules_portable/tools/internal/bundle"
+)
+
+const bundleUsage = "[-o OUT] [--sysroot DIR] [--add SRC[=DEST]]... [--gconv] [--prefix DIR] EXECUTABLE..."
+
+const bundleHelp = `
+Pack ELF programs, their whole shared-library closure (glibc and its loader
+included) and a tiny launcher per program into a relocatable bundle that
+runs from any directory on any Linux of the same architecture, even in an
+empty root (FROM scratch), with /proc/self/exe naming the real program.
+Nothing is executed to find the libraries: the closure is computed the way
+ld.so searches, inside --sysroot when given, else on this machine.
+
+OUT is a directory (it must not exist yet), or an archive when it ends in
+.tar, .tar.gz (.tgz) or .tar.zst (.tzst). The default is a directory named
+after the first program. The output appears only when complete: a bad input
+leaves nothing behind. Archives are deterministic: the same inputs give the
+same bytes (mtime 0, or $SOURCE_DATE_EPOCH when set).
+
+Layout (see launcher/README.md for the launcher's side):
+  bin/NAME                   the launcher; run this
+  libexec/NAME               the program, PT_INTERP a 4096-byte slot, DT_RPATH=$ORIGIN/../lib
+  lib/ld-linux-x86-64.so.2   the loader that matches the bundled libc
+  lib/*.so*                  the closure, DT_RPATH=$ORIGIN; identical files stored once
+  .portable/manifest.json    every file with mode and sha256, the entry points
+
+Added by policy: libnss_files/libnss_dns (when the root has them; glibc
+2.34+ has both built in), libgcc_s.so.1 (pthread_cancel), and with --gconv
+glibc's gconv modules in lib/gconv (glibc looks for them only in its build
+path or $GCONV_PATH, which the launcher never sets: set
+GCONV_PATH=BUNDLE/lib/gconv yourself).
+
+--add SRC[=DEST] copies a file or directory into the bundle at DEST. Without
+DEST, a shared library goes to lib/NAME and anything else keeps its path
+with a leading /usr dropped (/usr/lib/python3.11 -> lib/python3.11).
+Executables found inside go to libexec/DEST (slotted, so the launcher
+re-points them after a move) with a symlink at DEST; shared objects get a
+DT_RPATH into lib/; the closure of every ELF added is bundled too. Symlinks
+leaving the added tree are replaced by their target.
+
+Errors name the culprit: a script or other non-ELF program (pass it with
+--add), a missing library and who needs it, an unreadable file, two files
+for one bundle path, a file needing newer glibc symbol versions than the
+bundled glibc has.
+
+Examples:
+  portable bundle -o curl.tar.zst /usr/bin/curl
+  portable bundle -o py /usr/bin/python3 --add /usr/lib/python3.11
+  portable bundle --sysroot /usr/sysroot/v2 -o app.tar.gz bazel-bin/app
+  portable bundle -o jdk.tar.gz /usr/lib/jvm/java-17-openjdk-amd64/bin/java \
+      --add /usr/lib/jvm/java-17-openjdk-amd64/lib=lib \
+      --add /usr/lib/jvm/java-17-openjdk-amd64/conf=conf
+`
+
+// addFlag collects repeated --add values.
+type addFlag []bundle.Add
+
+func (a *addFlag) String() string { return "" }
+
+func (a *addFlag) Set(s string) error {
+	v, err := bundle.ParseAdd(s)
+	if err != nil {
+		return err
+	}
+	*a = append(*a, v)
+	return nil
+}
+
+// parseInterspersed parses flags that may come after positional
+// arguments (portable bundle /usr/bin/curl -o curl.tar.gz); "--" ends
+// flag parsing.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// sourceDateEpoch reads $SOURCE_DATE_EPOCH; unset gives the zero time.
+func sourceDateEpoch() (time.Time, error) {
+	v, ok := os.LookupEnv("SOURCE_DATE_EPOCH")
+	if !ok || v == "" {
+		return time.Time{}, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%q: want a non-negative number of seconds", v)
+	}
+	return time.Unix(n, 0), nil
+}
+
+func runBundle(e *env, args []string) error {
+	fs := newFlagSet(e, "bundle", bundleUsage, bundleHelp)
+	out := fs.String("o", "", "write the bundle to `OUT`: a new directory, or .tar, .tar.gz, .tar.zst")
+	root := fs.String("sysroot", "", "resolve the closure inside `DIR` instead of this machine")
+	var adds addFlag
+	fs.Var(&adds, "add", "copy `SRC[=DEST]` (file or directory) into the bundle; repeatable")
+	gconv := fs.Bool("gconv", false, "add glibc's gconv modules as lib/gconv")
+	prefix := fs.String("prefix", "", "put every archive entry under the directory `DIR`")
+	progs, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(progs) == 0 {
+		return usagef("bundle: name at least one executable")
+	}
+	mtime, err := sourceDateEpoch()
+	if err != nil {
+		return usagef("bundle: %v", err)
+	}
+	if *out == "" {
+		*out = filepath.Base(progs[0])
+	}
+	if *prefix != "" && !archive.IsArchiveName(*out) {
+		return usagef("bundle: --prefix is for archives (.tar, .tar.gz, .tar.zst)")
+	}
+	opts := bundle.Options{Root: *root, Adds: adds, Gconv: *gconv, Prefix: *prefix, MTime: mtime, Warn: e.stderr}
+	pr := newProgress(e.stderr)
+	if pr != nil {
+		opts.Progress = pr.report
+		defer pr.finish()
+	}
+	res, err := bundle.Build(*out, progs, opts)
+	if err != nil {
+		return err
+	}
+	if pr != nil {
+		pr.finish()
+		fmt.Fprintf(e.stderr, "portable bundle: wrote %s (%d entry points, %d files, %.1f MiB before compression)\n",
+			res.Out, len(res.Manifest.EntryPoints), res.Files, float64(res.Bytes)/(1<<20))
+	}
+	return nil
+}
+
+// progress draws one status line on a terminal, at most ten times a
+// second. It is nil when stderr is not a terminal.
+type progress struct {
+	w    io.Writer
+	mu   sync.Mutex
+	last time.Time
+	drew bool
+}
+
+func newProgress(w io.Writer) *progress {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	return &progress{w: w}
+}
+
+func (p *progress) report(stage string, done, total int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	if now.Sub(p.last) < 100*time.Millisecond && done != total {
+		return
+	}
+	p.last = now
+	var line string
+	switch {
+	case total <= 0:
+		line = stage + "..."
+	case stage == "archive":
+		line = fmt.Sprintf("archive %.1f/%.1f MiB", float64(done)/(1<<20), float64(total)/(1<<20))
+	default:
+		line = fmt.Sprintf("%s %d/%d files", stage, done, total)
+	}
+	fmt.Fprintf(p.w, "\r\033[Kportable bundle: %s", line)
+	p.drew = true
+}
+
+func (p *progress) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drew {
+		fmt.Fprint(p.w, "\r\033[K")
+		p.drew = false
+	}
+}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/rules-portable/rules_portable/tools/internal/archive"
+)
+
+// buildHello compiles a C program that prints its /proc/self/exe and exits
+// with the status given as its first argument.
+func buildHello(t *testing.T, dir string) string {
+	t.Helper()
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Fatal("gcc not found: install the Debian package gcc")
+	}
+	src := filepath.Join(dir, "hello.c")
+	os.WriteFile(src, []byte(`#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+	char b[4096]; ssize_t n = readlink("/proc/self/exe", b, sizeof b - 1); b[n > 0 ? n : 0] = 0;
+	printf("%s\n", b);
+	return argc > 1 ? atoi(argv[1]) : 0;
+}
+`), 0o644)
+	out := filepath.Join(dir, "hello")
+	if b, err := exec.Command("gcc", "-o", out, src).CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, b)
+	}
+	return out
+}
+
+func TestBundleVerifyRelocateCLI(t *testing.T) {
+	work := t.TempDir()
+	hello := buildHello(t, work)
+	arc := filepath.Join(work, "hello.tar.zst")
+	// Flags after the program work too.
+	if _, stderr, err := runCLI(t, "bundle", hello, "-o", arc); err != nil {
+		t.Fatalf("bundle: %v\n%s", err, stderr)
+	} else if stderr != "" {
+		t.Errorf("not a terminal, yet bundle printed %q", stderr)
+	}
+	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
+	arc2 := filepath.Join(work, "hello2.tar.zst")
+	if _, _, err := runCLI(t, "bundle", "-o", arc2, hello); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(arc)
+	b, _ := os.ReadFile(arc2)
+	if bytes.Equal(a, b) {
+		t.Error("SOURCE_DATE_EPOCH made no difference")
+	}
+	t.Setenv("SOURCE_DATE_EPOCH", "yesterday")
+	if _, _, err := runCLI(t, "bundle", "-o", filepath.Join(work, "x.tar"), hello); err == nil || !strings.Contains(err.Error(), "SOURCE_DATE_EPOCH") {
+		t.Errorf("bad SOURCE_DATE_EPOCH: %v", err)
+	}
+	os.Unsetenv("SOURCE_DATE_EPOCH")
+
+	dir := filepath.Join(work, "x")
+	if err := archive.ExtractFile(arc, dir, archive.ExtractOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, err := runCLI(t, "verify", dir); err != nil || !strings.Contains(out, "ok") {
+		t.Fatalf("verify: %q %v", out, err)
+	}
+	out, _, err := runCLI(t, "relocate", dir)
+	if err != nil || !strings.Contains(out, "1 executables re-pointed") {
+		t.Fatalf("relocate: %q %v", out, err)
+	}
+	got, err := exec.Command(filepath.Join(dir, "libexec/hello")).Output()
+	if err != nil || string(got) != filepath.Join(dir, "libexec/hello")+"\n" {
+		t.Errorf("relocated program: %q %v", got, err)
+	}
+	if out, _, err = runCLI(t, "relocate", "--direct", dir); err != nil || !strings.Contains(out, "1 launchers replaced") {
+		t.Fatalf("relocate --direct: %q %v", out, err)
+	}
+	if _, _, err := runCLI(t, "verify", dir); err != nil {
+		t.Fatalf("verify after --direct: %v", err)
+	}
+	// Damage it: verify lists every problem and fails.
+	os.WriteFile(filepath.Join(dir, "lib/extra.so"), []byte("x"), 0o644)
+	os.Chmod(filepath.Join(dir, "lib/libc.so.6"), 0o600)
+	out, _, err = runCLI(t, "verify", dir)
+	if err == nil || !strings.Contains(err.Error(), "1 extra, 1 mode") {
+		t.Errorf("verify of a damaged bundle: err = %v", err)
+	}
+	if !strings.Contains(out, "lib/extra.so: extra") || !strings.Contains(out, "lib/libc.so.6: mode: 0600, manifest says 0644") {
+		t.Errorf("verify output:\n%s", out)
+	}
+	// Usage mistakes.
+	for _, args := range [][]string{{"bundle"}, {"verify"}, {"relocate", "a", "b"}, {"bundle", "--prefix", "p", "-o", "dir", hello}} {
+		var ue usageError
+		if _, _, err := runCLI(t, args...); !errors.As(err, &ue) {
+			t.Errorf("%v: err = %v, want a usage error", args, err)
+		}
+	}
+}
+
+// TestCLIHelperProcess is not a test: TestUnreadableInput runs the test
+// binary as another user with PORTABLE_CLI_HELPER=1 to call run.
+func TestCLIHelperProcess(t *testing.T) {
+	if os.Getenv("PORTABLE_CLI_HELPER") != "1" {
+		return
+	}
+	args := os.Args
+	for i, a := range args {
+		if a == "--" {
+			args = args[i+1:]
+			break
+		}
+	}
+	if err := run(args, os.Stdout, os.Stderr); err != nil {
+		os.Stderr.WriteString("portable: " + err.Error() + "\n")
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+func TestUnreadableInput(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Fatal("needs root to run the CLI as another user (CI runs as root)")
+	}
+	work := t.TempDir()
+	hello := buildHello(t, work)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The nobody user must reach the test binary, the program and the
+	// output directory.
+	for d := work; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+		os.Chmod(d, 0o755)
+	}
+	bin := filepath.Join(work, "portable.test")
+	data, _ := os.ReadFile(self)
+	os.WriteFile(bin, data, 0o755)
+	outDir := filepath.Join(work, "out")
+	os.Mkdir(outDir, 0o777)
+	os.Chmod(outDir, 0o777)
+	secret := filepath.Join(work, "secret")
+	data, _ = os.ReadFile(hello)
+	os.WriteFile(secret, data, 0o700)
+	os.Chmod(secret, 0o700)
+	for _, out := range []string{"b", "b.tar.gz"} {
+		cmd := exec.Command(bin, "-test.run=^TestCLIHelperProcess$", "--", "bundle", "-o", filepath.Join(outDir, out), secret)
+		cmd.Env = append(os.Environ(), "PORTABLE_CLI_HELPER=1")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		stderr, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(stderr), secret) || !strings.Contains(string(stderr), "permission denied") {
+			t.Errorf("%s: unreadable program: %v\n%s", out, err, stderr)
+		}
+		if ents, _ := os.ReadDir(outDir); len(ents) != 0 {
+			t.Errorf("%s: left %v", out, ents)
+		}
+	}
+}

@@ -1,0 +1,229 @@
+package bundle
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/rules-portable/rules_portable/tools/internal/elf"
+)
+
+// maxAddDepth bounds directory recursion through dereferenced symlinks.
+const maxAddDepth = 64
+
+// defaultDest derives where --add SRC goes when no DEST is given.
+func (b *builder) defaultDest(given, real string, isDir bool) (string, error) {
+	if !isDir {
+		if f, err := openELF(real); err == nil && f != nil && isLibrary(f) {
+			return "lib/" + filepath.Base(given), nil
+		}
+	}
+	in, _ := b.inRoot(given)
+	rel := strings.TrimPrefix(filepath.ToSlash(filepath.Clean(in)), "/")
+	rel = strings.TrimPrefix(rel, "usr/")
+	if rel == "" || rel == "usr" {
+		return "", fmt.Errorf("--add %s: give a destination (--add %s=DEST); the whole root can't be added", given, given)
+	}
+	return rel, nil
+}
+
+// openELF parses p when it starts with the ELF magic; it returns nil, nil
+// for other files.
+func openELF(p string) (*elf.File, error) {
+	head, err := readMagic(p, 4)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(head, []byte("\x7fELF")) {
+		return nil, nil
+	}
+	return elf.Open(p)
+}
+
+// isLibrary tells shared libraries from programs: a dynamic ELF without
+// an interpreter, or one with a SONAME (glibc's libc.so.6 has both a
+// PT_INTERP and a SONAME: it is a library that can also be run).
+func isLibrary(f *elf.File) bool {
+	return f.Type == elf.TypeDyn && f.Linkage == elf.Dynamic && (f.Interp == "" || f.SOName != "")
+}
+
+// addSpec adds one --add argument.
+func (b *builder) addSpec(a Add) error {
+	given, err := filepath.Abs(a.Src)
+	if err != nil {
+		return err
+	}
+	real, err := b.resolvePath(given)
+	if err != nil {
+		return fmt.Errorf("--add %s: %w", a.Src, unwrap(err))
+	}
+	st, err := os.Stat(real)
+	if err != nil {
+		return fmt.Errorf("--add %s: %w", a.Src, unwrap(err))
+	}
+	dest := a.Dest
+	if dest == "" {
+		if dest, err = b.defaultDest(given, real, st.IsDir()); err != nil {
+			return err
+		}
+	}
+	if dest == ".portable" || strings.HasPrefix(dest, ".portable/") {
+		return fmt.Errorf("--add %s: destination %s is reserved for the bundle's own records", a.Src, dest)
+	}
+	why := "--add " + a.Src
+	if st.IsDir() {
+		return b.addTree(real, dest, why, 0, map[string]bool{})
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("--add %s: not a regular file or directory", a.Src)
+	}
+	return b.addFile(real, dest, why)
+}
+
+// addTree copies the directory tree at host path dir to bundle path dest.
+// visiting guards against symlink cycles through dereferenced directories.
+func (b *builder) addTree(dir, dest, why string, depth int, visiting map[string]bool) error {
+	if depth > maxAddDepth {
+		return fmt.Errorf("%s: directories nested more than %d deep through symlinks (%s)", dir, maxAddDepth, why)
+	}
+	if visiting[dir] {
+		return fmt.Errorf("%s: symlink cycle (%s)", dir, why)
+	}
+	visiting[dir] = true
+	defer delete(visiting, dir)
+	if err := b.plan.put(&item{dest: dest, kind: kindDir, why: why}); err != nil {
+		return err
+	}
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("%s: %w", why, err)
+		}
+		if p == dir {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		dp := path.Join(dest, filepath.ToSlash(rel))
+		switch t := d.Type(); {
+		case t.IsDir():
+			return b.plan.put(&item{dest: dp, kind: kindDir, why: why})
+		case t&fs.ModeSymlink != 0:
+			return b.addLink(p, dp, dir, dest, why, depth, visiting)
+		case t.IsRegular():
+			return b.addFile(p, dp, why)
+		default:
+			return fmt.Errorf("%s: special file (%v) in %s; remove it from the tree or add the files one by one", p, t, why)
+		}
+	})
+}
+
+// addLink handles a symlink at host path p (bundle path dp) inside the
+// added tree whose top is host dir top (bundle path destTop).
+func (b *builder) addLink(p, dp, top, destTop, why string, depth int, visiting map[string]bool) error {
+	target, err := b.resolvePath(p)
+	if err != nil {
+		t, _ := os.Readlink(p)
+		b.warnf("%s: skipping symlink to %s, which does not resolve (%v) (%s)", p, t, unwrap(err), why)
+		return nil
+	}
+	st, err := os.Stat(target)
+	if err != nil {
+		b.warnf("%s: skipping symlink to %s: %v (%s)", p, target, unwrap(err), why)
+		return nil
+	}
+	if rel, err := filepath.Rel(top, target); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+		// Inside the tree: keep a symlink, relative, to the final target.
+		to := path.Join(destTop, filepath.ToSlash(rel))
+		link, err := filepath.Rel(path.Dir(dp), to)
+		if err != nil {
+			return err
+		}
+		return b.plan.put(&item{dest: dp, kind: kindSymlink, link: filepath.ToSlash(link), why: why})
+	}
+	// Outside the tree (or the tree itself): copy what it points to.
+	if st.IsDir() {
+		return b.addTree(target, dp, why, depth+1, visiting)
+	}
+	if !st.Mode().IsRegular() {
+		b.warnf("%s: skipping symlink to %s, not a regular file (%s)", p, target, why)
+		return nil
+	}
+	return b.addFile(target, dp, why)
+}
+
+// addFile adds the regular file at host path p as bundle path dest.
+func (b *builder) addFile(p, dest, why string) error {
+	st, err := os.Stat(p)
+	if err != nil {
+		return fmt.Errorf("%s: %w (%s)", p, unwrap(err), why)
+	}
+	source, _ := b.inRoot(p)
+	exec := st.Mode()&0o111 != 0
+	f, err := openELF(p)
+	if err != nil {
+		if errors.Is(err, fs.ErrPermission) {
+			return fmt.Errorf("%s: cannot read: %w (%s)", p, unwrap(err), why)
+		}
+		return fmt.Errorf("%w (%s)", err, why)
+	}
+	it := &item{dest: dest, kind: kindFile, src: p, source: source, exec: exec, why: why}
+	switch {
+	case f == nil || f.Linkage != elf.Dynamic || f.Type == elf.TypeRel || f.Type == elf.TypeCore:
+		// Not ELF, static, or an object file: copied as is.
+	case !isLibrary(f):
+		// An executable: the real file goes under libexec/ where the
+		// launcher's fix-up finds it, with a symlink at its place.
+		if err := b.checkMachine(p, f); err != nil {
+			return err
+		}
+		real := "libexec/" + dest
+		if strings.HasPrefix(dest, "libexec/") {
+			real = dest
+		}
+		if depth := strings.Count(real, "/") - 1; depth > MaxLibexecDepth {
+			return fmt.Errorf("%s: an executable at %s is %d directories below libexec/, deeper than the launcher's fix-up looks (%d); add it with a shorter --add SRC=DEST (%s)", p, real, depth, MaxLibexecDepth, why)
+		}
+		it.dest, it.exec, it.slot = real, true, true
+		it.patch = &elf.PatchOptions{SetRPath: true, RPath: rpathFor(real, keptOrigins(f))}
+		if err := b.plan.put(it); err != nil {
+			return err
+		}
+		b.objects[real] = f
+		b.input(p, real)
+		if real == dest {
+			return nil
+		}
+		link, err := filepath.Rel(path.Dir(dest), real)
+		if err != nil {
+			return err
+		}
+		return b.plan.put(&item{dest: dest, kind: kindSymlink, link: filepath.ToSlash(link), why: why})
+	default:
+		// A shared object: searched from where it is, then in lib/.
+		if err := b.checkMachine(p, f); err != nil {
+			return err
+		}
+		if hasSearchPath(f) {
+			it.patch = &elf.PatchOptions{SetRPath: true, RPath: rpathFor(dest, keptOrigins(f))}
+		}
+		if len(f.Needed) > 0 {
+			b.input(p, dest)
+		}
+		b.objects[dest] = f
+	}
+	return b.plan.put(it)
+}
+
+func (b *builder) input(hostPath, dest string) {
+	if _, ok := b.inputDest[hostPath]; !ok {
+		b.inputs = append(b.inputs, hostPath)
+		b.inputDest[hostPath] = dest
+	}
+}

@@ -1,0 +1,371 @@
+package bundle
+
+import (
+	"bytes"
+	debugelf "debug/elf"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rules-portable/rules_portable/tools/internal/archive"
+	"github.com/rules-portable/rules_portable/tools/internal/deps"
+	"github.com/rules-portable/rules_portable/tools/internal/elf"
+	"github.com/rules-portable/rules_portable/tools/internal/launcherbin"
+	"github.com/rules-portable/rules_portable/tools/internal/manifest"
+	"github.com/rules-portable/rules_portable/tools/internal/sysroot"
+)
+
+// Add is one --add argument: a file or directory and where it goes in the
+// bundle ("" derives it, see the package doc).
+type Add struct {
+	Src  string
+	Dest string
+}
+
+// ParseAdd reads "SRC" or "SRC=DEST".
+func ParseAdd(s string) (Add, error) {
+	src, dest, _ := strings.Cut(s, "=")
+	if src == "" {
+		return Add{}, fmt.Errorf("--add %q: empty source path", s)
+	}
+	if dest != "" {
+		dest = strings.TrimSuffix(dest, "/")
+		if err := archive.ValidName(dest); err != nil {
+			return Add{}, fmt.Errorf("--add %q: destination %q: %w; give a path relative to the bundle root, like lib/python3.11", s, dest, err)
+		}
+	}
+	return Add{Src: src, Dest: dest}, nil
+}
+
+// Progress receives progress reports: the stage ("resolve", "copy",
+// "archive") and how far it is, in the stage's own unit.
+type Progress func(stage string, done, total int64)
+
+// Options control Build.
+type Options struct {
+	// Root is the directory the closure is resolved in: a sysroot, or ""
+	// for this machine's own files.
+	Root string
+	// Adds are the --add arguments.
+	Adds []Add
+	// Gconv adds glibc's gconv modules (see the package doc).
+	Gconv bool
+	// Prefix puts every archive entry under one top directory.
+	Prefix string
+	// MTime is stamped on archive entries (SOURCE_DATE_EPOCH); zero is the
+	// Unix epoch.
+	MTime time.Time
+	// Progress, when set, is told how the build advances.
+	Progress Progress
+	// Warn receives warnings (one line each); nil discards them.
+	Warn io.Writer
+	// Jobs bounds parallel file writes; 0 means 2.
+	Jobs int
+}
+
+// Result describes a finished bundle.
+type Result struct {
+	Out      string
+	Manifest *manifest.Manifest
+	// Files and Bytes count the regular files and their content, counting
+	// hard-linked copies once.
+	Files int
+	Bytes int64
+}
+
+type builder struct {
+	opts    Options
+	root    string // absolute; "/" for the host
+	label   string // "host" or the sysroot's label
+	plan    *plan
+	machine elf.Machine
+	hasMach bool
+
+	// ELF inputs for the closure, by host path, with the bundle path they
+	// were placed at (for messages).
+	inputs     []string
+	inputDest  map[string]string
+	objects    map[string]*elf.File // bundle path -> parsed ELF (for the version gate)
+	entries    []manifest.EntryPoint
+	loader     string // bundle path of the loader, "" for static-only bundles
+	loaderHost string // its host path
+	libc       *deps.Library
+	glibc      string // version of the bundled glibc, once known
+}
+
+func (b *builder) warnf(format string, args ...any) {
+	if b.opts.Warn != nil {
+		fmt.Fprintf(b.opts.Warn, "warning: "+format+"\n", args...)
+	}
+}
+
+func (b *builder) progress(stage string, done, total int64) {
+	if b.opts.Progress != nil {
+		b.opts.Progress(stage, done, total)
+	}
+}
+
+// inRoot returns the path of host path p inside the root, and whether it
+// lies there.
+func (b *builder) inRoot(p string) (string, bool) {
+	if b.root == "/" {
+		return p, true
+	}
+	rel, err := filepath.Rel(b.root, p)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return p, false
+	}
+	return "/" + filepath.ToSlash(rel), true
+}
+
+func (b *builder) hostOf(inRoot string) string {
+	if b.root == "/" {
+		return inRoot
+	}
+	return filepath.Join(b.root, filepath.FromSlash(inRoot))
+}
+
+// Build bundles programs (host paths of ELF executables) into out: a
+// directory, or an archive when out ends in .tar, .tar.gz or .tar.zst.
+func Build(out string, programs []string, opts Options) (*Result, error) {
+	if len(programs) == 0 {
+		return nil, errors.New("no program to bundle")
+	}
+	b := &builder{opts: opts, plan: newPlan(), inputDest: map[string]string{}, objects: map[string]*elf.File{}}
+	if err := b.setRoot(); err != nil {
+		return nil, err
+	}
+	if err := checkOut(out); err != nil {
+		return nil, err
+	}
+	b.progress("resolve", 0, 0)
+	for _, p := range programs {
+		if err := b.addProgram(p); err != nil {
+			return nil, err
+		}
+	}
+	for _, a := range opts.Adds {
+		if err := b.addSpec(a); err != nil {
+			return nil, err
+		}
+	}
+	if err := b.resolve(); err != nil {
+		return nil, err
+	}
+	if err := b.versionGate(); err != nil {
+		return nil, err
+	}
+	return b.write(out)
+}
+
+func (b *builder) setRoot() error {
+	if b.opts.Root == "" || b.opts.Root == "/" {
+		b.root, b.label = "/", "host"
+		return nil
+	}
+	abs, err := filepath.Abs(b.opts.Root)
+	if err != nil {
+		return err
+	}
+	if abs, err = filepath.EvalSymlinks(abs); err != nil {
+		return fmt.Errorf("sysroot %s: %w", b.opts.Root, err)
+	}
+	st, err := os.Stat(abs)
+	if err != nil || !st.IsDir() {
+		return fmt.Errorf("sysroot %s: not a directory", b.opts.Root)
+	}
+	b.root = abs
+	b.label = filepath.Base(abs)
+	if m, err := sysroot.ReadManifest(abs); err == nil && m.Label != "" {
+		b.label = m.Label
+	}
+	return nil
+}
+
+// checkOut refuses outputs that can't be written before any work is done.
+func checkOut(out string) error {
+	if out == "" {
+		return errors.New("no output path")
+	}
+	parent := filepath.Dir(out)
+	st, err := os.Stat(parent)
+	if err != nil {
+		return fmt.Errorf("%s: output directory: %w", out, err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%s: %s is not a directory", out, parent)
+	}
+	if archive.IsArchiveName(out) {
+		if st, err := os.Stat(out); err == nil && st.IsDir() {
+			return fmt.Errorf("%s: is a directory; remove it or choose another -o", out)
+		}
+		return nil
+	}
+	if _, err := os.Lstat(out); err == nil {
+		return fmt.Errorf("%s: already exists; remove it or choose another -o (a directory bundle is never written over)", out)
+	}
+	return nil
+}
+
+// readMagic returns the first bytes of a file (fewer if it is shorter).
+func readMagic(p string, n int) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, n)
+	k, err := io.ReadFull(f, buf)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return buf[:k], nil
+}
+
+func (b *builder) checkMachine(p string, f *elf.File) error {
+	if !b.hasMach {
+		b.machine, b.hasMach = f.Machine, true
+		return nil
+	}
+	if f.Machine != b.machine {
+		return fmt.Errorf("%s: is for %v but the bundle is for %v; bundle each architecture separately", p, f.Machine, b.machine)
+	}
+	return nil
+}
+
+// addProgram plans bin/NAME and libexec/NAME for one program.
+func (b *builder) addProgram(given string) error {
+	abs, err := filepath.Abs(given)
+	if err != nil {
+		return err
+	}
+	real, err := b.resolvePath(abs)
+	if err != nil {
+		return fmt.Errorf("%s: %w", given, unwrap(err))
+	}
+	st, err := os.Stat(real)
+	if err != nil {
+		return fmt.Errorf("%s: %w", given, unwrap(err))
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("%s: not a regular file; bundle programs, and pass directories with --add", given)
+	}
+	head, err := readMagic(real, 4)
+	if err != nil {
+		return fmt.Errorf("%s: cannot read: %w", given, unwrap(err))
+	}
+	if !bytes.Equal(head, []byte("\x7fELF")) {
+		if bytes.HasPrefix(head, []byte("#!")) {
+			line, _ := readMagic(real, 128)
+			line, _, _ = bytes.Cut(line, []byte("\n"))
+			return fmt.Errorf("%s: not an ELF program but a script (%s); bundle its interpreter and pass the script with --add %s", given, line, given)
+		}
+		return fmt.Errorf("%s: not an ELF program; only ELF executables can be entry points, pass other files with --add %s", given, given)
+	}
+	f, err := elf.Open(real)
+	if err != nil {
+		return fmt.Errorf("%s: %w", given, err)
+	}
+	if f.Type != elf.TypeExec && f.Type != elf.TypeDyn {
+		return fmt.Errorf("%s: is an ELF %v, not an executable", given, f.Type)
+	}
+	if f.Type == elf.TypeDyn && f.Interp == "" && f.Linkage == elf.Dynamic {
+		return fmt.Errorf("%s: is a shared library, not a program; pass it with --add %s", given, given)
+	}
+	if err := b.checkMachine(given, f); err != nil {
+		return err
+	}
+	name := filepath.Base(abs)
+	if err := archive.ValidName(name); err != nil || name == ".portable" {
+		return fmt.Errorf("%s: cannot be an entry point name", given)
+	}
+	source, _ := b.inRoot(real)
+	target := "libexec/" + name
+	launcherBytes, err := launcherbin.ForMachine(debugelf.Machine(f.Machine))
+	if err != nil {
+		return fmt.Errorf("%s: %w", given, err)
+	}
+	why := "program " + given
+	it := &item{dest: target, kind: kindFile, src: real, source: source, exec: true, why: why}
+	if f.Interp != "" {
+		it.slot = true
+		b.inputs = append(b.inputs, real)
+		b.inputDest[real] = target
+	}
+	for _, ep := range b.entries {
+		if ep.Name == name && ep.Source != source {
+			return fmt.Errorf("%w: two programs are named %s: %s and %s; bundle one of them separately", errClash, name, ep.Source, source)
+		}
+	}
+	if err := b.plan.put(it); err != nil {
+		return err
+	}
+	b.objects[target] = f
+	if err := b.plan.put(&item{dest: "bin/" + name, kind: kindFile, data: launcherBytes, exec: true, why: "launcher"}); err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(b.entries, func(e manifest.EntryPoint) bool { return e.Name == name }) {
+		b.entries = append(b.entries, manifest.EntryPoint{Name: name, Launcher: "bin/" + name, Target: target, Source: source})
+	}
+	return nil
+}
+
+func unwrap(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// resolvePath follows every symlink of host path p. Inside a sysroot an
+// absolute symlink target starts again at the sysroot's top, as it would
+// for a program running in that root; elsewhere it is the host's.
+func (b *builder) resolvePath(p string) (string, error) {
+	in, ok := b.inRoot(p)
+	if !ok || b.root == "/" {
+		return filepath.EvalSymlinks(p)
+	}
+	todo := strings.Split(strings.TrimPrefix(in, "/"), "/")
+	cur := "/"
+	hops := 0
+	for len(todo) > 0 {
+		c := todo[0]
+		todo = todo[1:]
+		switch c {
+		case "", ".":
+			continue
+		case "..":
+			cur = path.Dir(cur)
+			continue
+		}
+		next := path.Join(cur, c)
+		st, err := os.Lstat(b.hostOf(next))
+		if err != nil {
+			return "", err
+		}
+		if st.Mode()&fs.ModeSymlink == 0 {
+			cur = next
+			continue
+		}
+		if hops++; hops > 40 {
+			return "", &fs.PathError{Op: "resolve", Path: p, Err: errors.New("too many levels of symbolic links")}
+		}
+		t, err := os.Readlink(b.hostOf(next))
+		if err != nil {
+			return "", err
+		}
+		if path.IsAbs(t) {
+			cur = "/"
+		}
+		todo = append(strings.Split(t, "/"), todo...)
+	}
+	return b.hostOf(cur), nil
+}

@@ -1,0 +1,267 @@
+package bundle
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/rules-portable/rules_portable/tools/internal/deps"
+	"github.com/rules-portable/rules_portable/tools/internal/elf"
+	"github.com/rules-portable/rules_portable/tools/internal/sysroot"
+)
+
+// nssModules are the NSS modules bundled by policy when the root has them.
+var nssModules = []string{"libnss_files.so.2", "libnss_dns.so.2"}
+
+// resolve computes the closure of every ELF input inside the root, places
+// it in lib/, adds glibc's dlopen set by policy and finishes the slot
+// patches now that the loader is known.
+func (b *builder) resolve() error {
+	r, err := deps.NewResolver(b.root, deps.Options{})
+	if err != nil {
+		return err
+	}
+	if err := b.resolveInputs(r, b.inputs); err != nil {
+		return err
+	}
+	if b.libc != nil {
+		n := len(b.inputs)
+		if err := b.addPolicy(); err != nil {
+			return err
+		}
+		if err := b.resolveInputs(r, b.inputs[n:]); err != nil {
+			return err
+		}
+	} else if b.opts.Gconv {
+		return fmt.Errorf("--gconv: the closure has no glibc libc.so.6, so there are no gconv modules to add")
+	}
+	return b.finishSlots()
+}
+
+func (b *builder) where() string {
+	if b.root == "/" {
+		return "on this machine"
+	}
+	return fmt.Sprintf("in sysroot %s (%s)", b.label, b.root)
+}
+
+func (b *builder) resolveInputs(r *deps.Resolver, inputs []string) error {
+	if len(inputs) == 0 {
+		return nil
+	}
+	c, err := r.Resolve(inputs...)
+	if err != nil {
+		return err
+	}
+	if len(c.Missing) > 0 {
+		var parts []string
+		for _, m := range c.Missing {
+			var by []string
+			for _, n := range m.NeededBy {
+				by = append(by, b.describeNeeder(n))
+			}
+			if m.Reason == "not found" {
+				parts = append(parts, fmt.Sprintf("%s (needed by %s) not found %s", m.Name, strings.Join(by, ", "), b.where()))
+			} else {
+				parts = append(parts, fmt.Sprintf("%s (needed by %s) cannot be loaded: %s", m.Name, strings.Join(by, ", "), m.Reason))
+			}
+		}
+		fix := "install the package that ships it"
+		if b.root != "/" {
+			fix = "add the package that ships it to the sysroot lock"
+		}
+		return fmt.Errorf("%s; %s, or add its file with --add", strings.Join(parts, "; "), fix)
+	}
+	needed := map[string]bool{}
+	for _, p := range c.Programs {
+		for _, n := range p.File.Needed {
+			needed[n] = true
+		}
+	}
+	for _, l := range c.Libraries {
+		if l.File != nil {
+			for _, n := range l.File.Needed {
+				needed[n] = true
+			}
+		}
+	}
+	for i := range c.Libraries {
+		if err := b.placeLibrary(&c.Libraries[i], needed); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// describeNeeder turns a deps needer path into what the user gave.
+func (b *builder) describeNeeder(n string) string {
+	host := b.hostOf(n)
+	if dest, ok := b.inputDest[host]; ok {
+		return fmt.Sprintf("%s, bundled as %s", n, dest)
+	}
+	if dest, ok := b.inputDest[n]; ok {
+		return fmt.Sprintf("%s, bundled as %s", n, dest)
+	}
+	return n
+}
+
+func (b *builder) placeLibrary(l *deps.Library, needed map[string]bool) error {
+	source := l.RealPath
+	if l.Outside {
+		source = l.HostPath
+	}
+	why := "needed by " + strings.Join(l.NeededBy, ", ")
+	if l.Interpreter {
+		dest := "lib/" + path.Base(l.Name)
+		if b.loader != "" && b.loader != dest {
+			return fmt.Errorf("the programs use different loaders (%s and %s); bundle them separately", b.loader, dest)
+		}
+		b.loader, b.loaderHost = dest, l.HostPath
+		b.objects[dest] = l.File
+		return b.plan.put(&item{dest: dest, kind: kindFile, src: l.HostPath, source: source, exec: true, why: "loader, " + why})
+	}
+	if b.loaderHost != "" && l.HostPath == b.loaderHost {
+		return nil // the loader, asked for by name (libc.so.6 needs it): already in place
+	}
+	names := []string{l.Name}
+	if l.SOName != "" && l.SOName != l.Name && needed[l.SOName] {
+		names = append(names, l.SOName)
+	}
+	if l.SOName == "libc.so.6" || (l.SOName == "" && l.Name == "libc.so.6") {
+		b.libc = l
+	}
+	for _, name := range names {
+		if strings.Contains(name, "/") {
+			return fmt.Errorf("%s (%s) is asked for by a path, not a name; such a dependency can't be relocated", name, why)
+		}
+		dest := "lib/" + name
+		it := &item{dest: dest, kind: kindFile, src: l.HostPath, source: source, exec: false, why: why}
+		if l.File != nil && hasSearchPath(l.File) {
+			it.patch = &elf.PatchOptions{SetRPath: true, RPath: "$ORIGIN"}
+		}
+		if err := b.plan.put(it); err != nil {
+			return err
+		}
+		b.objects[dest] = l.File
+	}
+	return nil
+}
+
+// addPolicy adds glibc's own dlopen set (see the package doc).
+func (b *builder) addPolicy() error {
+	libcDir := path.Dir(b.libc.RealPath)
+	for _, name := range nssModules {
+		p := b.hostOf(path.Join(libcDir, name))
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			if err := b.addFile(p, "lib/"+name, "glibc policy: NSS module"); err != nil {
+				return err
+			}
+		}
+	}
+	found := false
+	for _, dir := range libDirs(libcDir) {
+		p := b.hostOf(path.Join(dir, "libgcc_s.so.1"))
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			if err := b.addFile(p, "lib/libgcc_s.so.1", "glibc policy: pthread_cancel unwinding"); err != nil {
+				return err
+			}
+			found = true
+			break
+		}
+	}
+	if !found {
+		b.warnf("libgcc_s.so.1 not found %s; pthread_cancel and pthread_exit will abort in the bundle (add the libgcc-s1 package)", b.where())
+	}
+	if b.opts.Gconv {
+		dir := b.hostOf(path.Join(libcDir, "gconv"))
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return fmt.Errorf("--gconv: no gconv modules at %s %s", path.Join(libcDir, "gconv"), b.where())
+		}
+		if err := b.addTree(dir, "lib/gconv", "--gconv", 0, map[string]bool{}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// libDirs lists where libgcc_s.so.1 may live next to a libc in dir: the
+// same directory, its twin across the /usr merge, then the usual ones.
+func libDirs(dir string) []string {
+	out := []string{dir}
+	if rest, ok := strings.CutPrefix(dir, "/usr"); ok {
+		out = append(out, rest)
+	} else {
+		out = append(out, "/usr"+dir)
+	}
+	for _, d := range []string{"/lib64", "/usr/lib64", "/lib", "/usr/lib"} {
+		if !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// finishSlots writes the placeholder into every slotted executable's patch.
+func (b *builder) finishSlots() error {
+	for _, it := range b.plan.items {
+		if !it.slot {
+			continue
+		}
+		if b.loader == "" {
+			return fmt.Errorf("%s: has an interpreter but no loader was found", it.src)
+		}
+		p := elf.PatchOptions{SetRPath: true, RPath: rpathFor(it.dest, nil)}
+		if it.patch != nil {
+			p = *it.patch
+		}
+		p.Interpreter = Placeholder(path.Base(b.loader))
+		p.InterpSlot = SlotSize
+		it.patch = &p
+	}
+	return nil
+}
+
+// versionGate refuses a bundle whose files need newer glibc (or
+// libstdc++) symbol versions than the bundled libraries define.
+func (b *builder) versionGate() error {
+	if b.libc == nil {
+		return nil
+	}
+	glibc, err := sysroot.DetectGlibc(b.libc.HostPath)
+	if err != nil {
+		return fmt.Errorf("bundled libc: %w", err)
+	}
+	b.glibc = glibc
+	compat := sysroot.Compat{Label: b.label, Glibc: glibc}
+	if it, ok := b.plan.items["lib/libstdc++.so.6"]; ok && it.src != "" {
+		if v, err := sysroot.DetectGlibcxx(it.src); err == nil {
+			compat.Glibcxx = v
+		}
+	}
+	dests := make([]string, 0, len(b.objects))
+	for d := range b.objects {
+		dests = append(dests, d)
+	}
+	slices.Sort(dests)
+	for _, d := range dests {
+		f := b.objects[d]
+		if f == nil {
+			continue
+		}
+		name := d
+		if it, ok := b.plan.items[d]; ok && it.src != "" {
+			name = it.src
+		}
+		if err := sysroot.CheckCompat(name, f, compat); err != nil {
+			var tn *sysroot.TooNewError
+			if b.root == "/" && errors.As(err, &tn) {
+				return fmt.Errorf("%s: needs %s but this machine has %s, and without --sysroot the bundle takes this machine's libraries; bundle it with --sysroot DIR holding a newer glibc (e.g. the root it was built in)", tn.Name, tn.Need, tn.Have)
+			}
+			return err
+		}
+	}
+	return nil
+}

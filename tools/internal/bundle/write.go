@@ -1,0 +1,383 @@
+package bundle
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/rules-portable/rules_portable/tools/internal/archive"
+	"github.com/rules-portable/rules_portable/tools/internal/deps"
+	"github.com/rules-portable/rules_portable/tools/internal/elf"
+	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
+	"github.com/rules-portable/rules_portable/tools/internal/manifest"
+)
+
+// written is what writing one file produced.
+type written struct {
+	sum  [32]byte
+	size int64
+	slot *manifest.Slot
+}
+
+// write materialises the plan in a staging directory next to out, checks
+// it, and moves it (or an archive of it) into place.
+func (b *builder) write(out string) (res *Result, err error) {
+	staging, err := os.MkdirTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp*")
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot create a temp directory next to it: %w", out, unwrap(err))
+	}
+	defer func() {
+		if err != nil || archive.IsArchiveName(out) {
+			os.RemoveAll(staging)
+		}
+	}()
+	if err := os.Chmod(staging, 0o755); err != nil {
+		return nil, err
+	}
+	items := b.plan.sorted()
+	files := make([]*item, 0, len(items))
+	for _, it := range items {
+		full := filepath.Join(staging, filepath.FromSlash(it.dest))
+		switch it.kind {
+		case kindDir:
+			if err := os.Mkdir(full, 0o755); err != nil {
+				return nil, err
+			}
+		case kindSymlink:
+			if err := os.Symlink(it.link, full); err != nil {
+				return nil, err
+			}
+		case kindFile:
+			files = append(files, it)
+		}
+	}
+	results, err := b.writeFiles(staging, files)
+	if err != nil {
+		return nil, err
+	}
+	nfiles, nbytes, err := dedupe(staging, files, results)
+	if err != nil {
+		return nil, err
+	}
+	m, err := b.writeManifest(staging, files, results)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.selfCheck(staging, files); err != nil {
+		return nil, err
+	}
+	res = &Result{Out: out, Manifest: m, Files: nfiles, Bytes: nbytes}
+	if archive.IsArchiveName(out) {
+		opts := archive.Options{MTime: b.opts.MTime, Prefix: b.opts.Prefix}
+		if b.opts.Progress != nil {
+			opts.Progress = func(done, total int64) { b.progress("archive", done, total) }
+		}
+		if err := archive.Create(out, staging, opts); err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
+	if err := syncDir(staging); err != nil {
+		return nil, err
+	}
+	if err := fsutil.RenameNoReplace(staging, out); err != nil {
+		return nil, fmt.Errorf("%s: move the finished bundle into place: %w", out, err)
+	}
+	return res, nil
+}
+
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+// writeFiles writes every file item, a few at a time.
+func (b *builder) writeFiles(staging string, files []*item) ([]written, error) {
+	results := make([]written, len(files))
+	errs := make([]error, len(files))
+	jobs := b.opts.Jobs
+	if jobs <= 0 {
+		jobs = 2
+	}
+	var next, done atomic.Int64
+	var wg sync.WaitGroup
+	total := int64(len(files))
+	for range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(files) {
+					return
+				}
+				results[i], errs[i] = b.writeFile(staging, files[i])
+				b.progress("copy", done.Add(1), total)
+				if errs[i] != nil {
+					next.Store(int64(len(files))) // stop early
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+func (b *builder) writeFile(staging string, it *item) (written, error) {
+	full := filepath.Join(staging, filepath.FromSlash(it.dest))
+	var w written
+	if it.patch == nil {
+		var r io.Reader
+		if it.data != nil {
+			r = bytes.NewReader(it.data)
+		} else {
+			f, err := os.Open(it.src)
+			if err != nil {
+				return w, fmt.Errorf("%s: cannot read: %w (%s)", it.src, unwrap(err), it.why)
+			}
+			defer f.Close()
+			r = f
+		}
+		out, err := os.OpenFile(full, os.O_WRONLY|os.O_CREATE|os.O_EXCL, it.mode())
+		if err != nil {
+			return w, err
+		}
+		h := sha256.New()
+		n, err := io.Copy(io.MultiWriter(out, h), r)
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return w, fmt.Errorf("%s: copy to %s: %w", it.src, it.dest, err)
+		}
+		copy(w.sum[:], h.Sum(nil))
+		w.size = n
+		return w, os.Chmod(full, it.mode())
+	}
+	in, _, err := elf.ReadFile(it.src)
+	if err != nil {
+		return w, fmt.Errorf("%w (%s)", err, it.why)
+	}
+	data, err := elf.Patch(in, *it.patch)
+	if err != nil {
+		return w, fmt.Errorf("%s: patch for %s: %w", it.src, it.dest, err)
+	}
+	if it.slot {
+		f, err := elf.Parse(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return w, fmt.Errorf("%s: patched file does not read back: %w", it.src, err)
+		}
+		off, size, ok := f.InterpSlot()
+		if !ok || size != SlotSize {
+			return w, fmt.Errorf("%s: patched file has no %d-byte interpreter slot", it.src, SlotSize)
+		}
+		w.slot = &manifest.Slot{Offset: off, Size: size}
+	}
+	if err := os.WriteFile(full, data, it.mode()); err != nil {
+		return w, err
+	}
+	w.sum = sha256.Sum256(data)
+	w.size = int64(len(data))
+	return w, os.Chmod(full, it.mode())
+}
+
+// dedupe replaces every file whose content and mode equal an earlier one
+// (in archive order) with a hard link to it. It returns the number of
+// distinct files and their bytes.
+func dedupe(staging string, files []*item, results []written) (int, int64, error) {
+	type key struct {
+		sum  [32]byte
+		exec bool
+	}
+	first := map[key]int{}
+	var n int
+	var size int64
+	for i, it := range files {
+		k := key{results[i].sum, it.exec}
+		j, ok := first[k]
+		if !ok {
+			first[k] = i
+			n++
+			size += results[i].size
+			continue
+		}
+		full := filepath.Join(staging, filepath.FromSlash(it.dest))
+		if err := os.Remove(full); err != nil {
+			return 0, 0, err
+		}
+		if err := os.Link(filepath.Join(staging, filepath.FromSlash(files[j].dest)), full); err != nil {
+			return 0, 0, err
+		}
+	}
+	return n, size, nil
+}
+
+func (b *builder) writeManifest(staging string, files []*item, results []written) (*manifest.Manifest, error) {
+	slots := map[string]manifest.Slot{}
+	sources := map[string]string{}
+	for i, it := range files {
+		if results[i].slot != nil {
+			slots[it.dest] = *results[i].slot
+		}
+		if it.source != "" {
+			sources[it.dest] = it.source
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(staging, ".portable"), 0o755); err != nil {
+		return nil, err
+	}
+	placeholder := ""
+	if b.loader != "" {
+		placeholder = Placeholder(path.Base(b.loader))
+	}
+	entries, err := manifest.Scan(staging, slots, placeholder, sources)
+	if err != nil {
+		return nil, err
+	}
+	m := &manifest.Manifest{
+		SchemaVersion:     manifest.SchemaVersion,
+		Generator:         "rules_portable",
+		Arch:              archName(b.machine),
+		Loader:            b.loader,
+		InterpPlaceholder: placeholder,
+		EntryPoints:       b.entries,
+		Files:             entries,
+	}
+	if b.libc != nil {
+		// versionGate already read it successfully.
+		m.Libc.Version = b.glibc
+		m.Libc.Root = b.label
+		m.Libc.MaxNeeded = b.maxNeeded()
+	}
+	data, err := m.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("internal error: manifest: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(staging, manifest.Path), data, 0o644); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (b *builder) maxNeeded() string {
+	best := ""
+	for _, f := range b.objects {
+		if f == nil {
+			continue
+		}
+		if v := f.MaxVersion("GLIBC"); v != "" && (best == "" || elf.CompareVersions(v, best) > 0) {
+			best = v
+		}
+	}
+	return best
+}
+
+func archName(m elf.Machine) string {
+	switch m {
+	case elf.EMX86_64:
+		return "x86_64"
+	case elf.EMAARCH64:
+		return "aarch64"
+	}
+	return strings.ToLower(strings.TrimPrefix(m.String(), "EM_"))
+}
+
+// selfCheck resolves the bundled ELF files again with the bundle as the
+// root: everything they need must be found inside it, through the search
+// paths the bundler wrote, and nowhere else. Executables are resolved as
+// they are; libraries and plugins that --add or the glibc policy brought
+// in are resolved as if a bundled program loaded them, that is with lib/
+// searched as its DT_RPATH would. Interpreters are left out: the slots
+// hold the placeholder until relocation.
+func (b *builder) selfCheck(staging string, files []*item) error {
+	var progs, libs []string
+	for _, it := range files {
+		full := filepath.Join(staging, filepath.FromSlash(it.dest))
+		switch {
+		case it.slot:
+			progs = append(progs, full)
+		case it.src != "" && slices.Contains(b.inputs, it.src):
+			libs = append(libs, full)
+		}
+	}
+	var bad []string
+	for _, run := range []struct {
+		inputs []string
+		opts   deps.Options
+	}{
+		{progs, deps.Options{Cache: deps.CacheNone}},
+		{libs, deps.Options{Cache: deps.CacheNone, LibraryPath: "/lib"}},
+	} {
+		if len(run.inputs) == 0 {
+			continue
+		}
+		sort.Strings(run.inputs)
+		c, err := deps.Resolve(staging, run.inputs, run.opts)
+		if err != nil {
+			return fmt.Errorf("internal error: bundle self-check: %w", err)
+		}
+		for _, m := range c.Missing {
+			if strings.HasPrefix(m.Reason, "interpreter ") {
+				continue
+			}
+			bad = append(bad, fmt.Sprintf("%s (needed by %s): %s", m.Name, strings.Join(m.NeededBy, ", "), m.Reason))
+		}
+		for _, l := range c.Libraries {
+			if l.Outside {
+				bad = append(bad, fmt.Sprintf("%s resolves outside the bundle to %s", l.Name, l.HostPath))
+			}
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("bundle self-check failed, the bundle would not find its own libraries (please report): %s", strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+// sameContent reports whether two file items hold the same bytes.
+func sameContent(a, b *item) (bool, error) {
+	ha, err := contentHash(a)
+	if err != nil {
+		return false, err
+	}
+	hb, err := contentHash(b)
+	if err != nil {
+		return false, err
+	}
+	return ha == hb, nil
+}
+
+func contentHash(it *item) ([32]byte, error) {
+	if it.data != nil {
+		return sha256.Sum256(it.data), nil
+	}
+	f, err := os.Open(it.src)
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("%s: cannot read: %w (%s)", it.src, unwrap(err), it.why)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return [32]byte{}, fmt.Errorf("%s: %w", it.src, err)
+	}
+	var s [32]byte
+	copy(s[:], h.Sum(nil))
+	return s, nil
+}
