@@ -178,6 +178,9 @@ write_rc() {
     # Debian's offline modules; /etc/bazel/bazelrc of the root names the core ones.
     [ -d "$ROOT/usr/share/bazel/rules/pkg" ] && echo "common --override_module=rules_pkg=/usr/share/bazel/rules/pkg"
     [ -d "$ROOT/usr/share/bazel/rules/shell" ] && echo "common --override_module=rules_shell=/usr/share/bazel/rules/shell"
+    echo "# Java tools (stardoc's renderer) run on the root's JDK, not a downloaded one."
+    echo "common --java_runtime_version=local_jdk"
+    echo "common --tool_java_runtime_version=local_jdk"
     echo "# Resolution differs from the registry's, so no lockfile is read or written offline."
     echo "common --lockfile_mode=off"
     echo "# WORKSPACE's default suffix would try to download rules_cc."
@@ -210,6 +213,31 @@ remove_leftovers() {
     chmod -R u+w "$d" 2>/dev/null || true
     rm -rf --one-file-system "$d"
   done
+}
+
+# Debian modules that only some workspaces depend on (for example a dev
+# dependency of the root module). Bazel refuses an override of a module that
+# is not in the graph, so these are added per workspace.
+OPTIONAL_MODULES="stardoc=/usr/share/bazel/tools/stardoc bazel_lib=/usr/share/bazel/tools/bazel_lib"
+
+# workspace_rc WS prints an rc file for the workspace WS: the shared
+# offline.bazelrc plus overrides for the optional modules its MODULE.bazel
+# names.
+workspace_rc() {
+  local ws=$1 m name path out extra=""
+  [ -n "$ws" ] && [ -f "$ws/MODULE.bazel" ] || { echo "$RC"; return; }
+  for m in $OPTIONAL_MODULES; do
+    name=${m%%=*} path=${m#*=}
+    if grep -Eq "bazel_dep\(name = \"$name\"" "$ws/MODULE.bazel"; then
+      extra="${extra}common --override_module=$name=$path"$'\n'
+    fi
+  done
+  [ -n "$extra" ] || { echo "$RC"; return; }
+  mkdir -p "$CACHE/rc"
+  out=$CACHE/rc/$(printf '%s' "$ws" | md5sum | cut -c1-16).bazelrc
+  printf 'import %s\n# Optional modules named by %s/MODULE.bazel\n%s' "$RC" "$ws" "$extra" >"$out.tmp.$$"
+  mv "$out.tmp.$$" "$out"
+  echo "$out"
 }
 
 ensure() {
@@ -272,7 +300,7 @@ case "${1:-}" in
     [ $# -gt 0 ] || die "usage: $0 run [--] CMD..."
     run_in_root "$@"
     ;;
-  rcfile) echo "$RC" ;;
+  rcfile) shift; workspace_rc "${1:-}" ;;
   output-root) echo "$OUTPUT_ROOT" ;;
   remove)
     need_root remove
