@@ -7,6 +7,7 @@ Example: `ctx.toolchains["@rules_portable//rules:toolchain_type"].portable.tool`
     fields = {
         "tool": "File: the `portable` executable.",
         "files_to_run": "FilesToRunProvider: pass it as the `executable` of `ctx.actions.run`.",
+        "launcher": "File: the static launcher that bundles put at `bin/NAME`, built for the target platform.",
     },
 )
 
@@ -17,6 +18,7 @@ def _portable_toolchain_impl(ctx):
     info = PortableToolInfo(
         tool = ctx.executable.tool,
         files_to_run = tool.files_to_run,
+        launcher = ctx.file.launcher,
     )
     return [platform_common.ToolchainInfo(portable = info)]
 
@@ -33,6 +35,7 @@ Example:
 portable_toolchain(
     name = "portable_from_source",
     tool = "//tools/cmd/portable",
+    launcher = "//launcher",
 )
 
 toolchain(
@@ -47,6 +50,12 @@ toolchain(
             mandatory = True,
             executable = True,
             cfg = "exec",
+        ),
+        "launcher": attr.label(
+            doc = "The bundle launcher for the target platform: a static, freestanding executable. Example: `//launcher`.",
+            mandatory = True,
+            allow_single_file = True,
+            cfg = "target",
         ),
     },
     provides = [platform_common.ToolchainInfo],

@@ -1,0 +1,40 @@
+"""Actions that pack relocatable bundles."""
+
+def emit_bundle(ctx, *, tool, binary, sysroot, out, data = [], extra_libs = [], prefix = None, no_fixup = False):
+    """Packs binary, its closure in sysroot and a launcher into out.
+
+    Args:
+      ctx: the rule context.
+      tool: PortableToolInfo of the helper (carries the launcher too).
+      binary: the ELF File to bundle.
+      sysroot: SysrootInfo to resolve the closure in.
+      out: the output: a tar File, or a directory (tree artifact).
+      data: Files to copy into the bundle under share/, by their short path.
+      extra_libs: shared library Files built by this build; they go to lib/.
+      prefix: for tars, the directory every entry is put under.
+      no_fixup: mark the bundle so its launcher never rewrites it (for
+        directories that Bazel owns).
+    """
+    args = ctx.actions.args()
+    args.add("bundle")
+    args.add("--sysroot", sysroot.tar)
+    args.add("--launcher", tool.launcher)
+    if prefix:
+        args.add("--prefix", prefix)
+    if no_fixup:
+        args.add("--no-fixup")
+    for lib in extra_libs:
+        args.add("--add", "%s=lib/%s" % (lib.path, lib.basename))
+    for f in data:
+        args.add("--add", "%s=share/%s" % (f.path, f.short_path))
+    args.add("-o", out.path if out.is_directory else out)
+    args.add(binary)
+    ctx.actions.run(
+        executable = tool.files_to_run,
+        arguments = [args],
+        inputs = depset([binary, sysroot.tar, tool.launcher] + extra_libs + data),
+        outputs = [out],
+        mnemonic = "PortableBundle",
+        progress_message = "Bundling %%{label} against sysroot %s (glibc %s)" % (sysroot.version, sysroot.glibc_version),
+        env = {"SOURCE_DATE_EPOCH": "0"},
+    )

@@ -1,0 +1,114 @@
+"""portable_binary: a relocatable bundle of a binary and its glibc."""
+
+load("//rules/private/actions:bundle.bzl", "emit_bundle")
+load(":providers.bzl", "PortableBundleInfo", "SysrootInfo")
+load(":toolchain.bzl", "TOOLCHAIN_TYPE")
+
+_EXTENSIONS = {"none": ".tar", "gzip": ".tar.gz", "zstd": ".tar.zst"}
+
+_RUN_SCRIPT = """#!/bin/sh
+# Runs the bundle's launcher; `bazel run` passes the arguments through.
+exec "${{RUNFILES_DIR:-$0.runfiles}}/{workspace}/{launcher}" "$@"
+"""
+
+def _portable_binary_impl(ctx):
+    sysroot = ctx.attr.sysroot[SysrootInfo]
+    tool = ctx.toolchains[TOOLCHAIN_TYPE].portable
+    binary = ctx.file.binary
+    name = ctx.attr.bundle_name or binary.basename
+    tar = ctx.actions.declare_file(ctx.label.name + _EXTENSIONS[ctx.attr.compression])
+    emit_bundle(
+        ctx,
+        tool = tool,
+        binary = binary,
+        sysroot = sysroot,
+        out = tar,
+        data = ctx.files.data,
+        extra_libs = ctx.files.extra_libs,
+        prefix = name,
+    )
+    tree = ctx.actions.declare_directory(ctx.label.name + ".bundle")
+    emit_bundle(
+        ctx,
+        tool = tool,
+        binary = binary,
+        sysroot = sysroot,
+        out = tree,
+        data = ctx.files.data,
+        extra_libs = ctx.files.extra_libs,
+        no_fixup = True,
+    )
+    run = ctx.actions.declare_file(ctx.label.name + ".run")
+    ctx.actions.write(run, _RUN_SCRIPT.format(
+        workspace = ctx.workspace_name,
+        launcher = tree.short_path + "/bin/" + binary.basename,
+    ), is_executable = True)
+    return [
+        DefaultInfo(
+            files = depset([tar]),
+            executable = run,
+            runfiles = ctx.runfiles(files = [tree]),
+        ),
+        PortableBundleInfo(
+            tar = tar,
+            directory = tree,
+            entry_points = [binary.basename],
+            sysroot = sysroot,
+        ),
+        OutputGroupInfo(directory = depset([tree])),
+    ]
+
+portable_binary = rule(
+    implementation = _portable_binary_impl,
+    doc = """A relocatable bundle: the binary, its whole library closure resolved in
+`sysroot` (glibc and its loader included) and a launcher.
+
+The default output is `<name>.tar` (or `.tar.gz`/`.tar.zst`) holding
+`<bundle_name>/bin/<binary>`, which runs from any directory on any Linux of
+the same architecture, even an empty root, with `/proc/self/exe` naming the
+real program. `bazel run` runs it from a directory copy (output group
+`directory`). The closure comes from the sysroot and the libraries this build
+produced, never from the build host; a library the sysroot lacks, or a
+glibc symbol version newer than the sysroot's, fails the build.
+
+Example:
+
+```starlark
+portable_binary(
+    name = "portable",
+    binary = ":app",
+    sysroot = "@rules_portable//sysroots:v2",
+)
+```""",
+    attrs = {
+        "binary": attr.label(
+            doc = "The dynamically linked ELF executable: a `cc_binary`, a cgo `go_binary` or a prebuilt file. Example: `\":app\"`.",
+            mandatory = True,
+            allow_single_file = True,
+        ),
+        "sysroot": attr.label(
+            doc = "The `sysroot` to take glibc and the other libraries from. Example: `\"@rules_portable//sysroots:v2\"`.",
+            mandatory = True,
+            providers = [SysrootInfo],
+        ),
+        "data": attr.label_list(
+            doc = "Files to copy into the bundle under `share/<short path>`. Example: `[\"//app:config.json\"]`.",
+            allow_files = True,
+        ),
+        "extra_libs": attr.label_list(
+            doc = "Shared libraries built by this build that the binary loads (by DT_NEEDED or dlopen); they go to `lib/`. Example: `[\":libplugin.so\"]`.",
+            allow_files = [".so"],
+        ),
+        "compression": attr.string(
+            doc = "Compression of the tar: `none` (`.tar`), `gzip` (`.tar.gz`) or `zstd` (`.tar.zst`). Example: `compression = \"zstd\"`.",
+            default = "none",
+            values = ["none", "gzip", "zstd"],
+        ),
+        "bundle_name": attr.string(
+            doc = "Top directory of the tar. Default: the binary's file name. Example: `bundle_name = \"hello\"`.",
+        ),
+    },
+    executable = True,
+    provides = [PortableBundleInfo],
+    toolchains = [TOOLCHAIN_TYPE],
+)

@@ -1,0 +1,78 @@
+"""sysroot_test: runs an existing test against another glibc, in the sandbox."""
+
+load("//rules/private/actions:bundle.bzl", "emit_bundle")
+load(":providers.bzl", "SysrootInfo")
+load(":toolchain.bzl", "TOOLCHAIN_TYPE")
+
+_TEST_SCRIPT = """#!/bin/sh
+# Runs {test} through its bundle against sysroot {version} (glibc {glibc}).
+# The environment (TEST_TMPDIR, XML_OUTPUT_FILE, sharding variables ...), the
+# arguments and the exit status pass through unchanged.
+exec "${{RUNFILES_DIR:-$0.runfiles}}/{workspace}/{launcher}" "$@"
+"""
+
+def _sysroot_test_impl(ctx):
+    sysroot = ctx.attr.sysroot[SysrootInfo]
+    tool = ctx.toolchains[TOOLCHAIN_TYPE].portable
+    test = ctx.attr.test
+    binary = test[DefaultInfo].files_to_run.executable
+    if not binary:
+        fail("%s is not executable; sysroot_test wraps a test target such as cc_test or go_test" % test.label, attr = "test")
+    tree = ctx.actions.declare_directory(ctx.label.name + ".bundle")
+    emit_bundle(
+        ctx,
+        tool = tool,
+        binary = binary,
+        sysroot = sysroot,
+        out = tree,
+        no_fixup = True,
+    )
+    script = ctx.actions.declare_file(ctx.label.name + ".sh")
+    ctx.actions.write(script, _TEST_SCRIPT.format(
+        test = test.label,
+        version = sysroot.version,
+        glibc = sysroot.glibc_version,
+        workspace = ctx.workspace_name,
+        launcher = tree.short_path + "/bin/" + binary.basename,
+    ), is_executable = True)
+    runfiles = ctx.runfiles(files = [tree]).merge(test[DefaultInfo].default_runfiles)
+    providers = [DefaultInfo(executable = script, runfiles = runfiles)]
+    if RunEnvironmentInfo in test:
+        providers.append(test[RunEnvironmentInfo])
+    return providers
+
+sysroot_test = rule(
+    implementation = _sysroot_test_impl,
+    doc = """Runs an existing test target against a sysroot's glibc, with no container.
+
+The test binary is bundled with its closure resolved in `sysroot` and run
+through the bundle's launcher from runfiles, so nothing needs to be installed
+under `/usr/sysroot` on the machine that runs the test. Sharding,
+`TEST_TMPDIR`, XML output and exit codes behave as for the wrapped test, and
+a test that re-executes itself through `/proc/self/exe` keeps working.
+
+Example:
+
+```starlark
+sysroot_test(
+    name = "app_test_v3",
+    test = ":app_test",
+    sysroot = "@rules_portable//sysroots:v3",
+)
+```""",
+    attrs = {
+        "test": attr.label(
+            doc = "The test to run: a `cc_test`, a `go_test` (cgo) or any test whose executable is a dynamic ELF. Example: `\":app_test\"`.",
+            mandatory = True,
+            executable = True,
+            cfg = "target",
+        ),
+        "sysroot": attr.label(
+            doc = "The `sysroot` whose glibc the test runs against. Example: `\"@rules_portable//sysroots:v3\"`.",
+            mandatory = True,
+            providers = [SysrootInfo],
+        ),
+    },
+    test = True,
+    toolchains = [TOOLCHAIN_TYPE],
+)
