@@ -81,6 +81,7 @@ static inline long sys3(long n, long a, long b, long c)
 	return x0;
 }
 
+#ifndef LAUNCHER_HARNESS /* the fuzz harness links with libc, which has its own _start */
 /*
  * Process entry. The kernel leaves argc at [sp], then argv, NULL, envp, NULL
  * and the auxiliary vector. launcher_main gets that address and never
@@ -96,6 +97,7 @@ __asm__(".text\n"
 	"	bl launcher_main\n"
 	"	brk #0\n"
 	".size _start, .-_start\n");
+#endif
 
 /*
  * Enter a freshly mapped dynamic loader the way the kernel would: the stack

@@ -77,6 +77,7 @@ static inline long sys3(long n, long a, long b, long c)
 	return ret;
 }
 
+#ifndef LAUNCHER_HARNESS /* the fuzz harness links with libc, which has its own _start */
 /*
  * Process entry. The kernel leaves argc at (%rsp), then argv, NULL, envp,
  * NULL and the auxiliary vector. launcher_main gets that address and never
@@ -92,6 +93,7 @@ __asm__(".text\n"
 	"	call launcher_main\n"
 	"	hlt\n"
 	".size _start, .-_start\n");
+#endif
 
 /*
  * Enter a freshly mapped dynamic loader the way the kernel would: the stack

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"golang.org/x/sys/unix"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -18,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 const (
@@ -25,23 +26,24 @@ const (
 	slotSize   = 4096
 )
 
-// placeholderSlot is the path a freshly made bundle's slots hold: exactly
-// slotSize-1 bytes (so PT_INTERP is slotSize with its NUL), ending in the
-// loader's basename as the launcher contract asks.
-func placeholderSlot() string {
-	head, tail := "/.portable-unrelocated", "/lib/"+loaderName
-	return head + strings.Repeat("/", slotSize-1-len(head)-len(tail)) + tail
-}
+// The bundle every case starts from: two programs sharing one launcher
+// (hardlinks in bin/), a helper in a subdirectory of libexec/ reached by a
+// symlink, and a script under libexec/ that the fix-up must leave alone.
+var (
+	names      = []string{"probe", "probe-b"}
+	helperLink = "tools/helper"
+	slotRels   = []string{"libexec/probe", "libexec/probe-b", "libexec/tools/helper"}
+	scriptRel  = "libexec/tool.sh"
+)
 
-// fixture holds what every case shares: built probe, preload library,
-// launcher bytes and the host loader and libc to bundle.
+// fixture holds what every case shares: the portable CLI, the built probe
+// and preload library, and the bytes of a fresh bundle's slotted files.
 type fixture struct {
 	dir      string
-	launcher []byte
-	patched  string // the probe with a placeholder slot and DT_RPATH=$ORIGIN/../lib
+	portable string
+	src      string // what gets bundled
 	preload  string
-	loader   string
-	libc     string
+	fresh    map[string][]byte // slotRels of a bundle that never ran
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -49,9 +51,9 @@ func newFixture(t *testing.T) *fixture {
 	if os.Geteuid() != 0 {
 		t.Fatal("the conformance suite needs root: it bind-mounts read-only copies, mounts /proc and chroots")
 	}
-	for _, tool := range []struct{ cmd, pkg string }{{"gcc", "gcc"}, {"patchelf", "patchelf"}, {"cp", "coreutils"}} {
+	for _, tool := range []struct{ cmd, pkg string }{{"gcc", "gcc"}, {"cp", "coreutils"}, {"go", "the Go toolchain"}} {
 		if _, err := exec.LookPath(tool.cmd); err != nil {
-			t.Fatalf("%s not found: install the Debian package %s", tool.cmd, tool.pkg)
+			t.Fatalf("%s not found: install %s", tool.cmd, tool.pkg)
 		}
 	}
 	dir, err := filepath.EvalSymlinks(t.TempDir())
@@ -64,84 +66,63 @@ func newFixture(t *testing.T) *fixture {
 			t.Fatal(err)
 		}
 	}
-	f := &fixture{dir: dir}
-	// The launcher built from source with the pinned flags; the launcherbin
-	// test proves the CLI embeds these same bytes.
-	launcher := filepath.Join(dir, "launcher")
-	mustRun(t, exec.Command("../../launcher/build.sh", "--arch", "x86_64", "--cc", "gcc", "-o", launcher))
-	if f.launcher, err = os.ReadFile(launcher); err != nil {
+	f := &fixture{dir: dir, src: filepath.Join(dir, "src"), fresh: map[string][]byte{}}
+	f.portable = filepath.Join(dir, "portable")
+	mustRun(t, exec.Command("go", "build", "-o", f.portable, "../../tools/cmd/portable"))
+	if err := os.MkdirAll(filepath.Join(f.src, "tools"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	probe := filepath.Join(dir, "probe")
+	probe := filepath.Join(f.src, "probe")
 	mustRun(t, exec.Command("gcc", "-O2", "-Wall", "-o", probe, "testdata/probe.c"))
+	copyFile(t, probe, filepath.Join(f.src, "probe-b"), 0o755)
+	copyFile(t, probe, filepath.Join(f.src, helperLink), 0o755)
+	if err := os.WriteFile(filepath.Join(f.src, "tool.sh"), []byte("#!/bin/sh\necho tool\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	f.preload = filepath.Join(dir, "libpreload.so")
 	mustRun(t, exec.Command("gcc", "-O2", "-shared", "-fPIC", "-o", f.preload, "testdata/preload.c"))
-	ef, err := elf.Open(probe)
-	if err != nil {
-		t.Fatal(err)
+
+	ref := filepath.Join(dir, "reference")
+	f.bundle(t, ref)
+	for _, rel := range append([]string{scriptRel}, slotRels...) {
+		b, err := os.ReadFile(filepath.Join(ref, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.fresh[rel] = b
 	}
-	libs, err := ef.ImportedLibraries()
-	ef.Close()
-	if err != nil || len(libs) != 1 || libs[0] != "libc.so.6" {
-		t.Fatalf("probe needs %v (%v); the hand-made bundle only carries libc.so.6", libs, err)
-	}
-	if f.loader, err = filepath.EvalSymlinks("/lib64/" + loaderName); err != nil {
-		t.Fatal(err)
-	}
-	if f.libc, err = filepath.EvalSymlinks("/lib/x86_64-linux-gnu/libc.so.6"); err != nil {
-		t.Fatal(err)
-	}
-	// Test-only oracle: patchelf gives the probe a slot-sized PT_INTERP and
-	// DT_RPATH, as the bundler does.
-	f.patched = filepath.Join(dir, "probe.patched")
-	copyFile(t, probe, f.patched, 0o755)
-	mustRun(t, exec.Command("patchelf", "--set-interpreter", placeholderSlot(),
-		"--set-rpath", "$ORIGIN/../lib", "--force-rpath", f.patched))
-	if _, raw := readSlot(t, f.patched); len(raw) != slotSize || slotPath(raw) != placeholderSlot() {
-		t.Fatalf("patchelf gave a %d-byte slot holding %q", len(raw), slotPath(raw))
+	for _, rel := range slotRels {
+		if _, raw := readSlot(t, filepath.Join(ref, rel)); len(raw) != slotSize {
+			t.Fatalf("portable bundle gave %s a %d-byte slot, want %d", rel, len(raw), slotSize)
+		}
 	}
 	return f
 }
 
-// bundle lays out a bundle at root by hand, the way the launcher contract in
-// launcher/README.md describes: bin/NAME launchers (the second and later
-// names hardlinks of the first), libexec/NAME real programs, a helper in a
-// subdirectory of libexec, a script that must stay untouched, the loader and
-// libc in lib/.
-func (f *fixture) bundle(t *testing.T, root string, names ...string) {
+// bundle makes the test bundle at out with `portable bundle`.
+func (f *fixture) bundle(t *testing.T, out string) {
 	t.Helper()
-	for _, d := range []string{"bin", "libexec/sub", "lib", ".portable"} {
-		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	first := filepath.Join(root, "bin", names[0])
-	if err := os.WriteFile(first, f.launcher, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for i, n := range names {
-		if i > 0 {
-			if err := os.Link(first, filepath.Join(root, "bin", n)); err != nil {
-				t.Fatal(err)
-			}
-		}
-		copyFile(t, f.patched, filepath.Join(root, "libexec", n), 0o755)
-	}
-	copyFile(t, f.patched, filepath.Join(root, "libexec", "sub", "helper"), 0o755)
-	if err := os.WriteFile(filepath.Join(root, "libexec", "tool.sh"), []byte("#!/bin/sh\necho tool\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	copyFile(t, f.loader, filepath.Join(root, "lib", loaderName), 0o755)
-	copyFile(t, f.libc, filepath.Join(root, "lib", "libc.so.6"), 0o644)
+	cmd := exec.Command(f.portable, "bundle", "-o", out, "probe", "probe-b",
+		"--add", "tools=tools", "--add", "tool.sh="+scriptRel)
+	cmd.Dir = f.src
+	mustRun(t, cmd)
 }
 
-// slotFiles are the bundle's files that carry an interp slot.
-func slotFiles(root string, names ...string) []string {
-	var out []string
-	for _, n := range names {
-		out = append(out, filepath.Join(root, "libexec", n))
+// verify runs `portable verify` on a bundle, which must pass.
+func (f *fixture) verify(t *testing.T, dir string) {
+	t.Helper()
+	out, err := exec.Command(f.portable, "verify", dir).CombinedOutput()
+	if err != nil {
+		t.Errorf("portable verify %s: %v\n%s", dir, err, out)
 	}
-	return append(out, filepath.Join(root, "libexec", "sub", "helper"))
+}
+
+func slotFiles(root string) []string {
+	var out []string
+	for _, rel := range slotRels {
+		out = append(out, filepath.Join(root, rel))
+	}
+	return out
 }
 
 func mustRun(t *testing.T, cmd *exec.Cmd) {
@@ -199,17 +180,15 @@ func slotPath(raw []byte) string {
 	return string(raw)
 }
 
-// checkSlots asserts every slot file holds exactly root/lib/<loader>, NUL
-// padded to slotSize, and is otherwise byte-identical to the patched probe.
-func (f *fixture) checkSlots(t *testing.T, prefix string, files []string) {
+// checkSlots asserts every slotted file under root holds exactly
+// prefix/lib/<loader>, NUL-padded to slotSize, and is otherwise
+// byte-identical to the same file in a bundle that never ran.
+func (f *fixture) checkSlots(t *testing.T, root, prefix string) {
 	t.Helper()
-	orig, err := os.ReadFile(f.patched)
-	if err != nil {
-		t.Fatal(err)
-	}
 	want := make([]byte, slotSize)
 	copy(want, prefix+"/lib/"+loaderName)
-	for _, p := range files {
+	for _, rel := range slotRels {
+		p := filepath.Join(root, rel)
 		off, raw := readSlot(t, p)
 		if !bytes.Equal(raw, want) {
 			t.Errorf("%s: slot holds %q, want %q NUL-padded to %d bytes", p, slotPath(raw), prefix+"/lib/"+loaderName, slotSize)
@@ -218,12 +197,16 @@ func (f *fixture) checkSlots(t *testing.T, prefix string, files []string) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		orig := f.fresh[rel]
 		if len(got) != len(orig) || !bytes.Equal(got[:off], orig[:off]) || !bytes.Equal(got[off+slotSize:], orig[off+slotSize:]) {
 			t.Errorf("%s: bytes outside the slot changed", p)
 		}
 		if st, err := os.Stat(p); err != nil || st.Mode().Perm() != 0o755 {
 			t.Errorf("%s: mode %v (%v), want 0755", p, st.Mode(), err)
 		}
+	}
+	if b, err := os.ReadFile(filepath.Join(root, scriptRel)); err != nil || !bytes.Equal(b, f.fresh[scriptRel]) {
+		t.Errorf("%s: the script under libexec changed (%v)", scriptRel, err)
 	}
 }
 
