@@ -130,7 +130,7 @@ func (b *builder) addLink(p, dp, top, destTop, why string, depth int, visiting m
 	target, err := b.resolvePath(p)
 	if err != nil {
 		t, _ := os.Readlink(p)
-		b.warnf("%s: skipping symlink to %s, which does not resolve (%v) (%s)", p, t, unwrap(err), why)
+		b.warnf("%s: skipping dangling symlink to %s (%v) (%s)", p, t, unwrap(err), why)
 		return nil
 	}
 	st, err := os.Stat(target)

@@ -133,12 +133,17 @@ func (b *builder) placeLibrary(l *deps.Library, needed map[string]bool) error {
 	if l.SOName == "libc.so.6" || (l.SOName == "" && l.Name == "libc.so.6") {
 		b.libc = l
 	}
+	st, err := os.Stat(l.HostPath)
+	if err != nil {
+		return fmt.Errorf("%s (%s): %w", l.HostPath, why, unwrap(err))
+	}
+	exec := st.Mode()&0o111 != 0 // as --add would copy it
 	for _, name := range names {
 		if strings.Contains(name, "/") {
 			return fmt.Errorf("%s (%s) is asked for by a path, not a name; such a dependency can't be relocated", name, why)
 		}
 		dest := "lib/" + name
-		it := &item{dest: dest, kind: kindFile, src: l.HostPath, source: source, exec: false, why: why}
+		it := &item{dest: dest, kind: kindFile, src: l.HostPath, source: source, exec: exec, why: why}
 		if l.File != nil && hasSearchPath(l.File) {
 			it.patch = &elf.PatchOptions{SetRPath: true, RPath: "$ORIGIN"}
 		}
