@@ -166,7 +166,8 @@ struct dirent64 {
 /*
  * One pread of this many bytes from offset 0 normally returns the ELF
  * header, the program headers and a 4096-byte interp slot placed right
- * after them, so the fast path reads each file once.
+ * after them; when a patcher moved the program headers and the slot to the
+ * end of the file, a second window there returns both.
  */
 #define HEAD_READ 8192
 
@@ -443,13 +444,14 @@ static int slot_matches(const struct image *im, const char *want, size_t want_le
  */
 static long read_image(long fd, struct image *im)
 {
-	u8 head[HEAD_READ];
-	long n = x_pread(fd, head, sizeof head, 0);
+	u8 win[HEAD_READ]; /* file bytes [base, base + n) */
+	u64 base = 0;
+	long n = x_pread(fd, win, sizeof win, 0);
 	if (n < 0)
 		return n;
 	if (n < (long)sizeof im->eh)
 		return -ENOEXEC;
-	memcpy(&im->eh, head, sizeof im->eh);
+	memcpy(&im->eh, win, sizeof im->eh);
 	const struct elf_ehdr *eh = &im->eh;
 	if (eh->e_ident[0] != 0x7f || eh->e_ident[1] != 'E' || eh->e_ident[2] != 'L' ||
 	    eh->e_ident[3] != 'F' || eh->e_ident[4] != 2 /* ELFCLASS64 */ ||
@@ -461,15 +463,20 @@ static long read_image(long fd, struct image *im)
 		return -ENOEXEC;
 
 	u64 phbytes = (u64)eh->e_phnum * sizeof(struct elf_phdr);
-	if (eh->e_phoff + phbytes <= (u64)n) {
-		memcpy(im->ph, head + eh->e_phoff, phbytes);
-	} else {
-		long r = x_pread(fd, im->ph, phbytes, eh->e_phoff);
-		if (r < 0)
-			return r;
-		if ((u64)r != phbytes)
+	if (eh->e_phoff + phbytes > (u64)n) {
+		/*
+		 * A patcher that grew the file moved the program headers (and
+		 * usually the slot right behind them) to its end: one more
+		 * window there normally holds both.
+		 */
+		base = eh->e_phoff;
+		n = x_pread(fd, win, sizeof win, base);
+		if (n < 0)
+			return n;
+		if ((u64)n < phbytes)
 			return -ENOEXEC;
 	}
+	memcpy(im->ph, win + (eh->e_phoff - base), phbytes);
 
 	im->interp = -1;
 	im->slot_size = 0;
@@ -488,8 +495,8 @@ static long read_image(long fd, struct image *im)
 		return -ENOEXEC;
 	im->slot_size = ip->p_filesz;
 	u64 take = ip->p_filesz < PATH_MAX ? ip->p_filesz : PATH_MAX;
-	if (ip->p_offset + take <= (u64)n) {
-		memcpy(im->slot, head + ip->p_offset, take);
+	if (ip->p_offset >= base && ip->p_offset + take <= base + (u64)n) {
+		memcpy(im->slot, win + (ip->p_offset - base), take);
 	} else {
 		long r = x_pread(fd, im->slot, take, ip->p_offset);
 		if (r < 0)

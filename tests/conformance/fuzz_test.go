@@ -147,6 +147,30 @@ func synthELF(typ uint16, base uint64, slot string, slotLen int) []byte {
 	return b
 }
 
+// moveHeadersToEnd appends a copy of b's program headers and interp slot
+// after padding past the launcher's first 8 KiB read, and points e_phoff
+// and PT_INTERP at the copies, the way a patcher that grew the file lays it
+// out.
+func moveHeadersToEnd(b []byte) []byte {
+	le := binary.LittleEndian
+	phoff, phnum := le.Uint64(b[32:]), int(le.Uint16(b[56:]))
+	ph := append([]byte{}, b[phoff:phoff+uint64(phnum)*56]...)
+	out := append(append([]byte{}, b...), make([]byte, 12288-len(b))...)
+	newPhoff := uint64(len(out))
+	out = append(out, ph...)
+	for i := 0; i < phnum; i++ {
+		p := out[newPhoff+uint64(i)*56:]
+		if le.Uint32(p) == 3 { // PT_INTERP: copy the slot too
+			off, size := le.Uint64(p[8:]), le.Uint64(p[32:])
+			le.PutUint64(p[8:], uint64(len(out)))
+			out = append(out, b[off:off+size]...)
+			p = out[newPhoff+uint64(i)*56:]
+		}
+	}
+	le.PutUint64(out[32:], newPhoff)
+	return out
+}
+
 // interpBytes independently reads what PT_INTERP number i of data holds, up
 // to its first NUL within 4096 bytes.
 func interpBytes(data []byte, i int64) (string, bool) {
@@ -178,6 +202,7 @@ func FuzzLauncherHeaders(f *testing.F) {
 	f.Add(synthELF(3, 0, "/lib64/ld-linux-x86-64.so.2", 28))
 	f.Add(synthELF(2, 0x400000, "/x/lib/ld-linux-x86-64.so.2", 64))
 	f.Add(synthELF(3, 0, "no-nul-in-slot", 14))
+	f.Add(moveHeadersToEnd(synthELF(3, 0, slot, len(slot)+1)))
 	f.Add([]byte("#!/bin/sh\necho not an ELF\n"))
 	f.Add([]byte{})
 	// The head of a real program (big inputs slow the fuzzer down; the whole
@@ -225,6 +250,7 @@ func TestHarnessMapsRealPrograms(t *testing.T) {
 		"loader":         ld,
 		"synthetic PIE":  synthELF(3, 0, slot, len(slot)+1),
 		"synthetic EXEC": synthELF(2, 0x400000, "/x/lib/ld-linux-x86-64.so.2", 64),
+		"headers at end": moveHeadersToEnd(synthELF(3, 0, slot, len(slot)+1)),
 	} {
 		r, err := h.do(data)
 		if err != nil {
@@ -234,12 +260,14 @@ func TestHarnessMapsRealPrograms(t *testing.T) {
 			t.Errorf("%s: read=%d mapped=%d check=%d", name, r.read, r.mapped, r.check)
 		}
 	}
-	r, _ := h.do(synthELF(3, 0, slot, len(slot)+1))
-	if r.slot != slot || r.slotSize != uint64(len(slot)+1) {
-		t.Errorf("synthetic slot read as %q (%d bytes)", r.slot, r.slotSize)
+	for _, data := range [][]byte{synthELF(3, 0, slot, len(slot)+1), moveHeadersToEnd(synthELF(3, 0, slot, len(slot)+1))} {
+		r, _ := h.do(data)
+		if r.slot != slot || r.slotSize != uint64(len(slot)+1) {
+			t.Errorf("synthetic slot read as %q (%d bytes)", r.slot, r.slotSize)
+		}
 	}
 	trunc := synthELF(3, 0, slot, len(slot)+1)
-	r, _ = h.do(trunc[:len(trunc)-1]) // the data segment now ends past EOF
+	r, _ := h.do(trunc[:len(trunc)-1]) // the data segment now ends past EOF
 	if r.read != 0 || r.mapped != -8 {
 		t.Errorf("truncated image: read=%d mapped=%d, want mapping refused with ENOEXEC (-8)", r.read, r.mapped)
 	}
