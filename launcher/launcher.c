@@ -165,11 +165,12 @@ struct dirent64 {
 
 /*
  * One pread of this many bytes from offset 0 normally returns the ELF
- * header, the program headers and a 4096-byte interp slot placed right
+ * header, the program headers and the path in an interp slot placed right
  * after them; when a patcher moved the program headers and the slot to the
- * end of the file, a second window there returns both.
+ * end of the file, a second window there returns both. Small on purpose:
+ * every stack page the fast path touches is a page fault.
  */
-#define HEAD_READ 8192
+#define WINDOW 2048
 
 /* Temp files of the fix-up are named TMP_PREFIX + NAME in NAME's directory. */
 #define TMP_PREFIX ".portable-tmp-"
@@ -181,10 +182,12 @@ struct dirent64 {
 /* What the launcher learnt about one ELF file from its headers. */
 struct image {
 	struct elf_ehdr eh;
+	int interp;            /* index of PT_INTERP in ph, or -1 */
+	u64 slot_size;         /* p_filesz of PT_INTERP */
+	const char *slot;      /* the slot's path, NUL-terminated, in win or slotbuf */
+	u8 win[WINDOW];        /* bytes of the file read in one pread */
 	struct elf_phdr ph[MAX_PHNUM];
-	int interp;         /* index of PT_INTERP in ph, or -1 */
-	u64 slot_size;      /* p_filesz of PT_INTERP */
-	char slot[PATH_MAX]; /* the slot's path, NUL-terminated */
+	char slotbuf[PATH_MAX]; /* the slot when win doesn't hold it (rarely touched) */
 };
 
 /* The launcher's own state: where it is and what it runs. */
@@ -194,12 +197,15 @@ struct ctx {
 	char **envp;
 	u64 *auxv;
 	u64 pagesz;
-	char self[PATH_MAX]; /* readlink("/proc/self/exe"): B/bin/NAME */
+	char *self;          /* readlink("/proc/self/exe"): B/bin/NAME */
 	size_t root_len;     /* B is self[0:root_len] */
 	const char *name;    /* NAME, the last component of self */
-	char real[PATH_MAX]; /* B/libexec/NAME */
-	char want[PATH_MAX]; /* the slot the real ELF should hold: B/lib/<loader> */
+	char *real;          /* B/libexec/NAME */
+	char *want;          /* the slot the real ELF should hold: B/lib/<loader> */
 	size_t want_len;
+	/* self, real and want, packed one after the other so that the fast
+	 * path touches one or two stack pages, not three. */
+	char paths[3 * PATH_MAX];
 };
 
 /* ---- the bits of libc the compiler may call ---------------------------- */
@@ -430,9 +436,9 @@ static long want_for(const struct ctx *c, const struct image *im, char *dst)
 	return cat3(dst, c->self, c->root_len, "/lib/", ld);
 }
 
-static int slot_matches(const struct image *im, const char *want, size_t want_len)
+static int slot_matches(const struct image *im, const char *want)
 {
-	return want_len < sizeof im->slot && memcmp(im->slot, want, want_len + 1) == 0;
+	return str_eq(im->slot, want);
 }
 
 /* ---- ELF headers ------------------------------------------------------- */
@@ -444,14 +450,13 @@ static int slot_matches(const struct image *im, const char *want, size_t want_le
  */
 static long read_image(long fd, struct image *im)
 {
-	u8 win[HEAD_READ]; /* file bytes [base, base + n) */
-	u64 base = 0;
-	long n = x_pread(fd, win, sizeof win, 0);
+	u64 base = 0; /* win holds file bytes [base, base + n) */
+	long n = x_pread(fd, im->win, sizeof im->win, 0);
 	if (n < 0)
 		return n;
 	if (n < (long)sizeof im->eh)
 		return -ENOEXEC;
-	memcpy(&im->eh, win, sizeof im->eh);
+	memcpy(&im->eh, im->win, sizeof im->eh);
 	const struct elf_ehdr *eh = &im->eh;
 	if (eh->e_ident[0] != 0x7f || eh->e_ident[1] != 'E' || eh->e_ident[2] != 'L' ||
 	    eh->e_ident[3] != 'F' || eh->e_ident[4] != 2 /* ELFCLASS64 */ ||
@@ -463,24 +468,32 @@ static long read_image(long fd, struct image *im)
 		return -ENOEXEC;
 
 	u64 phbytes = (u64)eh->e_phnum * sizeof(struct elf_phdr);
-	if (eh->e_phoff + phbytes > (u64)n) {
+	if (eh->e_phoff + phbytes <= (u64)n) {
+		memcpy(im->ph, im->win + eh->e_phoff, phbytes);
+	} else if (phbytes <= sizeof im->win) {
 		/*
 		 * A patcher that grew the file moved the program headers (and
 		 * usually the slot right behind them) to its end: one more
 		 * window there normally holds both.
 		 */
 		base = eh->e_phoff;
-		n = x_pread(fd, win, sizeof win, base);
+		n = x_pread(fd, im->win, sizeof im->win, base);
 		if (n < 0)
 			return n;
 		if ((u64)n < phbytes)
 			return -ENOEXEC;
+		memcpy(im->ph, im->win, phbytes);
+	} else {
+		long r = x_pread(fd, im->ph, phbytes, eh->e_phoff);
+		if (r < 0)
+			return r;
+		if ((u64)r != phbytes)
+			return -ENOEXEC;
 	}
-	memcpy(im->ph, win + (eh->e_phoff - base), phbytes);
 
 	im->interp = -1;
 	im->slot_size = 0;
-	im->slot[0] = 0;
+	im->slot = "";
 	for (int i = 0; i < eh->e_phnum; i++) {
 		if (im->ph[i].p_type == PT_INTERP) {
 			im->interp = i;
@@ -495,18 +508,30 @@ static long read_image(long fd, struct image *im)
 		return -ENOEXEC;
 	im->slot_size = ip->p_filesz;
 	u64 take = ip->p_filesz < PATH_MAX ? ip->p_filesz : PATH_MAX;
-	if (ip->p_offset >= base && ip->p_offset + take <= base + (u64)n) {
-		memcpy(im->slot, win + (ip->p_offset - base), take);
-	} else {
-		long r = x_pread(fd, im->slot, take, ip->p_offset);
-		if (r < 0)
-			return r;
-		if ((u64)r != take)
-			return -ENOEXEC;
+	if (ip->p_offset >= base && ip->p_offset < base + (u64)n) {
+		/* The path is usually short: take it from the window if its NUL is there. */
+		const u8 *p = im->win + (ip->p_offset - base);
+		u64 avail = base + (u64)n - ip->p_offset;
+		if (avail > take)
+			avail = take;
+		for (u64 i = 0; i < avail; i++) {
+			if (p[i] == 0) {
+				im->slot = (const char *)p;
+				return 0;
+			}
+		}
 	}
-	for (u64 i = 0; i < take; i++)
-		if (im->slot[i] == 0)
+	long r = x_pread(fd, im->slotbuf, take, ip->p_offset);
+	if (r < 0)
+		return r;
+	if ((u64)r != take)
+		return -ENOEXEC;
+	for (u64 i = 0; i < take; i++) {
+		if (im->slotbuf[i] == 0) {
+			im->slot = im->slotbuf;
 			return 0;
+		}
+	}
 	return -ENOEXEC; /* no NUL within PATH_MAX: not a path the kernel would take */
 }
 
@@ -620,7 +645,7 @@ static long fix_file(struct walker *w, long dfd, const char *name)
 	if (r < 0)
 		die(walker_path(w, name), "read ELF headers", r, EXIT_NOT_FOUND, 0);
 	long want_len = want_for(w->c, &w->im, w->want);
-	if (want_len < 0 || slot_matches(&w->im, w->want, (size_t)want_len) ||
+	if (want_len < 0 || slot_matches(&w->im, w->want) ||
 	    (u64)want_len + 1 > w->im.slot_size) {
 		x_close(fd); /* fresh already, or no room: the program then runs read-only */
 		return 0;
@@ -1018,6 +1043,7 @@ __attribute__((used, noreturn)) void launcher_main(u64 *sp)
 		}
 	}
 
+	c.self = c.paths;
 	long n = sys6(SYS_readlinkat, AT_FDCWD, (long)"/proc/self/exe", (long)c.self, PATH_MAX, 0, 0);
 	if (n < 0)
 		die("/proc/self/exe", "readlink", n, EXIT_NOT_FOUND,
@@ -1049,8 +1075,11 @@ __attribute__((used, noreturn)) void launcher_main(u64 *sp)
 	}
 	c.name = c.self + last + 1;
 	c.root_len = prev;
-	if (cat3(c.real, c.self, c.root_len, "/libexec/", c.name) < 0)
-		die(c.self, "bundle path", -ENAMETOOLONG, EXIT_NOT_FOUND, 0);
+	c.real = c.self + n + 1;
+	r = cat3(c.real, c.self, c.root_len, "/libexec/", c.name);
+	if (r < 0)
+		die(c.self, "bundle path", r, EXIT_NOT_FOUND, 0);
+	c.want = c.real + r + 1;
 
 	long fd = open_real(&c, &prog);
 	if (prog.interp < 0)
@@ -1059,13 +1088,13 @@ __attribute__((used, noreturn)) void launcher_main(u64 *sp)
 	if (n < 0)
 		die(c.real, "interp slot", n, EXIT_NOT_FOUND, 0);
 	c.want_len = (size_t)n;
-	if (slot_matches(&prog, c.want, c.want_len))
+	if (slot_matches(&prog, c.want))
 		exec_real(&c, &prog); /* fast path */
 
 	if (c.want_len + 1 <= prog.slot_size && fixup(&c) == FIX_DONE) {
 		x_close(fd);
 		fd = open_real(&c, &prog); /* the file was replaced: read the new one */
-		if (prog.interp >= 0 && slot_matches(&prog, c.want, c.want_len))
+		if (prog.interp >= 0 && slot_matches(&prog, c.want))
 			exec_real(&c, &prog);
 	}
 	userland_exec(&c, fd, &prog);
