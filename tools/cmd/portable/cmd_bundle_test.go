@@ -91,7 +91,7 @@ func TestBundleVerifyRelocateCLI(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "1 extra, 1 mode") {
 		t.Errorf("verify of a damaged bundle: err = %v", err)
 	}
-	if !strings.Contains(out, "lib/extra.so: extra") || !strings.Contains(out, "lib/libc.so.6: mode: 0600, manifest says 0644") {
+	if !strings.Contains(out, "lib/extra.so: extra") || !strings.Contains(out, "lib/libc.so.6: mode: 0600, manifest says 0755") {
 		t.Errorf("verify output:\n%s", out)
 	}
 	// Usage mistakes.

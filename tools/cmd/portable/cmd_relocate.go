@@ -25,26 +25,33 @@ DIR's symlinks are resolved first: the slots name its canonical path.
 another relocate (or the links will name a loader that is gone). The
 manifest is updated to match, so 'portable verify' still passes.
 
+--as PATH writes the slots for a bundle that will be at PATH, not where it
+is now: prepare it here, then copy it into an image or bind-mount it
+read-only at PATH, and helpers it spawns find their loader at once.
+
 Examples:
   portable relocate /opt/curl
+  portable relocate --as /opt/app ./rootfs/opt/app
   portable relocate --direct /opt/curl && ln -s /opt/curl/bin/curl /usr/local/bin/
 `
 
 func runRelocate(e *env, args []string) error {
-	fs := newFlagSet(e, "relocate", "[--direct] DIR", relocateHelp)
-	direct := fs.Bool("direct", false, "also replace bin/ launchers with symlinks to the real programs")
+	fs := newFlagSet(e, "relocate", "[--direct] [--as PATH] DIR", relocateHelp)
+	var opts bundle.RelocateOptions
+	fs.BoolVar(&opts.Direct, "direct", false, "also replace bin/ launchers with symlinks to the real programs")
+	fs.StringVar(&opts.As, "as", "", "re-point as if the bundle lay at the absolute `PATH` (where it will be mounted or copied)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return usagef("relocate: want exactly one bundle directory")
 	}
-	res, err := bundle.Relocate(fs.Arg(0), *direct)
+	res, err := bundle.Relocate(fs.Arg(0), opts)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "%s: %d executables re-pointed", res.Root, len(res.Repointed))
-	if *direct {
+	if opts.Direct {
 		fmt.Fprintf(e.stdout, ", %d launchers replaced by symlinks", len(res.Direct))
 	}
 	fmt.Fprintln(e.stdout)

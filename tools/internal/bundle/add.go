@@ -215,6 +215,7 @@ func (b *builder) addFile(p, dest, why string) error {
 		}
 		if len(f.Needed) > 0 {
 			b.input(p, dest)
+			b.plugins[p] = true
 		}
 		b.objects[dest] = f
 	}

@@ -161,7 +161,7 @@ func TestAddTree(t *testing.T) {
 	verifyOK(t, out)
 	// The helper runs through its symlink once the bundle is relocated,
 	// the way a program that spawns it would.
-	if _, err := Relocate(out, false); err != nil {
+	if _, err := Relocate(out, RelocateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	os.RemoveAll(filepath.Join(work, "libs"))

@@ -91,6 +91,7 @@ type builder struct {
 	// ELF inputs for the closure, by host path, with the bundle path they
 	// were placed at (for messages).
 	inputs     []string
+	plugins    map[string]bool // inputs that are shared objects from --add or policy
 	inputDest  map[string]string
 	objects    map[string]*elf.File // bundle path -> parsed ELF (for the version gate)
 	entries    []manifest.EntryPoint
@@ -138,7 +139,7 @@ func Build(out string, programs []string, opts Options) (*Result, error) {
 	if len(programs) == 0 {
 		return nil, errors.New("no program to bundle")
 	}
-	b := &builder{opts: opts, plan: newPlan(), inputDest: map[string]string{}, objects: map[string]*elf.File{}}
+	b := &builder{opts: opts, plan: newPlan(), inputDest: map[string]string{}, plugins: map[string]bool{}, objects: map[string]*elf.File{}}
 	if err := b.setRoot(); err != nil {
 		return nil, err
 	}

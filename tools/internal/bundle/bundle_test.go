@@ -262,7 +262,7 @@ func TestRelocateAndDirect(t *testing.T) {
 	}
 	alias := filepath.Join(work, "alias")
 	os.Symlink(canon, alias)
-	res, err := Relocate(filepath.Join(alias, "b"), false)
+	res, err := Relocate(filepath.Join(alias, "b"), RelocateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,7 +277,7 @@ func TestRelocateAndDirect(t *testing.T) {
 		t.Errorf("direct run: %d %q", code, stdout)
 	}
 	// A second relocate changes nothing.
-	if res, err := Relocate(dir, false); err != nil || len(res.Repointed) != 0 {
+	if res, err := Relocate(dir, RelocateOptions{}); err != nil || len(res.Repointed) != 0 {
 		t.Errorf("second relocate: %+v %v", res, err)
 	}
 	verifyOK(t, dir)
@@ -293,7 +293,7 @@ func TestRelocateAndDirect(t *testing.T) {
 	if _, err := Build(pb, []string{filepath.Join(work, "pause")}, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Relocate(pb, false); err != nil {
+	if _, err := Relocate(pb, RelocateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	proc := exec.Command(filepath.Join(pb, "libexec/pause"))
@@ -306,11 +306,11 @@ func TestRelocateAndDirect(t *testing.T) {
 	if err := os.Rename(pb, pb2); err != nil {
 		t.Fatal(err)
 	}
-	if res, err := Relocate(pb2, false); err != nil || len(res.Repointed) != 1 {
+	if res, err := Relocate(pb2, RelocateOptions{}); err != nil || len(res.Repointed) != 1 {
 		t.Fatalf("relocate with the program running: %+v %v", res, err)
 	}
 	// --direct: bin/app becomes a symlink, the manifest follows.
-	res, err = Relocate(moved, true)
+	res, err = Relocate(moved, RelocateOptions{Direct: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +351,7 @@ func TestRelocateReadOnly(t *testing.T) {
 	if err := syscall.Mount("", ro, "", syscall.MS_BIND|syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Relocate(ro, false)
+	_, err := Relocate(ro, RelocateOptions{})
 	if err == nil || !strings.Contains(err.Error(), "read-only") {
 		t.Errorf("err = %v", err)
 	}

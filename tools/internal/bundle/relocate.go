@@ -26,9 +26,20 @@ const tmpPrefix = ".portable-tmp-"
 // maxPasses bounds the fix-up's repeated walks (see launcher/README.md).
 const maxPasses = 4
 
+// RelocateOptions control Relocate.
+type RelocateOptions struct {
+	// Direct replaces the bin/ launchers with symlinks to libexec/.
+	Direct bool
+	// As re-points the slots as if the bundle lay at this absolute path
+	// (where it will be mounted, or copied into an image) instead of where
+	// it is now. "" means where it is now.
+	As string
+}
+
 // RelocateResult says what Relocate changed.
 type RelocateResult struct {
-	// Root is the canonical bundle path the slots now name.
+	// Root is the bundle path the slots now name: the canonical path of
+	// dir, or RelocateOptions.As.
 	Root string
 	// Repointed lists the executables whose slot was rewritten.
 	Repointed []string
@@ -45,7 +56,7 @@ type RelocateResult struct {
 // ETXTBSY). With direct, every bin/NAME launcher of the manifest's entry
 // points is then replaced by a relative symlink to ../libexec/NAME, and
 // the manifest is updated to match.
-func Relocate(dir string, direct bool) (*RelocateResult, error) {
+func Relocate(dir string, opts RelocateOptions) (*RelocateResult, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -66,9 +77,16 @@ func Relocate(dir string, direct bool) (*RelocateResult, error) {
 		return nil, writeErr(dir, err)
 	}
 	defer lock.Unlock()
-	res := &RelocateResult{Root: root}
+	target := root
+	if opts.As != "" {
+		if !filepath.IsAbs(opts.As) || filepath.Clean(opts.As) != opts.As {
+			return nil, fmt.Errorf("relocate as %q: want a clean absolute path", opts.As)
+		}
+		target = opts.As
+	}
+	res := &RelocateResult{Root: target}
 	for pass := 0; pass < maxPasses; pass++ {
-		changed, err := fixupPass(root)
+		changed, err := fixupPass(root, target)
 		if err != nil {
 			return nil, err
 		}
@@ -82,7 +100,7 @@ func Relocate(dir string, direct bool) (*RelocateResult, error) {
 		}
 	}
 	slices.Sort(res.Repointed)
-	if direct {
+	if opts.Direct {
 		if res.Direct, err = makeDirect(root, m); err != nil {
 			return nil, err
 		}
@@ -99,8 +117,8 @@ func writeErr(dir string, err error) error {
 
 // fixupPass walks libexec/ (depth <= MaxLibexecDepth, symlinks not
 // followed) once and re-points every stale slot. It returns the bundle
-// paths it changed.
-func fixupPass(root string) ([]string, error) {
+// paths it changed. Slots are pointed at target/lib.
+func fixupPass(root, target string) ([]string, error) {
 	var changed []string
 	libexec := filepath.Join(root, "libexec")
 	err := filepath.WalkDir(libexec, func(p string, d fs.DirEntry, err error) error {
@@ -124,7 +142,7 @@ func fixupPass(root string) ([]string, error) {
 		if !d.Type().IsRegular() {
 			return nil
 		}
-		did, err := repoint(root, p)
+		did, err := repoint(target, p)
 		if err != nil {
 			return err
 		}
@@ -144,7 +162,8 @@ func freshPath(root, cur string) string {
 	return root + "/lib/" + path.Base(cur)
 }
 
-// repoint rewrites p's slot if it is stale; it reports whether it did.
+// repoint rewrites p's slot to name the loader under root if it does not
+// already; it reports whether it did.
 func repoint(root, p string) (bool, error) {
 	head, err := readMagic(p, 4)
 	if err != nil || !bytes.Equal(head, []byte("\x7fELF")) {

@@ -56,9 +56,37 @@ func (b *builder) resolveInputs(r *deps.Resolver, inputs []string) error {
 	if err != nil {
 		return err
 	}
-	if len(c.Missing) > 0 {
+	// A program's missing library is an error. A shared object that --add
+	// brought in is loaded with dlopen into a process that may already
+	// hold what it needs (the JDK's libjava.so needs libjvm.so, which the
+	// launcher loaded from lib/server/): a name that the bundle has
+	// anywhere is fine, anything else a warning.
+	var hard []deps.Missing
+	soft := map[string][]string{}
+	var softNames []string
+	for i, p := range c.Programs {
+		for _, m := range p.Missing {
+			if !b.plugins[inputs[i]] {
+				if j := slices.IndexFunc(hard, func(h deps.Missing) bool { return h.Name == m.Name }); j >= 0 {
+					for _, n := range m.NeededBy {
+						if !slices.Contains(hard[j].NeededBy, n) {
+							hard[j].NeededBy = append(hard[j].NeededBy, n)
+						}
+					}
+				} else {
+					hard = append(hard, m)
+				}
+				continue
+			}
+			if _, ok := soft[m.Name]; !ok {
+				softNames = append(softNames, m.Name)
+			}
+			soft[m.Name] = append(soft[m.Name], inputs[i])
+		}
+	}
+	if len(hard) > 0 {
 		var parts []string
-		for _, m := range c.Missing {
+		for _, m := range hard {
 			var by []string
 			for _, n := range m.NeededBy {
 				by = append(by, b.describeNeeder(n))
@@ -75,6 +103,13 @@ func (b *builder) resolveInputs(r *deps.Resolver, inputs []string) error {
 		}
 		return fmt.Errorf("%s; %s, or add its file with --add", strings.Join(parts, "; "), fix)
 	}
+	defer func() {
+		for _, name := range softNames {
+			if !b.hasName(name) {
+				b.warnf("%s (needed by %s) not found %s; loading %s will fail unless the program loaded %s first", name, strings.Join(soft[name], ", "), b.where(), strings.Join(soft[name], ", "), name)
+			}
+		}
+	}()
 	needed := map[string]bool{}
 	for _, p := range c.Programs {
 		for _, n := range p.File.Needed {
@@ -94,6 +129,16 @@ func (b *builder) resolveInputs(r *deps.Resolver, inputs []string) error {
 		}
 	}
 	return nil
+}
+
+// hasName reports whether the bundle has a file named name anywhere.
+func (b *builder) hasName(name string) bool {
+	for dest, it := range b.plan.items {
+		if it.kind != kindDir && path.Base(dest) == name {
+			return true
+		}
+	}
+	return false
 }
 
 // describeNeeder turns a deps needer path into what the user gave.

@@ -334,7 +334,9 @@ func (b *builder) selfCheck(staging string, files []*item) error {
 			return fmt.Errorf("internal error: bundle self-check: %w", err)
 		}
 		for _, m := range c.Missing {
-			if strings.HasPrefix(m.Reason, "interpreter ") {
+			if strings.HasPrefix(m.Reason, "interpreter ") || run.opts.LibraryPath != "" {
+				// Plugins may rely on what the process loaded before them
+				// (checked, and warned about, at resolve time).
 				continue
 			}
 			bad = append(bad, fmt.Sprintf("%s (needed by %s): %s", m.Name, strings.Join(m.NeededBy, ", "), m.Reason))
