@@ -524,9 +524,10 @@ static long read_image(long fd, struct image *im)
 	long r = x_pread(fd, im->slotbuf, take, ip->p_offset);
 	if (r < 0)
 		return r;
-	if ((u64)r != take)
-		return -ENOEXEC;
-	for (u64 i = 0; i < take; i++) {
+	/* A slot cut short by the end of the file is read like one in the
+	 * window: what counts is a NUL in the bytes that are there (the kernel
+	 * will refuse such a file at execve, and that error is reported). */
+	for (long i = 0; i < r; i++) {
 		if (im->slotbuf[i] == 0) {
 			im->slot = im->slotbuf;
 			return 0;

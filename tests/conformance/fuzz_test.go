@@ -172,7 +172,10 @@ func moveHeadersToEnd(b []byte) []byte {
 }
 
 // interpBytes independently reads what PT_INTERP number i of data holds, up
-// to its first NUL within 4096 bytes.
+// to its first NUL within 4096 bytes and within the file. (A slot that runs
+// past the end of the file but has its NUL inside it is read as the launcher
+// reads it; the kernel refuses such a file at execve, which the launcher
+// then reports.)
 func interpBytes(data []byte, i int64) (string, bool) {
 	le := binary.LittleEndian
 	phoff := le.Uint64(data[32:])
@@ -182,10 +185,10 @@ func interpBytes(data []byte, i int64) (string, bool) {
 	}
 	off, filesz := le.Uint64(data[p+8:]), le.Uint64(data[p+32:])
 	take := min(filesz, 4096)
-	if off > uint64(len(data)) || take > uint64(len(data))-off {
+	if off >= uint64(len(data)) {
 		return "", false
 	}
-	raw := data[off : off+take]
+	raw := data[off : off+min(take, uint64(len(data))-off)]
 	if j := bytes.IndexByte(raw, 0); j >= 0 {
 		return string(raw[:j]), true
 	}
