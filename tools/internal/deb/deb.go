@@ -89,6 +89,16 @@ func Walk(r io.Reader, fn func(m Member, tr *tar.Reader) error) error {
 			return &FormatError{h.Offset, fmt.Sprintf("%s: %v", h.Name, err)}
 		}
 		err = fn(want, tar.NewReader(dr))
+		if err == nil {
+			// Read the compressed stream to its end: the tar reader stops
+			// at the end-of-archive blocks, but a stream cut after them, or
+			// one whose checksum is wrong, must not pass.
+			if _, derr := io.Copy(io.Discard, dr); derr != nil {
+				err = &FormatError{h.Offset, fmt.Sprintf("%s: %v", h.Name, derr)}
+			} else if ar.left > 0 {
+				err = &FormatError{h.Offset, fmt.Sprintf("%s: %d bytes after the end of the compressed stream", h.Name, ar.left)}
+			}
+		}
 		closeFn()
 		if err != nil {
 			return err

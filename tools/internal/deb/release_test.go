@@ -1,0 +1,159 @@
+package deb
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+)
+
+const testRelease = `Origin: Test
+Suite: unstable
+Codename: sid
+Date: Fri, 30 Oct 2026 08:08:01 UTC
+Valid-Until: Fri, 06 Nov 2026 08:08:01 UTC
+Acquire-By-Hash: yes
+Architectures: all amd64 arm64
+Components: main contrib
+SHA256:
+ 28476c952cd0732e0ba28e3c14fbb9a8beb412eb2b3cb96bf9d067d54caacf1b 10824484 main/binary-amd64/Packages.xz
+ 86e9f9811b3e1bb87755a0a3013400f444f8d78d5dbb221ebd2e280d307da43c  2160673 main/binary-amd64/Packages
+`
+
+func signTest(t *testing.T, e *openpgp.Entity, text string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := clearsign.Encode(&buf, e.PrivateKey, keyConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(w, text)
+	w.Close()
+	return buf.Bytes()
+}
+
+// keyConfig dates keys and signatures before the Release's Date, as a
+// real archive key would be.
+func keyConfig() *packet.Config {
+	return &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, Time: func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }}
+}
+
+func newKey(t *testing.T) *openpgp.Entity {
+	t.Helper()
+	e, err := openpgp.NewEntity("test archive", "", "archive@example.invalid", keyConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestParseInRelease(t *testing.T) {
+	key, other := newKey(t), newKey(t)
+	ring := openpgp.EntityList{key}
+	signed := signTest(t, key, testRelease)
+	inTime := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	late := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+
+	rel, err := ParseInRelease(signed, VerifyOptions{Keyring: ring, Now: inTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := rel.Files["main/binary-amd64/Packages.xz"]
+	if rel.Suite != "unstable" || rel.Codename != "sid" || !rel.AcquireByHash || f.Size != 10824484 ||
+		f.SHA256 != "28476c952cd0732e0ba28e3c14fbb9a8beb412eb2b3cb96bf9d067d54caacf1b" || len(rel.Architectures) != 3 ||
+		rel.Date != time.Date(2026, 10, 30, 8, 8, 1, 0, time.UTC) || rel.Signer == "" {
+		t.Fatalf("release = %+v", rel)
+	}
+
+	if _, err := ParseInRelease(signed, VerifyOptions{Keyring: ring, Now: late}); !errors.Is(err, ErrExpired) || !strings.Contains(err.Error(), "--allow-expired-release") {
+		t.Errorf("expired: %v", err)
+	}
+	rel, err = ParseInRelease(signed, VerifyOptions{Keyring: ring, Now: late, AllowExpired: true})
+	if err != nil || !rel.Expired(late) {
+		t.Errorf("allow expired: %v", err)
+	}
+
+	// The signature is checked even when expiry is allowed.
+	tampered := bytes.Replace(signed, []byte("10824484"), []byte("10824485"), 1)
+	if _, err := ParseInRelease(tampered, VerifyOptions{Keyring: ring, Now: inTime, AllowExpired: true}); err == nil || !strings.Contains(err.Error(), "bad signature") {
+		t.Errorf("tampered: %v", err)
+	}
+	if _, err := ParseInRelease(signed, VerifyOptions{Keyring: openpgp.EntityList{other}, Now: inTime}); err == nil {
+		t.Error("signature by an unknown key accepted")
+	}
+	if _, err := ParseInRelease([]byte(testRelease), VerifyOptions{Keyring: ring, Now: inTime}); err == nil || !strings.Contains(err.Error(), "not a clear-signed") {
+		t.Errorf("unsigned: %v", err)
+	}
+	if _, err := ParseInRelease(append(bytes.Clone(signed), "Suite: evil\n"...), VerifyOptions{Keyring: ring, Now: inTime}); err == nil {
+		t.Error("data after the signature accepted")
+	}
+	if _, err := ParseInRelease(signed, VerifyOptions{Now: inTime}); err == nil {
+		t.Error("empty keyring accepted")
+	}
+	noDate := signTest(t, key, strings.Replace(testRelease, "Date: Fri, 30 Oct 2026 08:08:01 UTC\n", "", 1))
+	if _, err := ParseInRelease(noDate, VerifyOptions{Keyring: ring, Now: inTime}); err == nil {
+		t.Error("Release without Date accepted")
+	}
+	badSum := signTest(t, key, testRelease+" zz 1 x\n")
+	if _, err := ParseInRelease(badSum, VerifyOptions{Keyring: ring, Now: inTime}); err == nil {
+		t.Error("bad SHA256 line accepted")
+	}
+}
+
+// mirrorURL reads the machine's Debian mirror from its apt configuration.
+func mirrorURL(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile("/etc/apt/sources.list.d/debian.sources")
+	if err != nil {
+		t.Fatalf("no apt sources to take the Debian mirror from: %v", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "URIs:"); ok {
+			return strings.Fields(v)[0]
+		}
+	}
+	t.Fatal("no URIs: line in /etc/apt/sources.list.d/debian.sources")
+	return ""
+}
+
+// TestRealInRelease checks the real experimental InRelease from the
+// machine's mirror against the Debian archive keyring.
+func TestRealInRelease(t *testing.T) {
+	kf, err := os.Open(DefaultKeyring)
+	if err != nil {
+		t.Fatalf("%v: install debian-archive-keyring", err)
+	}
+	ring, err := ReadKeyring(kf)
+	kf.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(strings.TrimRight(mirrorURL(t), "/") + "/dists/experimental/InRelease")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("%v %s", err, resp.Status)
+	}
+	rel, err := ParseInRelease(data, VerifyOptions{Keyring: ring, Now: time.Now(), AllowExpired: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rel.Suite != "experimental" || !rel.NotAutomatic || rel.Files["main/binary-amd64/Packages.xz"].SHA256 == "" || !strings.Contains(rel.Signer, "Debian") {
+		t.Fatalf("release = %+v", rel.Suite)
+	}
+	bad := bytes.Replace(data, []byte("NotAutomatic: yes"), []byte("NotAutomatic: no!"), 1)
+	if _, err := ParseInRelease(bad, VerifyOptions{Keyring: ring, Now: time.Now(), AllowExpired: true}); err == nil {
+		t.Fatal("tampered real InRelease accepted")
+	}
+}
