@@ -3,6 +3,7 @@ package bundle
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -171,9 +172,9 @@ func (b *builder) writeFile(staging string, it *item) (written, error) {
 		w.size = n
 		return w, os.Chmod(full, it.mode())
 	}
-	in, _, err := elf.ReadFile(it.src)
+	in, err := os.ReadFile(it.src)
 	if err != nil {
-		return w, fmt.Errorf("%w (%s)", err, it.why)
+		return w, fmt.Errorf("%s: cannot read: %w (%s)", it.src, unwrap(err), it.why)
 	}
 	data, err := elf.Patch(in, *it.patch)
 	if err != nil {
@@ -232,6 +233,7 @@ func dedupe(staging string, files []*item, results []written) (int, int64, error
 func (b *builder) writeManifest(staging string, files []*item, results []written) (*manifest.Manifest, error) {
 	slots := map[string]manifest.Slot{}
 	sources := map[string]string{}
+	known := map[string]manifest.Known{}
 	for i, it := range files {
 		if results[i].slot != nil {
 			slots[it.dest] = *results[i].slot
@@ -239,6 +241,8 @@ func (b *builder) writeManifest(staging string, files []*item, results []written
 		if it.source != "" {
 			sources[it.dest] = it.source
 		}
+		// Written with the placeholder in the slot: the normalised hash.
+		known[it.dest] = manifest.Known{SHA256: hex.EncodeToString(results[i].sum[:]), Size: results[i].size}
 	}
 	if err := os.MkdirAll(filepath.Join(staging, ".portable"), 0o755); err != nil {
 		return nil, err
@@ -247,7 +251,7 @@ func (b *builder) writeManifest(staging string, files []*item, results []written
 	if b.loader != "" {
 		placeholder = Placeholder(path.Base(b.loader))
 	}
-	entries, err := manifest.Scan(staging, slots, placeholder, sources)
+	entries, err := manifest.Scan(staging, manifest.ScanOptions{Slots: slots, Placeholder: placeholder, Sources: sources, Known: known})
 	if err != nil {
 		return nil, err
 	}

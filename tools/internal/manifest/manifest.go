@@ -319,12 +319,30 @@ func (m *Manifest) Lookup(p string) (Entry, bool) {
 	return Entry{}, false
 }
 
+// ScanOptions says what Scan needs to know beyond the tree itself.
+type ScanOptions struct {
+	// Slots gives the interpreter slot of the executables that have one,
+	// by path; their hashes are computed with the slot holding
+	// Placeholder.
+	Slots       map[string]Slot
+	Placeholder string
+	// Sources fills each entry's Source, by path.
+	Sources map[string]string
+	// Known holds hashes the caller computed while writing the files (as
+	// Scan would: slots holding the placeholder), by path. A file whose
+	// size still matches is not read again.
+	Known map[string]Known
+}
+
+// Known is a file hash computed earlier.
+type Known struct {
+	SHA256 string
+	Size   int64
+}
+
 // Scan builds the file list of the tree at dir: every directory, file and
-// symlink except the manifest itself and the lock. slots gives the
-// interpreter slot of the executables that have one (by path); their
-// hashes are computed with the slot holding placeholder. sources, if not
-// nil, fills each entry's Source.
-func Scan(dir string, slots map[string]Slot, placeholder string, sources map[string]string) ([]Entry, error) {
+// symlink except the manifest itself and the lock.
+func Scan(dir string, opts ScanOptions) ([]Entry, error) {
 	tree, err := scanTree(dir)
 	if err != nil {
 		return nil, err
@@ -334,7 +352,7 @@ func Scan(dir string, slots map[string]Slot, placeholder string, sources map[str
 		if p == Path || p == LockPath {
 			continue
 		}
-		e := Entry{Path: p, Type: a.typ, Mode: Mode(a.mode), Source: sources[p]}
+		e := Entry{Path: p, Type: a.typ, Mode: Mode(a.mode), Source: opts.Sources[p]}
 		full := filepath.Join(dir, filepath.FromSlash(p))
 		switch a.typ {
 		case Dir:
@@ -344,10 +362,14 @@ func Scan(dir string, slots map[string]Slot, placeholder string, sources map[str
 				return nil, err
 			}
 		case File:
-			if s, ok := slots[p]; ok {
+			if s, ok := opts.Slots[p]; ok {
 				e.InterpSlot = &s
 			}
-			if e.SHA256, e.Size, err = HashFile(full, e.InterpSlot, placeholder); err != nil {
+			if k, ok := opts.Known[p]; ok && k.Size == a.size {
+				e.SHA256, e.Size = k.SHA256, k.Size
+				break
+			}
+			if e.SHA256, e.Size, err = HashFile(full, e.InterpSlot, opts.Placeholder); err != nil {
 				return nil, err
 			}
 		default:
@@ -355,7 +377,7 @@ func Scan(dir string, slots map[string]Slot, placeholder string, sources map[str
 		}
 		out = append(out, e)
 	}
-	for p := range slots {
+	for p := range opts.Slots {
 		if a, ok := tree[p]; !ok || a.typ != File {
 			return nil, fmt.Errorf("%s: interp slot given for a path that is not a regular file", p)
 		}

@@ -72,7 +72,7 @@ func newBundle(t *testing.T) fixture {
 		t.Fatalf("test binary slot: %d %d %v", off, size, ok)
 	}
 	slot := Slot{Offset: off, Size: size}
-	files, err := Scan(dir, map[string]Slot{"libexec/hello": slot}, slotInterp, map[string]string{"libexec/hello": "/work/hello"})
+	files, err := Scan(dir, ScanOptions{Slots: map[string]Slot{"libexec/hello": slot}, Placeholder: slotInterp, Sources: map[string]string{"libexec/hello": "/work/hello"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -143,6 +143,7 @@ func (p Problem) String() string {
 type actual struct {
 	typ  Type
 	mode fs.FileMode
+	size int64
 }
 
 // scanTree lists every path under dir without following symlinks.
@@ -174,7 +175,7 @@ func scanTree(dir string) (map[string]actual, error) {
 		default:
 			t = -1 // special file: always a problem
 		}
-		out[filepath.ToSlash(rel)] = actual{typ: t, mode: info.Mode().Perm()}
+		out[filepath.ToSlash(rel)] = actual{typ: t, mode: info.Mode().Perm(), size: info.Size()}
 		return nil
 	})
 	if err != nil {
