@@ -57,14 +57,24 @@ func suitesFor(opts LockOptions) []string {
 // Lock reads the signed index of each suite and resolves the requested
 // packages into a lockfile.
 func Lock(ctx context.Context, f *Fetcher, opts LockOptions) (*deb.Lockfile, error) {
+	u, indexes, err := loadUniverse(ctx, f, opts)
+	if err != nil {
+		return nil, err
+	}
+	return resolveLock(f.Progress, u, indexes, opts)
+}
+
+// loadUniverse checks the options, then fetches, verifies and parses the
+// indexes of the suites opts names.
+func loadUniverse(ctx context.Context, f *Fetcher, opts LockOptions) (*deb.Universe, []deb.LockedIndex, error) {
 	if opts.Suite == "" {
-		return nil, errors.New("no suite given")
+		return nil, nil, errors.New("no suite given")
 	}
 	if len(opts.Packages) == 0 {
-		return nil, errors.New("no packages given; pass -p PKG at least once")
+		return nil, nil, errors.New("no packages given; pass -p PKG at least once")
 	}
 	if _, err := LookupArch(opts.Arch); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	component := opts.Component
 	if component == "" {
@@ -72,17 +82,39 @@ func Lock(ctx context.Context, f *Fetcher, opts LockOptions) (*deb.Lockfile, err
 	}
 	kf, err := os.Open(opts.Keyring)
 	if err != nil {
-		return nil, fmt.Errorf("keyring %s: %w; install debian-archive-keyring or pass --keyring", opts.Keyring, err)
+		return nil, nil, fmt.Errorf("keyring %s: %w; install debian-archive-keyring or pass --keyring", opts.Keyring, err)
 	}
 	keyring, err := deb.ReadKeyring(kf)
 	kf.Close()
 	if err != nil {
-		return nil, fmt.Errorf("keyring %s: %w", opts.Keyring, err)
+		return nil, nil, fmt.Errorf("keyring %s: %w", opts.Keyring, err)
 	}
 	now := opts.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
+	var (
+		indexes []*deb.Index
+		locked  []deb.LockedIndex
+	)
+	for _, suite := range suitesFor(opts) {
+		idx, li, err := fetchIndex(ctx, f, suite, component, opts, keyring, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		indexes = append(indexes, idx)
+		locked = append(locked, li)
+	}
+	u, err := deb.NewUniverse(opts.Arch, indexes...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return u, locked, nil
+}
+
+// resolveLock resolves the run-time closure, then the dev closure on top
+// of it, into a lockfile.
+func resolveLock(pr *Progress, u *deb.Universe, indexes []deb.LockedIndex, opts LockOptions) (*deb.Lockfile, error) {
 	lock := &deb.Lockfile{
 		SchemaVersion: deb.LockSchemaVersion,
 		Suite:         opts.Suite,
@@ -90,25 +122,13 @@ func Lock(ctx context.Context, f *Fetcher, opts LockOptions) (*deb.Lockfile, err
 		Requested:     slices.Clone(opts.Packages),
 		DevRequested:  slices.Clone(opts.DevPackages),
 		Exclude:       slices.Clone(opts.Exclude),
-	}
-	var indexes []*deb.Index
-	for _, suite := range suitesFor(opts) {
-		idx, li, err := fetchIndex(ctx, f, suite, component, opts, keyring, now)
-		if err != nil {
-			return nil, err
-		}
-		indexes = append(indexes, idx)
-		lock.Indexes = append(lock.Indexes, li)
-	}
-	u, err := deb.NewUniverse(opts.Arch, indexes...)
-	if err != nil {
-		return nil, err
+		Indexes:       indexes,
 	}
 	reqs, err := parseRequests(opts.Packages)
 	if err != nil {
 		return nil, err
 	}
-	f.Progress.Phasef("resolving %s", strings.Join(opts.Packages, " "))
+	pr.Phasef("resolving %s", strings.Join(opts.Packages, " "))
 	runtime, err := u.Resolve(reqs, deb.ResolveOptions{Exclude: opts.Exclude})
 	if err != nil {
 		return nil, err

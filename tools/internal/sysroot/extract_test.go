@@ -1,0 +1,156 @@
+package sysroot
+
+import (
+	"archive/tar"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rules-portable/rules_portable/tools/internal/deb/debtest"
+)
+
+// extractEntries writes a .deb with these data entries and extracts it
+// into a fresh directory under a parent that must stay otherwise empty.
+func extractEntries(t *testing.T, entries []debtest.Entry) (*pkgTree, string, error) {
+	t.Helper()
+	parent := t.TempDir()
+	debPath := filepath.Join(t.TempDir(), "p.deb")
+	if err := os.WriteFile(debPath, debtest.Deb("pkg", "1.0", entries, "gz"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(parent, "root")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tree, err := extractDeb(debPath, "pkg", dir)
+	// Nothing may appear next to the extraction directory.
+	ents, _ := os.ReadDir(parent)
+	if len(ents) != 1 {
+		t.Fatalf("extraction wrote outside its directory: %v", ents)
+	}
+	return tree, dir, err
+}
+
+func TestExtractLayout(t *testing.T) {
+	tree, dir, err := extractEntries(t, []debtest.Entry{
+		debtest.Dir("./"),
+		debtest.Dir("./lib/"),
+		debtest.Dir("./lib/x86_64-linux-gnu/"),
+		{Name: "./lib/x86_64-linux-gnu/libc.so.6", Type: tar.TypeReg, Mode: 0o4755, Body: "ELF"},
+		debtest.Symlink("./lib64", "usr/lib64"), // a package shipping the merge link itself
+		debtest.Dir("./lib64/"),
+		debtest.Symlink("./lib64/ld-linux-x86-64.so.2", "/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"),
+		{Name: "./usr/lib/x86_64-linux-gnu/hard", Type: tar.TypeLink, Linkname: "./lib/x86_64-linux-gnu/libc.so.6"},
+		debtest.File("./usr/share/doc/pkg/copyright", "GPL"),
+		debtest.File("./usr/share/doc/pkg/changelog.gz", "x"),
+		debtest.File("./usr/share/man/man1/x.1", "x"),
+		debtest.File("./usr/include/stdio.h", "int x;"), // implicit parents
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"usr/lib/x86_64-linux-gnu/libc.so.6": "file 0755",
+		"usr/lib64/ld-linux-x86-64.so.2":     "symlink ../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2",
+		"usr/lib/x86_64-linux-gnu/hard":      "file 0755",
+		"usr/share/doc/pkg/copyright":        "file 0644",
+		"usr/include":                        "dir 0755",
+		"usr/include/stdio.h":                "file 0644",
+	}
+	for p, w := range want {
+		n := tree.nodes[p]
+		if n == nil {
+			t.Errorf("%s missing", p)
+			continue
+		}
+		got := fmt.Sprintf("%s %04o", n.Type, uint32(n.Mode.Perm()))
+		if n.Type == TypeSymlink {
+			got = "symlink " + n.Target
+		}
+		if got != w {
+			t.Errorf("%s: %s, want %s", p, got, w)
+		}
+	}
+	for _, p := range []string{"lib", "lib64", "usr/share/doc/pkg/changelog.gz", "usr/share/man"} {
+		if _, ok := tree.nodes[p]; ok {
+			t.Errorf("%s should not be in the tree", p)
+		}
+		if _, err := os.Lstat(filepath.Join(dir, p)); err == nil {
+			t.Errorf("%s should not be on disk", p)
+		}
+	}
+	a, _ := os.Stat(filepath.Join(dir, "usr/lib/x86_64-linux-gnu/libc.so.6"))
+	b, _ := os.Stat(filepath.Join(dir, "usr/lib/x86_64-linux-gnu/hard"))
+	if !os.SameFile(a, b) || a.Mode().Perm() != 0o755 || a.Mode()&os.ModeSetuid != 0 {
+		t.Errorf("hard link or mode: %v %v", a.Mode(), b.Mode())
+	}
+}
+
+func TestExtractRefuses(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		entries []debtest.Entry
+		want    string
+	}{
+		{"dotdot", []debtest.Entry{debtest.File("./../../etc/evil", "x")}, "path traversal"},
+		{"dotdot inside", []debtest.Entry{debtest.File("./usr/../../evil", "x")}, "path traversal"},
+		{"absolute", []debtest.Entry{debtest.File("/etc/evil", "x")}, "absolute path refused"},
+		{"through symlink", []debtest.Entry{debtest.Symlink("./usr/lib/l", "/etc"), debtest.File("./usr/lib/l/passwd", "x")}, "is a symlink"},
+		{"through relative symlink", []debtest.Entry{debtest.Symlink("./usr/x", "../../../.."), debtest.File("./usr/x/tmp/evil", "x")}, "is a symlink"},
+		{"hardlink out", []debtest.Entry{{Name: "./usr/h", Type: tar.TypeLink, Linkname: "../../etc/passwd"}}, "hard link target"},
+		{"hardlink absent", []debtest.Entry{{Name: "./usr/h", Type: tar.TypeLink, Linkname: "./usr/nothing"}}, "not an earlier regular file"},
+		{"char device", []debtest.Entry{{Name: "./dev/null", Type: tar.TypeChar, Mode: 0o666}}, "character device"},
+		{"fifo", []debtest.Entry{{Name: "./usr/f", Type: tar.TypeFifo, Mode: 0o666}}, "FIFO"},
+		{"twice", []debtest.Entry{debtest.File("./usr/a", "1"), debtest.File("./usr/a", "2")}, "appears twice"},
+		{"file then dir", []debtest.Entry{debtest.File("./usr/a", "1"), debtest.File("./usr/a/b", "2")}, "parent usr/a is a file"},
+		{"empty symlink", []debtest.Entry{debtest.Symlink("./usr/l", "")}, "empty target"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, _, err := extractEntries(t, c.entries)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want %q", err, c.want)
+			}
+		})
+	}
+}
+
+// FuzzExtract feeds arbitrary tar streams through the entry handling. The
+// property: whatever the input, nothing is written outside the directory
+// and every symlink made stays inside it.
+func FuzzExtract(f *testing.F) {
+	f.Add(debtest.Tar([]debtest.Entry{debtest.Dir("./usr/"), debtest.File("./usr/a", "x"), debtest.Symlink("./lib/l", "/usr/a")}))
+	f.Add(debtest.Tar([]debtest.Entry{debtest.File("./../x", "x")}))
+	f.Add(debtest.Tar([]debtest.Entry{debtest.Symlink("./usr/l", "/etc"), debtest.File("./usr/l/x", "x")}))
+	f.Add(debtest.Tar([]debtest.Entry{debtest.File("./usr/a", "x"), {Name: "./usr/b", Type: tar.TypeLink, Linkname: "./usr/a"}}))
+	f.Fuzz(func(t *testing.T, tarData []byte) {
+		parent := t.TempDir()
+		deb := debtest.Ar([]debtest.Member{
+			debtest.M("debian-binary", []byte("2.0\n")),
+			debtest.M("control.tar", debtest.Tar([]debtest.Entry{debtest.File("./control", "Package: x\n")})),
+			debtest.M("data.tar", tarData),
+		})
+		debPath := filepath.Join(parent, "p.deb")
+		os.WriteFile(debPath, deb, 0o644)
+		dir := filepath.Join(parent, "root")
+		os.Mkdir(dir, 0o755)
+		tree, err := extractDeb(debPath, "x", dir)
+		ents, _ := os.ReadDir(parent)
+		if len(ents) != 2 {
+			t.Fatalf("wrote outside the directory: %v", ents)
+		}
+		if err != nil {
+			return
+		}
+		for p, n := range tree.nodes {
+			if n.Type != TypeSymlink {
+				continue
+			}
+			full, err := filepath.Abs(filepath.Join(dir, filepath.Dir(p), n.Target))
+			if err != nil || !(full == dir || strings.HasPrefix(full, dir+"/")) {
+				t.Fatalf("symlink %s -> %s leaves the root", p, n.Target)
+			}
+		}
+	})
+}
