@@ -104,8 +104,13 @@ func readLDConf(r *rootFS, name string) ([]ConfDir, error) {
 	var dirs []ConfDir
 	var walk func(file string, depth int, chain []string) error
 	walk = func(file string, depth int, chain []string) error {
+		for _, prev := range chain[:len(chain)-1] {
+			if prev == file {
+				return fmt.Errorf("%s: include cycle (%s); remove the include that leads back", chain[0], strings.Join(chain, " -> "))
+			}
+		}
 		if depth > maxIncludeDepth {
-			return fmt.Errorf("%s: includes nest more than %d deep (%s); remove the include cycle", chain[0], maxIncludeDepth, strings.Join(chain, " -> "))
+			return fmt.Errorf("%s: includes nest more than %d deep; flatten them", chain[0], maxIncludeDepth)
 		}
 		data, err := r.readFile(file, maxConfFile)
 		if err != nil {
@@ -132,7 +137,7 @@ func readLDConf(r *rootFS, name string) ([]ConfDir, error) {
 					return fmt.Errorf("%s:%d: include %s: %w", file, cl.Line, pat, err)
 				}
 				for _, m := range matches {
-					if err := walk(m, depth+1, append(chain, m)); err != nil {
+					if err := walk(m, depth+1, append(chain[:len(chain):len(chain)], m)); err != nil {
 						return err
 					}
 				}

@@ -122,24 +122,24 @@ type Closure struct {
 }
 
 // Err returns nil when every library was found, and otherwise one error
-// naming every missing library, who needs it and why.
+// naming every missing library, who needs it, why, and what to do.
 func (c *Closure) Err() error {
 	if len(c.Missing) == 0 {
 		return nil
 	}
 	var parts []string
 	for _, m := range c.Missing {
-		if m.Reason == "not found" {
-			parts = append(parts, fmt.Sprintf("%s (needed by %s) not found in root %s", m.Name, strings.Join(m.NeededBy, ", "), c.Root))
-		} else {
-			parts = append(parts, fmt.Sprintf("%s (needed by %s) cannot be loaded: %s", m.Name, strings.Join(m.NeededBy, ", "), m.Reason))
+		by := strings.Join(m.NeededBy, ", ")
+		switch {
+		case m.Reason == "not found":
+			parts = append(parts, fmt.Sprintf("%s (needed by %s) not found in root %s; add the package that ships it to the root, or give its directory with --library-path", m.Name, by, c.Root))
+		case strings.HasPrefix(m.Reason, "wrong ELF class"):
+			parts = append(parts, fmt.Sprintf("%s (needed by %s) exists in root %s only for the other ELF class (%s); add the package for this architecture", m.Name, by, c.Root, m.Reason))
+		default:
+			parts = append(parts, fmt.Sprintf("%s (needed by %s) cannot be loaded: %s; ld.so would stop at this file, so remove or replace it", m.Name, by, m.Reason))
 		}
 	}
-	hint := "; add the packages that ship them to the root, or give their directory with --library-path"
-	if len(parts) == 1 {
-		hint = "; add the package that ships it to the root, or give its directory with --library-path"
-	}
-	return errors.New(strings.Join(parts, "; ") + hint)
+	return errors.New(strings.Join(parts, "; "))
 }
 
 // Resolver computes library closures inside one root, emulating glibc's
@@ -246,7 +246,7 @@ func (r *Resolver) Resolve(files ...string) (*Closure, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	c := &Closure{Root: r.root.host, Programs: progs}
+	c := &Closure{Root: r.root.host, Programs: progs, Libraries: []Library{}, Missing: []Missing{}}
 	libIdx := map[string]int{}
 	missIdx := map[string]int{}
 	for _, p := range progs {

@@ -26,8 +26,15 @@ const maxSymlinks = 40
 type rootFS struct {
 	host string // absolute host path of the tree's top; "/" for the host itself
 
-	mu    sync.Mutex
-	nodes map[string]node // keyed by canonical in-root path
+	mu       sync.Mutex
+	nodes    map[string]node     // keyed by canonical in-root path
+	resolved map[string]resolved // keyed by the path as asked
+}
+
+// resolved is a cached result of resolve.
+type resolved struct {
+	e   entry
+	err error
 }
 
 // node is the cached lstat (and readlink) result for one canonical path.
@@ -61,7 +68,7 @@ func newRootFS(dir string) (*rootFS, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("root %s: not a directory", dir)
 	}
-	return &rootFS{host: abs, nodes: map[string]node{}}, nil
+	return &rootFS{host: abs, nodes: map[string]node{}, resolved: map[string]resolved{}}, nil
 }
 
 // hostPath returns the host path of the canonical in-root path p.
@@ -115,6 +122,21 @@ func (r *rootFS) lstat(p string) node {
 // *fs.PathError values carrying the in-root path and a syscall.Errno
 // (ENOENT, ENOTDIR, ELOOP, ...).
 func (r *rootFS) resolve(p string) (entry, error) {
+	r.mu.Lock()
+	c, ok := r.resolved[p]
+	r.mu.Unlock()
+	if ok {
+		return c.e, c.err
+	}
+	e, err := r.walk(p)
+	r.mu.Lock()
+	r.resolved[p] = resolved{e, err}
+	r.mu.Unlock()
+	return e, err
+}
+
+// walk does the work of resolve.
+func (r *rootFS) walk(p string) (entry, error) {
 	if !strings.HasPrefix(p, "/") {
 		return entry{}, &fs.PathError{Op: "resolve", Path: p, Err: errors.New("path is not absolute")}
 	}
