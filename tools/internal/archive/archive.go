@@ -395,7 +395,7 @@ func Compress(w io.Writer, c Compression) (io.WriteCloser, error) {
 	case None:
 		return nopCloser{w}, nil
 	case Gzip:
-		zw, err := gzip.NewWriterLevel(w, gzip.DefaultCompression)
+		zw, err := gzip.NewWriterLevel(w, 6)
 		if err != nil {
 			return nil, err
 		}

@@ -161,7 +161,7 @@ func (b *builder) writeFile(staging string, it *item) (written, error) {
 			return w, err
 		}
 		h := sha256.New()
-		n, err := io.Copy(io.MultiWriter(out, h), r)
+		n, err := io.CopyBuffer(io.MultiWriter(out, h), r, make([]byte, 1<<20))
 		if cerr := out.Close(); err == nil {
 			err = cerr
 		}
