@@ -231,3 +231,60 @@ int main(int argc, char **argv) {
 		t.Errorf("bundled sid program: %q %v", got, err)
 	}
 }
+
+func TestGconvPolicy(t *testing.T) {
+	t.Parallel()
+	work := t.TempDir()
+	writeFile(t, filepath.Join(work, "conv.c"), `#include <iconv.h>
+#include <stdio.h>
+#include <string.h>
+int main(void) {
+	iconv_t cd = iconv_open("EUC-JP", "UTF-8");
+	if (cd == (iconv_t)-1) { perror("iconv_open"); return 1; }
+	char in[] = "\xe6\x97\xa5", out[8], *ip = in, *op = out; size_t il = 3, ol = sizeof out;
+	if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1) { perror("iconv"); return 1; }
+	printf("%02x%02x\n", (unsigned char)out[0], (unsigned char)out[1]);
+	return 0;
+}
+`, 0o644)
+	gcc(t, work, "-o", "conv", "conv.c")
+	out := filepath.Join(work, "out")
+	if _, err := Build(out, []string{filepath.Join(work, "conv")}, Options{Gconv: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"lib/gconv/gconv-modules", "lib/gconv/EUC-JP.so", "lib/gconv/libJIS.so"} {
+		if _, err := os.Stat(filepath.Join(out, p)); err != nil {
+			t.Error(err)
+		}
+	}
+	// EUC-JP.so had DT_RUNPATH=$ORIGIN: now DT_RPATH, with the way to lib/.
+	f, err := elf.Open(filepath.Join(out, "lib/gconv/EUC-JP.so"))
+	if err != nil || f.HasRunPath || f.RPath != "$ORIGIN:$ORIGIN/.." {
+		t.Errorf("EUC-JP.so: RPATH %q RUNPATH %q %v", f.RPath, f.RunPath, err)
+	}
+	verifyOK(t, out)
+	// glibc finds the bundled modules when the user points GCONV_PATH at them.
+	cmd := exec.Command(filepath.Join(out, "bin/conv"))
+	cmd.Env = []string{"GCONV_PATH=" + filepath.Join(out, "lib/gconv")}
+	got, err := cmd.CombinedOutput()
+	if err != nil || string(got) != "c6fc\n" {
+		t.Errorf("iconv through the bundled gconv modules: %q %v", got, err)
+	}
+}
+
+// FuzzParseAdd: ParseAdd never panics, and what it accepts is a clean
+// relative destination (or none).
+func FuzzParseAdd(f *testing.F) {
+	for _, s := range []string{"/usr/lib/python3.11", "a=b", "a=/b", "a=../b", "=x", "a=b=c", "a=b/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := ParseAdd(s)
+		if err != nil {
+			return
+		}
+		if a.Src == "" || (a.Dest != "" && archive.ValidName(a.Dest) != nil) {
+			t.Fatalf("ParseAdd(%q) = %+v", s, a)
+		}
+	})
+}

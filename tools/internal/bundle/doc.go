@@ -42,6 +42,14 @@
 //     environment, a program finds them only when the user sets
 //     GCONV_PATH=B/lib/gconv.
 //
+// Closure libraries are patched only when they carry DT_RPATH or
+// DT_RUNPATH (rewritten to DT_RPATH=$ORIGIN): ld.so resolves the
+// dependencies of a library without DT_RUNPATH through the DT_RPATH of its
+// loaders up to the executable, and every bundled executable has
+// DT_RPATH=$ORIGIN/../lib, so the rest (glibc's own libraries among them)
+// are stored byte for byte as they came. A library with DT_RUNPATH would
+// switch that search off and look on the host, hence the rewrite.
+//
 // # --add
 //
 // Add{Src, Dest} copies a file or a directory tree into the bundle at Dest
@@ -62,6 +70,12 @@
 //     that leave it are replaced by what they point to; dangling ones are
 //     skipped with a warning;
 //   - other files are copied as they are.
+//
+// Python's bytecode caches record their source's mtime; archives carry a
+// fixed mtime, so Python finds the caches stale, recompiles, and, when the
+// bundle is writable, rewrites them (verify then lists those .pyc files as
+// changed). Set PYTHONDONTWRITEBYTECODE=1, or ship the bundle read-only,
+// to keep it as built.
 //
 // # Output
 //
