@@ -161,3 +161,29 @@ func TestUnreadableInput(t *testing.T) {
 		}
 	}
 }
+
+// TestBundleSameFromAnySandbox: Bazel runs each action in a sandbox at a
+// new absolute path; the same relative inputs must give the same bytes.
+func TestBundleSameFromAnySandbox(t *testing.T) {
+	work := t.TempDir()
+	hello := buildHello(t, work)
+	data, _ := os.ReadFile(hello)
+	var archives [][]byte
+	for _, sb := range []string{"sandbox-1/execroot", "other-sandbox-22/execroot"} {
+		dir := filepath.Join(work, sb)
+		os.MkdirAll(filepath.Join(dir, "bazel-out/bin"), 0o755)
+		os.WriteFile(filepath.Join(dir, "bazel-out/bin/hello"), data, 0o755)
+		t.Chdir(dir)
+		if _, _, err := runCLI(t, "bundle", "-o", "bazel-out/bin/hello.tar", "bazel-out/bin/hello"); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "bazel-out/bin/hello.tar"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		archives = append(archives, b)
+	}
+	if !bytes.Equal(archives[0], archives[1]) {
+		t.Error("bundles of the same inputs from two sandboxes differ")
+	}
+}

@@ -164,7 +164,7 @@ func (b *builder) addFile(p, dest, why string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w (%s)", p, unwrap(err), why)
 	}
-	source, _ := b.inRoot(p)
+	source := b.sourceOf(p)
 	exec := st.Mode()&0o111 != 0
 	f, err := openELF(p)
 	if err != nil {

@@ -83,6 +83,7 @@ type Result struct {
 type builder struct {
 	opts    Options
 	root    string // absolute; "/" for the host
+	cwd     string // canonical working directory, for sourceOf
 	label   string // "host" or the sysroot's label
 	plan    *plan
 	machine elf.Machine
@@ -126,6 +127,23 @@ func (b *builder) inRoot(p string) (string, bool) {
 	return "/" + filepath.ToSlash(rel), true
 }
 
+// sourceOf is what the manifest records as a file's origin: its path
+// inside the sysroot, or, on the host, relative to the working directory
+// when it lies below it (a build's outputs: Bazel runs actions in a
+// sandbox whose absolute path changes from run to run, and the manifest
+// must not), else its absolute path.
+func (b *builder) sourceOf(host string) string {
+	if in, ok := b.inRoot(host); ok && b.root != "/" {
+		return in
+	}
+	if b.cwd != "" && b.cwd != "/" {
+		if rel, err := filepath.Rel(b.cwd, host); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return filepath.ToSlash(rel)
+		}
+	}
+	return host
+}
+
 func (b *builder) hostOf(inRoot string) string {
 	if b.root == "/" {
 		return inRoot
@@ -142,6 +160,11 @@ func Build(out string, programs []string, opts Options) (*Result, error) {
 	b := &builder{opts: opts, plan: newPlan(), inputDest: map[string]string{}, plugins: map[string]bool{}, objects: map[string]*elf.File{}}
 	if err := b.setRoot(); err != nil {
 		return nil, err
+	}
+	if wd, err := os.Getwd(); err == nil {
+		if wd, err = filepath.EvalSymlinks(wd); err == nil {
+			b.cwd = wd
+		}
 	}
 	if err := checkOut(out); err != nil {
 		return nil, err
@@ -287,7 +310,7 @@ func (b *builder) addProgram(given string) error {
 	if err := archive.ValidName(name); err != nil || name == ".portable" {
 		return fmt.Errorf("%s: cannot be an entry point name", given)
 	}
-	source, _ := b.inRoot(real)
+	source := b.sourceOf(real)
 	target := "libexec/" + name
 	launcherBytes, err := launcherbin.ForMachine(debugelf.Machine(f.Machine))
 	if err != nil {

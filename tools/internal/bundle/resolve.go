@@ -154,10 +154,7 @@ func (b *builder) describeNeeder(n string) string {
 }
 
 func (b *builder) placeLibrary(l *deps.Library, needed map[string]bool) error {
-	source := l.RealPath
-	if l.Outside {
-		source = l.HostPath
-	}
+	source := b.sourceOf(l.HostPath)
 	why := "needed by " + strings.Join(l.NeededBy, ", ")
 	if l.Interpreter {
 		dest := "lib/" + path.Base(l.Name)
