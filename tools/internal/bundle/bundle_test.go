@@ -361,3 +361,25 @@ func TestRelocateReadOnly(t *testing.T) {
 		t.Errorf("read-only run: %d %q", code, stdout)
 	}
 }
+
+func TestStaticProgram(t *testing.T) {
+	t.Parallel()
+	work := t.TempDir()
+	writeFile(t, filepath.Join(work, "st.c"), "int main(int c, char **v) { return c + 3; }\n", 0o644)
+	gcc(t, work, "-static", "-o", "st", "st.c")
+	out := filepath.Join(work, "out")
+	res, err := Build(out, []string{filepath.Join(work, "st")}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Manifest.Loader != "" || res.Manifest.InterpPlaceholder != "" {
+		t.Errorf("static bundle has a loader: %+v", res.Manifest)
+	}
+	if _, err := os.Stat(filepath.Join(out, "lib")); err == nil {
+		t.Error("static bundle has a lib/ directory")
+	}
+	verifyOK(t, out)
+	if _, code := run(t, filepath.Join(out, "bin/st"), "x"); code != 5 {
+		t.Errorf("exit %d, want 5", code)
+	}
+}

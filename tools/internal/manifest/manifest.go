@@ -182,11 +182,14 @@ func (m *Manifest) Validate() error {
 		}
 		return fmt.Errorf("schema_version %d is not supported (want %d)", m.SchemaVersion, SchemaVersion)
 	}
-	if err := archive.ValidName(m.Loader); err != nil {
-		return fmt.Errorf("loader %q: %w", m.Loader, err)
-	}
-	if !path.IsAbs(m.InterpPlaceholder) || path.Base(m.InterpPlaceholder) != path.Base(m.Loader) {
-		return fmt.Errorf("interp_placeholder %q: must be an absolute path ending in the loader's name %s", m.InterpPlaceholder, path.Base(m.Loader))
+	// A bundle of static programs has no loader and no slots.
+	if m.Loader != "" || m.InterpPlaceholder != "" {
+		if err := archive.ValidName(m.Loader); err != nil {
+			return fmt.Errorf("loader %q: %w", m.Loader, err)
+		}
+		if !path.IsAbs(m.InterpPlaceholder) || path.Base(m.InterpPlaceholder) != path.Base(m.Loader) {
+			return fmt.Errorf("interp_placeholder %q: must be an absolute path ending in the loader's name %s", m.InterpPlaceholder, path.Base(m.Loader))
+		}
 	}
 	seen := make(map[string]Type, len(m.Files))
 	for _, e := range m.Files {
@@ -206,6 +209,9 @@ func (m *Manifest) Validate() error {
 				return fmt.Errorf("file %s: needs a size and a 64-digit sha256", e.Path)
 			}
 			if s := e.InterpSlot; s != nil {
+				if m.Loader == "" {
+					return fmt.Errorf("file %s: has an interp slot but the bundle has no loader", e.Path)
+				}
 				if s.Offset < 0 || s.Size < int64(len(m.InterpPlaceholder))+1 || s.Offset+s.Size > e.Size {
 					return fmt.Errorf("file %s: interp slot %d+%d does not fit the file or the placeholder", e.Path, s.Offset, s.Size)
 				}
