@@ -24,40 +24,55 @@ type span struct{ lo, hi uint64 }
 
 func (s span) overlaps(o span) bool { return s.lo < o.hi && o.lo < s.hi }
 
-// noteBlocks merges the file ranges of the movable note segments
-// selected by keep into disjoint blocks, sorted by offset.
-func (f *File) noteBlocks(progs []Prog, keep func(Prog) bool) []span {
-	var bl []span
-	for _, p := range progs {
-		if !f.movableNote(p.Type) || p.Filesz == 0 || !keep(p) {
-			continue
-		}
-		s := span{p.Off, p.Off + p.Filesz}
-		merged := false
-		for i := range bl {
-			if bl[i].overlaps(s) || bl[i].hi == s.lo || s.hi == bl[i].lo {
-				bl[i] = span{min(bl[i].lo, s.lo), max(bl[i].hi, s.hi)}
-				merged = true
-				break
-			}
-		}
-		if !merged {
-			bl = append(bl, s)
+// Section types of tables that only dynamic entries and section headers
+// point at, so they can move: notes, the symbol hash tables, the symbol
+// version tables and the dynamic symbol table.
+func movableSection(t uint32) bool {
+	switch t {
+	case 7, 5, 11, 0x6ffffff6, 0x6ffffffd, 0x6ffffffe, 0x6fffffff:
+		return true
+	}
+	return false
+}
+
+// movableTags are the dynamic entries that hold the address of a table of
+// a movable section.
+func movableTag(t DynTag) bool {
+	switch t {
+	case DTGNUHash, DTHash, DTSymtab, DTVerneed, DTVerdef, DTVersym:
+		return true
+	}
+	return false
+}
+
+// moveBlocks returns the disjoint file ranges of movable contents whose
+// offset keep selects: note segments and, when the file has section
+// headers, the movable sections. Overlapping ranges (a PT_GNU_PROPERTY
+// inside a PT_NOTE) merge; adjacent ones stay apart, so only what is in
+// the way moves. Sorted by offset.
+func (f *File) moveBlocks(keep func(off uint64) bool) []span {
+	var cand []span
+	for _, p := range f.Progs {
+		if f.movableNote(p.Type) && p.Filesz > 0 && keep(p.Off) {
+			cand = append(cand, span{p.Off, p.Off + p.Filesz})
 		}
 	}
-	// A second pass merges blocks that became adjacent.
-	for changed := true; changed; {
-		changed = false
-		for i := 0; i < len(bl) && !changed; i++ {
-			for j := i + 1; j < len(bl); j++ {
-				if bl[i].overlaps(bl[j]) || bl[i].hi == bl[j].lo || bl[j].hi == bl[i].lo {
-					bl[i] = span{min(bl[i].lo, bl[j].lo), max(bl[i].hi, bl[j].hi)}
-					bl = append(bl[:j], bl[j+1:]...)
-					changed = true
-					break
-				}
-			}
+	for _, s := range f.Sections {
+		if movableSection(s.Type) && s.Size > 0 && s.Flags&shfAlloc != 0 && keep(s.Off) {
+			cand = append(cand, span{s.Off, s.Off + s.Size})
 		}
+	}
+	var bl []span
+	for _, c := range cand {
+		for i := 0; i < len(bl); {
+			if bl[i].overlaps(c) {
+				c = span{min(bl[i].lo, c.lo), max(bl[i].hi, c.hi)}
+				bl = append(bl[:i], bl[i+1:]...)
+				continue
+			}
+			i++
+		}
+		bl = append(bl, c)
 	}
 	for i := 1; i < len(bl); i++ {
 		for j := i; j > 0 && bl[j].lo < bl[j-1].lo; j-- {
@@ -109,7 +124,7 @@ func (f *File) ownSegment() int {
 	if f.Entry >= l.Vaddr && f.Entry-l.Vaddr < l.Memsz {
 		return -1
 	}
-	blocks := f.noteBlocks(f.Progs, func(p Prog) bool { return inside(p.Off) })
+	blocks := f.moveBlocks(inside)
 	for _, s := range f.Sections {
 		if s.Type == SHTNobits || s.Size == 0 || !inside(s.Off) {
 			continue
@@ -133,7 +148,7 @@ func (f *File) ownSegment() int {
 		}
 	}
 	for _, d := range f.Dynamic {
-		if d.Tag != DTStrtab && d.Val >= l.Vaddr && d.Val-l.Vaddr < l.Memsz {
+		if d.Tag != DTStrtab && !movableTag(d.Tag) && d.Val >= l.Vaddr && d.Val-l.Vaddr < l.Memsz {
 			return -1
 		}
 	}
@@ -172,7 +187,7 @@ func (f *File) roomForPhdr(in []byte, need uint64, base uint64, interp *Prog) (o
 		movable = append(movable, is)
 		moveInterp = is.overlaps(grow)
 	}
-	for _, b := range f.noteBlocks(f.Progs, func(p Prog) bool { return p.Off < base }) {
+	for _, b := range f.moveBlocks(func(off uint64) bool { return off < base }) {
 		movable = append(movable, b)
 		if b.overlaps(grow) {
 			blocks = append(blocks, b)
@@ -378,7 +393,7 @@ func (p *patch) build() ([]byte, error) {
 		relocInterp = true
 	}
 	// Notes already in our old segment move again.
-	moveBlocks = append(moveBlocks, f.noteBlocks(f.Progs, func(pr Prog) bool { return inOurs(pr.Off) })...)
+	moveBlocks = append(moveBlocks, f.moveBlocks(inOurs)...)
 
 	// Lay out the new segment.
 	var size uint64
@@ -472,24 +487,16 @@ func (p *patch) build() ([]byte, error) {
 		}
 	}
 
-	// Move note blocks: copy the bytes, then shift every note header and
-	// section inside each block.
+	// Move blocks: copy the bytes, then shift every note header, section
+	// and dynamic entry that points inside each block.
 	for i, b := range moveBlocks {
-		src := in[b.lo:b.hi]
-		copy(seg[blockOffIn[i]:], src)
+		copy(seg[blockOffIn[i]:], in[b.lo:b.hi])
 		newOff := segOff + blockOffIn[i]
-		var oldVaddr uint64
-		found := false
-		for _, ps := range progs {
-			if ps.orig >= 0 && f.movableNote(ps.p.Type) && ps.p.Off >= b.lo && ps.p.Off < b.hi {
-				oldVaddr, found = ps.p.Vaddr-(ps.p.Off-b.lo), true
-				break
-			}
-		}
-		if !found {
-			return nil, errors.New("internal error: note block without a note header")
-		}
 		newVaddr := segVaddr + blockOffIn[i]
+		oldVaddr, ok := f.offToVaddr(b.lo)
+		if !ok {
+			return nil, errors.New("internal error: a block to move is outside every PT_LOAD")
+		}
 		for j := range progs {
 			pr := &progs[j].p
 			if progs[j].orig >= 0 && f.movableNote(pr.Type) && pr.Off >= b.lo && pr.Off+pr.Filesz <= b.hi {
@@ -501,6 +508,12 @@ func (p *patch) build() ([]byte, error) {
 		for j, s := range f.Sections {
 			if s.Type != SHTNobits && s.Size > 0 && s.Off >= b.lo && s.Off+s.Size <= b.hi && j != secInterp {
 				f.setSection(out, j, newVaddr+(s.Addr-oldVaddr), newOff+(s.Off-b.lo), s.Size)
+			}
+		}
+		for j, d := range newDyn {
+			if movableTag(d.Tag) && d.Val >= oldVaddr && d.Val-oldVaddr < b.hi-b.lo {
+				newDyn[j].Val = newVaddr + (d.Val - oldVaddr)
+				dynChanged = true
 			}
 		}
 	}

@@ -508,3 +508,66 @@ func TestPatchSharedLibrary(t *testing.T) {
 		t.Errorf("ld.so --list of the patched library: %v\n%s", err, res)
 	}
 }
+
+// TestPatchMovesPhdrTableWhenNoRoom makes the program header table
+// impossible to grow in place (no section headers, notes hidden as
+// PT_NULL, so the bytes after the table are of unknown use) and checks the
+// fallback: the table moves into the new segment, which keeps the first
+// PT_LOAD's address-minus-offset so that AT_PHDR computed the pre-5.18
+// way (as qemu-user still does) is right. The result runs natively and
+// under qemu-aarch64.
+func TestPatchMovesPhdrTableWhenNoRoom(t *testing.T) {
+	dir := t.TempDir()
+	for _, a := range []arch{arches[0], arches[2]} {
+		in := noSectionHeaders(t, readTestdata(t, a.file))
+		f := mustParse(t, in)
+		for i, p := range f.Progs {
+			if p.Type == PTNote || p.Type == PTGNUProperty {
+				f.bo.PutUint32(in[f.phoff+uint64(i)*uint64(f.phentsize):], uint32(PTNull))
+			}
+		}
+		sysLoader := "/lib64/ld-linux-x86-64.so.2"
+		rpath := "/usr/lib/x86_64-linux-gnu"
+		if a.triple != "" {
+			sysLoader = filepath.Join("/usr", a.triple, "lib", a.loader)
+			rpath = filepath.Join("/usr", a.triple, "lib")
+		}
+		loader := filepath.Join(dir, a.file, strings.Repeat("m", 150), "ld.so")
+		os.MkdirAll(filepath.Dir(loader), 0o755)
+		ld, err := os.ReadFile(sysLoader)
+		if err != nil {
+			t.Fatalf("%v: install the Debian packages %s", err, crossPackages)
+		}
+		os.WriteFile(loader, ld, 0o755)
+		out := mustPatch(t, in, PatchOptions{Interpreter: loader, SetRPath: true, RPath: rpath})
+		g := checkLayout(t, out, a.page)
+		own := g.Progs[g.ownSegment()]
+		var first Prog
+		for _, p := range g.Progs {
+			if p.Type == PTLoad {
+				first = p
+				break
+			}
+		}
+		if g.phoff != own.Off || own.Vaddr-own.Off != first.Vaddr-first.Off {
+			t.Errorf("%s: table at %#x, new segment off %#x vaddr %#x, first PT_LOAD delta %#x", a.file, g.phoff, own.Off, own.Vaddr, first.Vaddr-first.Off)
+		}
+		if again := mustPatch(t, out, PatchOptions{Interpreter: loader, SetRPath: true, RPath: rpath}); !bytes.Equal(again, out) {
+			t.Errorf("%s: not idempotent", a.file)
+		}
+		p := filepath.Join(dir, a.file+".bin")
+		os.WriteFile(p, out, 0o755)
+		cmd := exec.Command(p, "patched", "x")
+		if a.qemu != "" {
+			q, err := exec.LookPath(a.qemu)
+			if err != nil {
+				t.Fatalf("%s not found: install the Debian packages %s", a.qemu, crossPackages)
+			}
+			cmd = exec.Command(q, p, "patched", "x")
+		}
+		res, err := cmd.CombinedOutput()
+		if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 3 || string(res) != "hello from patched\n" {
+			t.Errorf("%s: %v %q", a.file, err, res)
+		}
+	}
+}

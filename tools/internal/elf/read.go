@@ -409,6 +409,16 @@ func (f *File) vaddrToOff(addr, n uint64) (uint64, bool) {
 	return 0, false
 }
 
+// offToVaddr returns the address a PT_LOAD maps file offset off to.
+func (f *File) offToVaddr(off uint64) (uint64, bool) {
+	for _, p := range f.Progs {
+		if p.Type == PTLoad && off >= p.Off && off-p.Off < p.Filesz {
+			return p.Vaddr + (off - p.Off), true
+		}
+	}
+	return 0, false
+}
+
 // inLoad reports whether the file range [off, off+n) is mapped by a
 // PT_LOAD at the virtual address vaddr.
 func (f *File) inLoad(off, vaddr, n uint64) bool {

@@ -242,6 +242,7 @@ const (
 	DTAudit         DynTag = 0x6ffffefc
 	DTDepAudit      DynTag = 0x6ffffefb
 	DTConfig        DynTag = 0x6ffffefa
+	DTVersym        DynTag = 0x6ffffff0
 	DTVerdef        DynTag = 0x6ffffffc
 	DTVerdefNum     DynTag = 0x6ffffffd
 	DTVerneed       DynTag = 0x6ffffffe
