@@ -47,6 +47,15 @@ func (m Member) String() string {
 // members starting with '_' allowed in between and ignored. An error from
 // fn stops the walk and is returned as is.
 func Walk(r io.Reader, fn func(m Member, tr *tar.Reader) error) error {
+	return WalkRaw(r, func(m Member, tarStream io.Reader) error {
+		return fn(m, tar.NewReader(tarStream))
+	})
+}
+
+// WalkRaw is Walk that hands fn the decompressed tar stream itself. After
+// fn returns, the rest of the stream is read and checked, so a member cut
+// short or failing its checksum is an error even when fn stopped early.
+func WalkRaw(r io.Reader, fn func(m Member, tarStream io.Reader) error) error {
 	ar, err := NewArReader(r)
 	if err != nil {
 		return err
@@ -88,7 +97,7 @@ func Walk(r io.Reader, fn func(m Member, tr *tar.Reader) error) error {
 		if err != nil {
 			return &FormatError{h.Offset, fmt.Sprintf("%s: %v", h.Name, err)}
 		}
-		err = fn(want, tar.NewReader(dr))
+		err = fn(want, dr)
 		if err == nil {
 			// Read the compressed stream to its end: the tar reader stops
 			// at the end-of-archive blocks, but a stream cut after them, or

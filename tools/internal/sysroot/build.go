@@ -76,8 +76,7 @@ func Build(ctx context.Context, f *Fetcher, opts BuildOptions) (*Manifest, error
 		jobs = runtime.GOMAXPROCS(0)
 	}
 
-	debs, err := fetchAll(ctx, f, pkgs, max(jobs, 4))
-	if err != nil {
+	if err := fetchAll(ctx, f, pkgs, max(jobs, 4)); err != nil {
 		return nil, err
 	}
 
@@ -95,7 +94,7 @@ func Build(ctx context.Context, f *Fetcher, opts BuildOptions) (*Manifest, error
 	}
 
 	f.Progress.Phasef("extracting %d packages", len(pkgs))
-	trees, err := extractAll(ctx, f.Progress, pkgs, debs, staging, jobs)
+	trees, err := extractAll(ctx, f, pkgs, staging, jobs)
 	if err != nil {
 		return nil, err
 	}
@@ -176,31 +175,33 @@ func Build(ctx context.Context, f *Fetcher, opts BuildOptions) (*Manifest, error
 	return m, nil
 }
 
-// fetchAll downloads the packages, a few at a time.
-func fetchAll(ctx context.Context, f *Fetcher, pkgs []deb.LockedPackage, jobs int) ([]string, error) {
+// fetchAll makes sure every package is in the cache, a few downloads at
+// a time. A package whose data.tar the cache already holds needs no .deb.
+func fetchAll(ctx context.Context, f *Fetcher, pkgs []deb.LockedPackage, jobs int) error {
 	var total int64
 	for _, p := range pkgs {
 		total += p.Size
 	}
 	f.Progress.Phasef("fetching %d packages (%s)", len(pkgs), humanSize(total))
-	paths := make([]string, len(pkgs))
 	errs := make([]error, len(pkgs))
 	var downloaded int
 	var mu sync.Mutex
 	sem := make(chan struct{}, jobs)
 	var wg sync.WaitGroup
 	for i, p := range pkgs {
+		if _, _, ok := f.Cache.cachedDataTar(p.SHA256); ok {
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			path, dl, err := f.FetchStatus(ctx, p.Filename, p.Size, p.SHA256)
+			_, dl, err := f.FetchStatus(ctx, p.Filename, p.Size, p.SHA256)
 			if err != nil {
 				errs[i] = fmt.Errorf("%s %s: %w", p.Name, p.Version, err)
 				return
 			}
-			paths[i] = path
 			if dl {
 				mu.Lock()
 				downloaded++
@@ -210,15 +211,15 @@ func fetchAll(ctx context.Context, f *Fetcher, pkgs []deb.LockedPackage, jobs in
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		return nil, err
+		return err
 	}
 	f.Progress.Phasef("fetched %d packages: %d downloaded, %d from the cache", len(pkgs), downloaded, len(pkgs)-downloaded)
-	return paths, nil
+	return nil
 }
 
-// extractAll unpacks each .deb into its own directory under staging, in
-// parallel.
-func extractAll(ctx context.Context, pr *Progress, pkgs []deb.LockedPackage, debs []string, staging string, jobs int) ([]*pkgTree, error) {
+// extractAll unpacks each package into its own directory under staging,
+// in parallel.
+func extractAll(ctx context.Context, f *Fetcher, pkgs []deb.LockedPackage, staging string, jobs int) ([]*pkgTree, error) {
 	trees := make([]*pkgTree, len(pkgs))
 	errs := make([]error, len(pkgs))
 	sem := make(chan struct{}, jobs)
@@ -234,16 +235,12 @@ func extractAll(ctx context.Context, pr *Progress, pkgs []deb.LockedPackage, deb
 				return
 			}
 			dir := filepath.Join(staging, "pkg", fmt.Sprint(i))
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				errs[i] = err
-				return
-			}
-			t, err := extractDeb(debs[i], p.Name, dir)
+			t, err := extractPackage(ctx, f, p, dir)
 			if err != nil {
 				errs[i] = err
 				return
 			}
-			pr.Itemf("extracted %s %s (%d entries)", p.Name, p.Version, len(t.order))
+			f.Progress.Itemf("extracted %s %s (%d entries)", p.Name, p.Version, len(t.order))
 			trees[i] = t
 		}()
 	}

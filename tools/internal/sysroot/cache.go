@@ -1,11 +1,15 @@
 package sysroot
 
 import (
+	"strconv"
+
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/rules-portable/rules_portable/tools/internal/deb"
+	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
 	"io"
 	"net/http"
 	"net/url"
@@ -226,4 +230,97 @@ func (f *Fetcher) get(ctx context.Context, u string, w io.Writer, want int64) (i
 		return n, fmt.Errorf("fetch %s: larger than %d bytes", u, maxUnhashed)
 	}
 	return n, nil
+}
+
+// cachedDataTar finds the uncompressed data.tar recorded for the .deb
+// with sha256 debSum. It checks only that the file exists with the
+// recorded size; the caller hashes it while reading it.
+func (c *Cache) cachedDataTar(debSum string) (path, sum string, ok bool) {
+	b, err := os.ReadFile(filepath.Join(c.Dir, "data", debSum))
+	if err != nil {
+		return "", "", false
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 || len(f[0]) != 64 {
+		return "", "", false
+	}
+	size, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil {
+		return "", "", false
+	}
+	p := c.Path(f[0])
+	if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() || st.Size() != size {
+		return "", "", false
+	}
+	return p, f[0], true
+}
+
+// forgetDataTar removes a cached data.tar and the record pointing at it.
+func (c *Cache) forgetDataTar(debSum, tarSum string) {
+	os.Remove(filepath.Join(c.Dir, "data", debSum))
+	os.Remove(c.Path(tarSum))
+}
+
+// dataTar decompresses the data.tar of the .deb at debPath, whose sha256
+// (already checked) is debSum, into the cache under its own sha256, records
+// that under data/<debSum>, and returns its path and sha256. Decompressing
+// xz is most of the work of a build, so a warm cache skips it.
+func (c *Cache) dataTar(debPath, debSum string) (string, string, error) {
+	ptr := filepath.Join(c.Dir, "data", debSum)
+	in, err := os.Open(debPath)
+	if err != nil {
+		return "", "", err
+	}
+	defer in.Close()
+	if err := os.MkdirAll(filepath.Join(c.Dir, "sha256"), 0o755); err != nil {
+		return "", "", fmt.Errorf("cache %s: %w", c.Dir, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Join(c.Dir, "sha256"), ".partial-*")
+	if err != nil {
+		return "", "", fmt.Errorf("cache %s: %w", c.Dir, err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	h := sha256.New()
+	var size int64
+	sawData := false
+	err = deb.WalkRaw(in, func(m deb.Member, r io.Reader) error {
+		if m != deb.DataMember {
+			return nil
+		}
+		sawData = true
+		n, err := io.Copy(io.MultiWriter(tmp, h), r)
+		size = n
+		return err
+	})
+	if err != nil {
+		return "", "", err
+	}
+	if !sawData {
+		return "", "", errors.New("no data.tar")
+	}
+	if err := tmp.Close(); err != nil {
+		return "", "", err
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return "", "", err
+	}
+	final := c.Path(sum)
+	if err := os.Rename(tmp.Name(), final); err != nil {
+		return "", "", fmt.Errorf("cache %s: %w", c.Dir, err)
+	}
+	ok = true
+	if err := os.MkdirAll(filepath.Dir(ptr), 0o755); err != nil {
+		return "", "", err
+	}
+	if err := fsutil.WriteBytesAtomic(ptr, 0o644, []byte(fmt.Sprintf("%s %d\n", sum, size))); err != nil {
+		return "", "", err
+	}
+	return final, sum, nil
 }

@@ -13,6 +13,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/rules-portable/rules_portable/tools/internal/deb"
+	"github.com/rules-portable/rules_portable/tools/internal/deb/debtest"
 )
 
 // fakeMirror serves files from a map on loopback. A path in truncate is
@@ -123,5 +126,55 @@ func TestFetch(t *testing.T) {
 		if _, err := g.Fetch(ctx, "pool/a.deb", 1, strings.Repeat("0", 64)); err == nil {
 			t.Errorf("mirror %q accepted", bad)
 		}
+	}
+}
+
+// TestDataTarCache: the uncompressed data.tar is kept by sha256 and found
+// again; a corrupted copy is caught by its hash while it is extracted, and
+// the package is unpacked again from the .deb.
+func TestDataTarCache(t *testing.T) {
+	entries := []debtest.Entry{debtest.File("./usr/a", strings.Repeat("hello", 100))}
+	data := debtest.Deb("pkg", "1.0", entries, "xz")
+	m := &fakeMirror{files: map[string][]byte{"pool/pkg.deb": data}}
+	f := startMirror(t, m)
+	p := deb.LockedPackage{Name: "pkg", Version: "1.0", Architecture: "amd64", Filename: "pool/pkg.deb", Size: int64(len(data)), SHA256: sum(data)}
+	ctx := context.Background()
+
+	if _, _, ok := f.Cache.cachedDataTar(p.SHA256); ok {
+		t.Fatal("empty cache has a data.tar")
+	}
+	tree, err := extractPackage(ctx, f, p, filepath.Join(t.TempDir(), "x"))
+	if err != nil || tree.nodes["usr/a"] == nil {
+		t.Fatal(err)
+	}
+	tarPath, tarSum, ok := f.Cache.cachedDataTar(p.SHA256)
+	if !ok || tarSum != sum(debtest.Tar(entries)) {
+		t.Fatalf("data.tar not cached under its sha256: %v %s", ok, tarSum)
+	}
+	// Warm: no request to the mirror.
+	hits := m.hits.Load()
+	if _, err := extractPackage(ctx, f, p, filepath.Join(t.TempDir(), "y")); err != nil || m.hits.Load() != hits {
+		t.Fatalf("warm extraction: %v, %d requests", err, m.hits.Load()-hits)
+	}
+	// Corrupt the cached copy without changing its size.
+	raw, _ := os.ReadFile(tarPath)
+	raw[600] ^= 1
+	os.WriteFile(tarPath, raw, 0o644)
+	if _, err := extractVerified(tarPath, tarSum, "pkg", filepath.Join(t.TempDir(), "z")); !errors.Is(err, errCacheCorrupt) {
+		t.Fatalf("corrupt cache: %v", err)
+	}
+	tree, err = extractPackage(ctx, f, p, filepath.Join(t.TempDir(), "w"))
+	if err != nil || tree.nodes["usr/a"].SHA256 != sum([]byte(strings.Repeat("hello", 100))) {
+		t.Fatalf("not recovered from a corrupt cache: %v", err)
+	}
+	// A broken .deb leaves no partial file in the cache.
+	bad := filepath.Join(t.TempDir(), "bad.deb")
+	os.WriteFile(bad, data[:len(data)-30], 0o644)
+	before := len(cacheFiles(t, f.Cache.Dir))
+	if _, _, err := f.Cache.dataTar(bad, sum(data[:len(data)-30])); err == nil {
+		t.Fatal("truncated deb accepted")
+	}
+	if after := len(cacheFiles(t, f.Cache.Dir)); after != before {
+		t.Fatalf("cache grew from %d to %d files on a failure", before, after)
 	}
 }

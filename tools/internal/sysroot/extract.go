@@ -2,6 +2,7 @@ package sysroot
 
 import (
 	"archive/tar"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -22,49 +23,93 @@ type pkgTree struct {
 	order []string // paths in archive order
 }
 
-// extractDeb unpacks the data tree of the .deb at debPath into the empty
-// directory dir, applying mergeUsr, dropping documentation and normalising
-// modes and symlink targets. It refuses names that are absolute or climb
-// with "..", entries that would be written through a symlink, and special
-// files.
-func extractDeb(debPath, pkgName, dir string) (*pkgTree, error) {
-	f, err := os.Open(debPath)
+// extractPackage unpacks the data tree of a locked package into dir,
+// which it creates. The uncompressed data.tar comes from the cache when an
+// earlier build left it there; it is hashed while it is read, and a cached
+// copy that fails its hash is dropped and made again from the .deb, whose
+// own hash is checked when it is fetched.
+func extractPackage(ctx context.Context, f *Fetcher, p deb.LockedPackage, dir string) (*pkgTree, error) {
+	c := f.Cache
+	if tarPath, tarSum, ok := c.cachedDataTar(p.SHA256); ok {
+		t, err := extractVerified(tarPath, tarSum, p.Name, dir)
+		if err == nil {
+			return t, nil
+		}
+		if !errors.Is(err, errCacheCorrupt) {
+			return nil, fmt.Errorf("%s %s: %w", p.Name, p.Version, err)
+		}
+		f.Progress.Phasef("warning: cached data of %s %s was corrupt (%v); unpacking the .deb again", p.Name, p.Version, err)
+		c.forgetDataTar(p.SHA256, tarSum)
+	}
+	debPath, err := f.Fetch(ctx, p.Filename, p.Size, p.SHA256)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", p.Name, p.Version, err)
+	}
+	tarPath, tarSum, err := c.dataTar(debPath, p.SHA256)
+	if err != nil {
+		return nil, fmt.Errorf("%s (%s): %w", p.Name, debPath, err)
+	}
+	t, err := extractVerified(tarPath, tarSum, p.Name, dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s (%s): %w", p.Name, debPath, err)
+	}
+	return t, nil
+}
+
+// errCacheCorrupt marks a cached data.tar whose content no longer matches
+// its hash.
+var errCacheCorrupt = errors.New("cached data.tar does not match its sha256")
+
+// extractVerified extracts the plain tar at tarPath into a fresh dir,
+// hashing it on the way; a hash mismatch (even when extraction failed for
+// another reason) is errCacheCorrupt.
+func extractVerified(tarPath, tarSum, pkgName, dir string) (*pkgTree, error) {
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	in, err := os.Open(tarPath)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer in.Close()
+	h := sha256.New()
+	t, xerr := extractTar(io.TeeReader(in, h), pkgName, dir)
+	if _, err := io.Copy(h, in); err != nil {
+		return nil, err
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != tarSum {
+		return nil, fmt.Errorf("%s: %w (got %s)", tarPath, errCacheCorrupt, got)
+	}
+	return t, xerr
+}
+
+// extractTar unpacks a data.tar stream into the empty directory dir,
+// applying mergeUsr, dropping documentation and normalising modes and
+// symlink targets. It refuses names that are absolute or climb with "..",
+// entries that would be written through a symlink, and special files.
+func extractTar(r io.Reader, pkgName, dir string) (*pkgTree, error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, err
 	}
 	defer root.Close()
 	t := &pkgTree{name: pkgName, dir: dir, nodes: map[string]*node{}}
-	sawData := false
-	err = deb.Walk(f, func(m deb.Member, tr *tar.Reader) error {
-		if m != deb.DataMember {
-			return nil
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return t, nil
 		}
-		sawData = true
-		for {
-			h, err := tr.Next()
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("data.tar: %w", err)
-			}
-			if err := t.add(root, h, tr); err != nil {
-				return fmt.Errorf("data.tar: %w", err)
-			}
+		if err != nil {
+			return nil, fmt.Errorf("data.tar: %w", err)
 		}
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%s (%s): %w", pkgName, debPath, err)
+		if err := t.add(root, h, tr); err != nil {
+			return nil, fmt.Errorf("data.tar: %w", err)
+		}
 	}
-	if !sawData {
-		return nil, fmt.Errorf("%s (%s): no data.tar", pkgName, debPath)
-	}
-	return t, nil
 }
 
 // add places one tar entry.
