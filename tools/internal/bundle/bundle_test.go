@@ -3,6 +3,7 @@ package bundle
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -381,5 +382,52 @@ func TestStaticProgram(t *testing.T) {
 	verifyOK(t, out)
 	if _, code := run(t, filepath.Join(out, "bin/st"), "x"); code != 5 {
 		t.Errorf("exit %d, want 5", code)
+	}
+}
+
+// TestConcurrentRelocateAndLaunch: right after a move, relocations and
+// first runs through the launcher race; all take the same lock and replace
+// files by rename, so every one succeeds.
+func TestConcurrentRelocateAndLaunch(t *testing.T) {
+	t.Parallel()
+	work := t.TempDir()
+	app := buildApp(t, work)
+	out := filepath.Join(work, "out")
+	if _, err := Build(out, []string{app}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	moved := filepath.Join(work, "moved")
+	if err := os.Rename(out, moved); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 40)
+	for i := range 40 {
+		go func() {
+			if i%2 == 0 {
+				_, err := Relocate(moved, RelocateOptions{})
+				errs <- err
+				return
+			}
+			got, err := exec.Command(filepath.Join(moved, "bin/app"), "9").CombinedOutput()
+			var ee *exec.ExitError
+			if errors.As(err, &ee) && ee.ExitCode() == 9 && strings.Contains(string(got), "greet=hello") {
+				err = nil
+			} else if err == nil {
+				err = errors.New("exit 0, want 9")
+			}
+			if err != nil {
+				err = fmt.Errorf("launch: %v: %s", err, got)
+			}
+			errs <- err
+		}()
+	}
+	for range 40 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	verifyOK(t, moved)
+	if s := readSlot(t, filepath.Join(moved, "libexec/app")); s != filepath.Join(moved, "lib", loaderBase) {
+		t.Errorf("slot %q", s)
 	}
 }
