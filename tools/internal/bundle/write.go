@@ -114,6 +114,18 @@ func (b *builder) writeFiles(staging string, files []*item) ([]written, error) {
 	if jobs <= 0 {
 		jobs = 2
 	}
+	// Largest first, so that a big program is not the last job left while
+	// the other worker idles.
+	order := make([]int, len(files))
+	size := make([]int64, len(files))
+	for i, it := range files {
+		order[i] = i
+		size[i] = int64(len(it.data))
+		if st, err := os.Stat(it.src); it.src != "" && err == nil {
+			size[i] = st.Size()
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool { return size[order[a]] > size[order[b]] })
 	var next, done atomic.Int64
 	var wg sync.WaitGroup
 	total := int64(len(files))
@@ -122,10 +134,11 @@ func (b *builder) writeFiles(staging string, files []*item) ([]written, error) {
 		go func() {
 			defer wg.Done()
 			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(files) {
+				k := int(next.Add(1) - 1)
+				if k >= len(files) {
 					return
 				}
+				i := order[k]
 				results[i], errs[i] = b.writeFile(staging, files[i])
 				b.progress("copy", done.Add(1), total)
 				if errs[i] != nil {
