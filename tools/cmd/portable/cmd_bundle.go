@@ -36,8 +36,13 @@ Layout (see launcher/README.md for the launcher's side):
   bin/NAME                   the launcher; run this
   libexec/NAME               the program, PT_INTERP a 4096-byte slot, DT_RPATH=$ORIGIN/../lib
   lib/ld-linux-x86-64.so.2   the loader that matches the bundled libc
-  lib/*.so*                  the closure, DT_RPATH=$ORIGIN; identical files stored once
+  lib/*.so*                  the closure; identical files stored once
   .portable/manifest.json    every file with mode and sha256, the entry points
+
+Libraries are copied byte for byte, except that a DT_RPATH or DT_RUNPATH
+(which would search the host) becomes DT_RPATH=$ORIGIN: ld.so finds the
+other libraries through the program's DT_RPATH. Nothing is ever put into
+the environment.
 
 Added by policy: libnss_files/libnss_dns (when the root has them; glibc
 2.34+ has both built in), libgcc_s.so.1 (pthread_cancel), and with --gconv
@@ -49,9 +54,12 @@ GCONV_PATH=BUNDLE/lib/gconv yourself).
 DEST, a shared library goes to lib/NAME and anything else keeps its path
 with a leading /usr dropped (/usr/lib/python3.11 -> lib/python3.11).
 Executables found inside go to libexec/DEST (slotted, so the launcher
-re-points them after a move) with a symlink at DEST; shared objects get a
-DT_RPATH into lib/; the closure of every ELF added is bundled too. Symlinks
-leaving the added tree are replaced by their target.
+re-points them after a move) with a symlink at DEST; a shared object's
+DT_RPATH/DT_RUNPATH keeps its $ORIGIN entries and gains the way to lib/;
+the closure of every ELF added is bundled too (a plugin's dependency that
+is missing everywhere is a warning: the program may load it first).
+Symlinks leaving the added tree are replaced by their target; dangling ones
+are skipped with a warning.
 
 Errors name the culprit: a script or other non-ELF program (pass it with
 --add), a missing library and who needs it, an unreadable file, two files
