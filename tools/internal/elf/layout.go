@@ -3,6 +3,7 @@ package elf
 import (
 	"bytes"
 	"errors"
+	"fmt"
 )
 
 // PT_MIPS_ABIFLAGS, a small read-only block that MIPS linkers put right
@@ -447,8 +448,8 @@ func (p *patch) build() ([]byte, error) {
 	if segVaddr < end || (f.Class == Class32 && segVaddr+size > 1<<32) || segVaddr+size < segVaddr {
 		return nil, errors.New("has no address space left above its segments for a new one")
 	}
-	if segOff-base > 1<<30 {
-		return nil, errors.New("would need more than 1 GiB of padding to keep its program headers where old kernels look for them")
+	if pad := segOff - base; pad > 64<<20+base {
+		return nil, fmt.Errorf("would need %d bytes of padding to keep its program headers where old kernels look for them (no room to grow the table in place)", pad)
 	}
 	seg := make([]byte, size)
 	flags := PFR

@@ -171,7 +171,7 @@ func newPatch(f *File, in []byte, opts PatchOptions) (*patch, error) {
 		default:
 			p.wantSlot = cur
 		}
-		p.interpChange = p.wantInterp != f.Interp || p.wantSlot != cur
+		p.interpChange = p.wantInterp != f.Interp || p.wantSlot != cur || f.interpBad
 	}
 
 	if opts.SetRPath || opts.SetRunPath {
