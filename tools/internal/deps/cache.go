@@ -95,8 +95,14 @@ func ParseCache(data []byte) (*Cache, error) {
 	return c, nil
 }
 
-// parseNew reads the new-format table whose header starts at off. String
-// offsets are relative to that header.
+// parseNew reads the new-format table whose header starts at off. As in
+// glibc 2.36's dl-cache.c, entry strings are relative to that header,
+// while the extension directory and the glibc-hwcaps name indices are
+// taken relative to the start of the file. The two differ only in the
+// compat format, where ldconfig writes the name indices relative to the
+// header: ld.so then reads other bytes as the names, none matches, and it
+// never uses a glibc-hwcaps entry of such a cache. HWCaps keeps what
+// ld.so reads, so Lookup behaves the same.
 func (c *Cache) parseNew(data []byte, off int) error {
 	le := binary.LittleEndian
 	file := data[off:]
@@ -131,6 +137,7 @@ func (c *Cache) parseNew(data []byte, off int) error {
 	if extOff == 0 {
 		return nil
 	}
+	file = data
 	if extOff%4 != 0 || extOff+8 > uint64(len(file)) {
 		return fmt.Errorf("ld.so.cache: extension directory at %#x is misaligned or past the end", extOff)
 	}
@@ -158,9 +165,12 @@ func (c *Cache) parseNew(data []byte, off int) error {
 				continue
 			}
 			for j := uint64(0); j < ssize; j += 4 {
+				// An index ld.so cannot read gives that subdirectory
+				// priority 0 (never used), not a failed cache; keep it
+				// as the unusable name "".
 				name, err := cacheString(file, le.Uint32(sec[j:]))
 				if err != nil {
-					return fmt.Errorf("ld.so.cache: glibc-hwcaps name %d: %w", j/4, err)
+					name = ""
 				}
 				c.HWCaps = append(c.HWCaps, name)
 			}
@@ -226,7 +236,7 @@ func (c *Cache) Lookup(name string, q CacheQuery) (string, bool) {
 		return false
 	}
 	prio := func(idx uint32) int {
-		if int(idx) >= len(c.HWCaps) {
+		if int(idx) >= len(c.HWCaps) || c.HWCaps[idx] == "" {
 			return 0
 		}
 		for i, h := range q.HWCaps {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -222,5 +223,70 @@ func checkLdd(t *testing.T, exe string, p Program) {
 	}
 	if got := closureMap(p); mapString(got) != mapString(want) {
 		t.Errorf("%s: resolver and ldd differ\nresolver:\n%s\nldd:\n%s", exe, mapString(got), mapString(want))
+	}
+}
+
+// checkChroot runs the fixture root's own loader on the test-built
+// program inside the root with LD_TRACE_LOADED_OBJECTS=1, as ldd does,
+// and compares its answer, each path made canonical inside the root, with
+// the resolver's. It needs root privileges, as CI has.
+func checkChroot(t *testing.T, root, prog string, p Program) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Fatal("the chroot oracle needs root privileges (CI runs the tests as root)")
+	}
+	// The loader runs chrooted (not through chroot(8), which the tracing
+	// variable would trace instead).
+	cmd := exec.Command("/lib64/ld-linux-x86-64.so.2", prog)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: root}
+	cmd.Dir = "/"
+	cmd.Env = []string{"LC_ALL=C", "LD_TRACE_LOADED_OBJECTS=1"}
+	out, err := cmd.CombinedOutput()
+	if err != nil && !strings.Contains(string(out), "not found") {
+		t.Fatalf("chroot %s ld.so %s (tracing): %v\n%s", root, prog, err, out)
+	}
+	r, err := newRootFS(root)
+	must(t, err)
+	want := map[string]string{}
+	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		m := lddLine.FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("ld.so tracing: unexpected line %q", line)
+		}
+		name, target := m[1], m[2]
+		switch {
+		case strings.HasPrefix(name, "linux-vdso.so"):
+			continue
+		case target == "not found":
+			want[name] = ""
+			continue
+		case target == "":
+			target = name
+		}
+		e, err := r.resolve(target)
+		must(t, err)
+		want[name] = e.real
+	}
+	if got := closureMap(p); mapString(got) != mapString(want) {
+		t.Errorf("%s in %s: resolver and the root's ld.so differ\nresolver:\n%s\nld.so:\n%s", prog, root, mapString(got), mapString(want))
+	}
+}
+
+// ldconfigInRoot runs this machine's ldconfig (statically linked on
+// Debian) chrooted in root, so that it reads the root's ld.so.conf and
+// its includes exactly as a system booted from that root would, and
+// writes the root's /etc/ld.so.cache.
+func ldconfigInRoot(t *testing.T, root string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Fatal("running ldconfig in a chroot needs root privileges (CI runs the tests as root)")
+	}
+	copyFile(t, "/sbin/ldconfig", filepath.Join(root, "sbin/ldconfig"))
+	cmd := exec.Command("/sbin/ldconfig", "-X")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: root}
+	cmd.Dir = "/"
+	cmd.Env = []string{"LC_ALL=C"}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ldconfig in %s (Debian package libc-bin): %v\n%s", root, err, out)
 	}
 }

@@ -387,6 +387,9 @@ func TestSymlinksStayInsideTheRoot(t *testing.T) {
 			t.Errorf("program path %q, want the in-root /usr/bin/app", p.Path)
 		}
 	}
+	// The root has no ld.so.cache, so its ld.so only has its trusted
+	// directories: the same as CacheNone.
+	checkChroot(t, root, "/usr/bin/app", resolveOne(t, root, exe, Options{Cache: CacheNone}))
 }
 
 func TestProgramOutsideTheRootKeepsItsOrigin(t *testing.T) {
@@ -444,18 +447,38 @@ func TestLDConfIncludesAndOrder(t *testing.T) {
 	buildLib(t, filepath.Join(root, "opt/b/libc1.so.1"), spec{soname: "libc1.so.1"})
 	buildLib(t, filepath.Join(root, "opt/first/libc1.so.1"), spec{soname: "libc1.so.1"})
 	buildLib(t, filepath.Join(root, "opt/hidden/libc2.so.1"), spec{soname: "libc2.so.1"})
+	// A cache ranks glibc-hwcaps entries of every directory before plain
+	// ones: the v2 variant in the later /opt/first beats /opt/a.
+	buildLib(t, filepath.Join(root, "opt/a/libc3.so.1"), spec{soname: "libc3.so.1"})
+	buildLib(t, filepath.Join(root, "opt/first/glibc-hwcaps/x86-64-v2/libc3.so.1"), spec{soname: "libc3.so.1"})
 	exe := filepath.Join(root, "usr/bin/app")
-	buildExe(t, exe, spec{needed: []string{"libc1.so.1", "libc2.so.1"}})
+	buildExe(t, exe, spec{needed: []string{"libc1.so.1", "libc2.so.1", "libc3.so.1"}})
 	p := resolveOne(t, root, exe, Options{Cache: CacheConf})
 	if l := lib(t, p, "libc1.so.1"); l.Path != "/opt/b/libc1.so.1" || l.Source != SourceConf {
 		t.Errorf("libc1.so.1 = %+v, want /opt/b via ld.so.conf", l)
 	}
 	missing(t, p, "libc2.so.1")
+	if l := lib(t, p, "libc3.so.1"); l.Path != "/opt/a/libc3.so.1" {
+		t.Errorf("no hwcaps: libc3.so.1 at %s", l.Path)
+	}
+	v2 := resolveOne(t, root, exe, Options{Cache: CacheConf, CPU: CPU{HWCaps: []string{HWCapX86_64V2}}})
+	if l := lib(t, v2, "libc3.so.1"); l.Path != "/opt/first/glibc-hwcaps/x86-64-v2/libc3.so.1" {
+		t.Errorf("hwcaps v2: libc3.so.1 at %s", l.Path)
+	}
 	// without a cache file, auto emulates it from ld.so.conf
 	if l := lib(t, resolveOne(t, root, exe, Options{}), "libc1.so.1"); l.Source != SourceConf {
 		t.Errorf("auto without a cache file used %s", l.Source)
 	}
 	missing(t, resolveOne(t, root, exe, Options{Cache: CacheNone}), "libc1.so.1")
+
+	// The oracle: ldconfig run inside the root builds the real cache from
+	// the same configuration, and the root's ld.so uses it. The emulation
+	// must give what ld.so then loads.
+	cpu, err := HostCPU()
+	must(t, err)
+	emulated := resolveOne(t, root, exe, Options{Cache: CacheConf, CPU: cpu})
+	ldconfigInRoot(t, root)
+	checkChroot(t, root, "/usr/bin/app", emulated)
 }
 
 func TestLDConfIncludeCycleIsAnError(t *testing.T) {
@@ -500,6 +523,17 @@ func TestLdSoCacheFromLdconfig(t *testing.T) {
 		t.Errorf("hwcaps v2: libhw.so.1 at %s", l.Path)
 	}
 	missing(t, resolveOne(t, root, exe, Options{Cache: CacheConf}), "libcache.so.1")
+	cpu, err := HostCPU()
+	must(t, err)
+	checkChroot(t, root, "/usr/bin/app", resolveOne(t, root, exe, Options{Cache: CacheFile, CPU: cpu}))
+	// A compat-format cache: glibc 2.36 does not use its hwcaps entries.
+	must(t, os.WriteFile(filepath.Join(root, "etc/ld.so.conf"), []byte("/opt/c\n"), 0o644))
+	run(t, "ldconfig", "-r", root, "-c", "compat")
+	p = resolveOne(t, root, exe, Options{Cache: CacheFile, CPU: cpu})
+	if l := lib(t, p, "libhw.so.1"); l.Path != "/opt/c/libhw.so.1" {
+		t.Errorf("compat cache: libhw.so.1 at %s", l.Path)
+	}
+	checkChroot(t, root, "/usr/bin/app", p)
 	// A corrupt cache file is an error in file mode, naming the file.
 	must(t, os.WriteFile(filepath.Join(root, "etc/ld.so.cache"), []byte("glibc-ld.so.cache1.1garbage"), 0o644))
 	p = resolveOne(t, root, exe, Options{Cache: CacheFile})

@@ -322,3 +322,60 @@ func TestParseCacheRejectsCorruption(t *testing.T) {
 		}
 	}
 }
+
+// TestParseCacheFormats reads the three formats ldconfig writes (-c new,
+// compat and old), made by glibc 2.36's ldconfig -r from a root with
+// /opt/c/libhw.so.1 plus glibc-hwcaps/x86-64-v2 and -v3 variants,
+// /opt/c/liba.so.2 and the i386 /lib/libold.so.1 (see testdata/README).
+func TestParseCacheFormats(t *testing.T) {
+	parse := func(name string) *Cache {
+		data, err := os.ReadFile(filepath.Join("testdata", name))
+		must(t, err)
+		c, err := ParseCache(data)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return c
+	}
+	newc, compat, old := parse("ld.so.cache.new"), parse("ld.so.cache.compat"), parse("ld.so.cache.old")
+	if !reflect.DeepEqual(newc.Entries, compat.Entries) {
+		t.Errorf("compat format entries differ from new:\n%+v\n%+v", newc.Entries, compat.Entries)
+	}
+	if !reflect.DeepEqual(newc.HWCaps, []string{HWCapX86_64V2, HWCapX86_64V3}) {
+		t.Errorf("new format hwcaps %q", newc.HWCaps)
+	}
+	if !strings.Contains(newc.Generator, "release version 2.36") {
+		t.Errorf("generator %q", newc.Generator)
+	}
+	if len(old.Entries) != 5 || len(old.HWCaps) != 0 {
+		t.Errorf("old format: %+v", old)
+	}
+	x86 := CacheQuery{Flags: []int32{0x303}, X86ISALevels: 0xf}
+	i386 := CacheQuery{Flags: []int32{3, 1}}
+	for _, tc := range []struct {
+		c      *Cache
+		name   string
+		q      CacheQuery
+		hwcaps []string
+		want   string
+	}{
+		{newc, "libhw.so.1", x86, nil, "/opt/c/libhw.so.1"},
+		{newc, "libhw.so.1", x86, []string{HWCapX86_64V4, HWCapX86_64V3, HWCapX86_64V2}, "/opt/c/glibc-hwcaps/x86-64-v3/libhw.so.1"},
+		// glibc 2.36 misreads the hwcaps names of a compat cache (see
+		// parseNew) and so never picks those entries
+		{compat, "libhw.so.1", x86, []string{HWCapX86_64V4, HWCapX86_64V3, HWCapX86_64V2}, "/opt/c/libhw.so.1"},
+		// the old format cannot say hwcaps: ld.so takes the first entry
+		{old, "libhw.so.1", x86, []string{HWCapX86_64V3}, "/opt/c/glibc-hwcaps/x86-64-v2/libhw.so.1"},
+		{newc, "liba.so.2", x86, nil, "/opt/c/liba.so.2"},
+		{newc, "libold.so.1", x86, nil, ""},
+		{newc, "libold.so.1", i386, nil, "/lib/libold.so.1"},
+		{newc, "libmissing.so.1", x86, nil, ""},
+	} {
+		q := tc.q
+		q.HWCaps = tc.hwcaps
+		got, ok := tc.c.Lookup(tc.name, q)
+		if got != tc.want || ok != (tc.want != "") {
+			t.Errorf("lookup %s with %v = %q, %v; want %q", tc.name, tc.hwcaps, got, ok, tc.want)
+		}
+	}
+}
