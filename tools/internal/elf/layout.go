@@ -157,36 +157,45 @@ func (f *File) ownSegment() int {
 }
 
 // roomForPhdr works out whether the program header table can grow in
-// place to need bytes by moving the PT_INTERP contents and note blocks
-// that follow it into the new segment. It returns whether it can, whether
-// the interpreter must move, and the note blocks to move. Growing in place
-// keeps e_phoff inside the first PT_LOAD, where kernels before 5.18 (and
-// qemu-user) assume AT_PHDR to be.
+// place to need bytes by moving the PT_INTERP contents and movable blocks
+// (notes, hash, version and symbol tables) that follow it into the new
+// segment. It returns whether it can, whether the interpreter must move,
+// and the blocks to move. Growing in place keeps e_phoff inside the first
+// PT_LOAD, where kernels before 5.18 (and qemu-user) assume AT_PHDR to be.
 func (f *File) roomForPhdr(in []byte, need uint64, base uint64, interp *Prog) (ok, moveInterp bool, blocks []span) {
 	if f.phoff >= base {
 		return false, false, nil
 	}
 	tableEnd := f.phoff + uint64(len(f.Progs))*uint64(f.phentsize)
-	want := span{f.phoff, f.phoff + need}
-	if want.hi <= tableEnd {
+	if f.phoff+need <= tableEnd {
 		return true, false, nil
 	}
-	// The grown table must stay inside the PT_LOAD that maps it.
+	var extra []span
+	if interp != nil && interp.Off < base && interp.Filesz > 0 {
+		extra = append(extra, span{interp.Off, interp.Off + interp.Filesz})
+	}
+	return f.makeRoom(in, span{tableEnd, f.phoff + need}, base, f.phoff, extra)
+}
+
+// makeRoom works out whether the file range grow, which follows the
+// contents starting at anchor in the same PT_LOAD, can be freed by moving
+// movable blocks below base and the extra spans. It returns whether it
+// can, whether an extra span is in the way, and the blocks to move.
+func (f *File) makeRoom(in []byte, grow span, base, anchor uint64, extra []span) (ok, moveExtra bool, blocks []span) {
 	covered := false
 	for _, p := range f.Progs {
-		if p.Type == PTLoad && p.Off <= f.phoff && want.hi <= p.Off+p.Filesz {
+		if p.Type == PTLoad && p.Off <= anchor && anchor-p.Off < p.Filesz && grow.hi <= p.Off+p.Filesz {
 			covered = true
 		}
 	}
-	if !covered {
+	if !covered || grow.hi > base {
 		return false, false, nil
 	}
-	grow := span{tableEnd, want.hi}
-	var movable []span
-	if interp != nil && interp.Off < base && interp.Filesz > 0 {
-		is := span{interp.Off, interp.Off + interp.Filesz}
-		movable = append(movable, is)
-		moveInterp = is.overlaps(grow)
+	movable := append([]span(nil), extra...)
+	for _, e := range extra {
+		if e.overlaps(grow) {
+			moveExtra = true
+		}
 	}
 	for _, b := range f.moveBlocks(func(off uint64) bool { return off < base }) {
 		movable = append(movable, b)
@@ -221,7 +230,7 @@ func (f *File) roomForPhdr(in []byte, need uint64, base uint64, interp *Prog) (o
 				return false, false, nil
 			}
 		}
-		return true, moveInterp, blocks
+		return true, moveExtra, blocks
 	}
 	// Without section headers: the bytes in the way must be movable
 	// contents or short runs of zero padding between them.
@@ -242,12 +251,12 @@ func (f *File) roomForPhdr(in []byte, need uint64, base uint64, interp *Prog) (o
 				next = m.lo
 			}
 		}
-		if next-pos >= 8 || in == nil || !allZero(in[pos:min(next, uint64(len(in)))]) {
+		if next-pos >= 8 || !allZero(in[pos:min(next, uint64(len(in)))]) {
 			return false, false, nil
 		}
 		pos = next
 	}
-	return true, moveInterp, blocks
+	return true, moveExtra, blocks
 }
 
 func allZero(b []byte) bool {
@@ -345,6 +354,37 @@ func (p *patch) build() ([]byte, error) {
 		}
 	}
 	relocStr := strInOurs || len(dynstr) != len(f.strtab)
+	// A table that is not ours changes size in place when it shrank or
+	// when what follows it (version tables, ...) can move out of the way:
+	// no copy of a large .dynstr. Only with section headers, which say
+	// what follows.
+	var strBlocks []span
+	if relocStr && !strInOurs && f.Sections != nil {
+		ok := len(dynstr) <= len(f.strtab)
+		if !ok {
+			grow := span{f.strOff + uint64(len(f.strtab)), f.strOff + uint64(len(dynstr))}
+			ok, _, strBlocks = f.makeRoom(in, grow, base, f.strOff, nil)
+		}
+		if ok {
+			relocStr = false
+			copy(out[f.strOff:], dynstr)
+			if len(dynstr) < len(f.strtab) {
+				clear(out[f.strOff+uint64(len(dynstr)) : f.strOff+uint64(len(f.strtab))])
+			}
+			for i := range newDyn {
+				if newDyn[i].Tag == DTStrsz {
+					newDyn[i].Val = uint64(len(dynstr))
+				}
+			}
+			for i, s := range f.Sections {
+				if s.Type == SHTStrtab && s.Off == f.strOff && s.Addr != 0 {
+					f.setSection(out, i, s.Addr, s.Off, uint64(len(dynstr)))
+					break
+				}
+			}
+			dynChanged = true
+		}
+	}
 	if relocStr {
 		dynChanged = true
 	}
@@ -359,7 +399,7 @@ func (p *patch) build() ([]byte, error) {
 		}
 	}
 
-	needSeg := ours >= 0 || relocStr || relocDyn || relocInterp
+	needSeg := ours >= 0 || relocStr || relocDyn || relocInterp || len(strBlocks) > 0
 	if !needSeg {
 		var ip Prog
 		if interpAt >= 0 {
@@ -393,8 +433,17 @@ func (p *patch) build() ([]byte, error) {
 	if moveInterp {
 		relocInterp = true
 	}
-	// Notes already in our old segment move again.
-	moveBlocks = append(moveBlocks, f.moveBlocks(inOurs)...)
+	// Blocks in the way of the string table, and those already in our old
+	// segment, move too.
+	for _, b := range append(strBlocks, f.moveBlocks(inOurs)...) {
+		dup := false
+		for _, m := range moveBlocks {
+			dup = dup || m == b
+		}
+		if !dup {
+			moveBlocks = append(moveBlocks, b)
+		}
+	}
 
 	// Lay out the new segment.
 	var size uint64
