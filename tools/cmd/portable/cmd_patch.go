@@ -10,11 +10,13 @@ const patchHelp = `
 Change the interpreter (PT_INTERP) and the library search path
 (DT_RPATH/DT_RUNPATH) of an ELF executable or shared library. Strings of any
 length work: a string that fits over the old one is written in place;
-otherwise one new PT_LOAD segment is appended that holds the moved program
-header table and whatever grew (the interpreter, a copy of .dynstr, the
-dynamic array when an entry must be added). A file patched before has that
-segment rebuilt, never a second one added; patching with the values a file
-already has leaves it byte-identical.
+otherwise one new PT_LOAD segment is appended for what had to move (the
+interpreter, the tables after .dynstr so that it can grow, the dynamic
+array when an entry must be added), page-aligned for the machine (64 KiB on
+aarch64/ppc64). The program header table stays where kernels before 5.18
+look for it. A file patched before has that segment rebuilt, never a second
+one added; patching with the values a file already has leaves it
+byte-identical.
 
 --set-rpath writes DT_RPATH and removes DT_RUNPATH (with a RUNPATH present,
 ld.so would ignore the RPATH); --set-runpath writes DT_RUNPATH and removes

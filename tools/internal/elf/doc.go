@@ -19,9 +19,9 @@
 //
 // The writer (Patch) changes PT_INTERP and DT_RPATH/DT_RUNPATH to strings
 // of any length. It rewrites in place when the new string fits, and
-// otherwise appends one new PT_LOAD segment at the end of the file that
-// holds the moved program header table and whatever had to grow (the
-// interpreter string, the dynamic string table, the dynamic array). A file
-// that already carries such a segment has it rebuilt rather than a second
-// one added, so patching is idempotent and never grows a file twice.
+// otherwise appends one new PT_LOAD segment at the end of the file for
+// whatever had to move, keeping the program header table where old
+// kernels expect it. A file that already carries such a segment has it
+// rebuilt rather than a second one added, so patching is idempotent and
+// never grows a file twice. See Patch for the layout.
 package elf

@@ -80,17 +80,30 @@ func alignUp(v, a uint64) uint64 { return (v + a - 1) &^ (a - 1) }
 // It never changes in. When opts asks for what the file already has, the
 // result is byte-identical to in.
 //
-// A new string that fits over the old one is written in place. Otherwise
-// Patch appends one PT_LOAD segment, read-only (read-write if it holds the
-// dynamic array, which ld.so writes to), at the end of the file and at an
-// address above every other segment, congruent to its offset modulo the
-// machine's largest page size. It holds the program header table (moved
-// there so it can list the new segment; PT_PHDR follows it) and whatever
-// did not fit: the interpreter string, a copy of the dynamic string table
-// with the new search path appended, the dynamic array when an entry has to
-// be added and it has no spare DT_NULL slot. Section headers of .interp,
-// .dynstr and .dynamic, when present, follow what moved. A file that
-// already ends in such a segment has it rebuilt instead of getting a second.
+// A new string that fits over the old one is written in place (a new
+// search path also reuses an existing copy of itself, or an old slot no
+// other entry references). Otherwise Patch appends one PT_LOAD segment at
+// the end of the file, at an address above every other segment and
+// congruent to its offset modulo the machine's largest page size (64 KiB
+// on aarch64, arm, ppc64, mips). What did not fit goes there:
+//
+//   - the interpreter string (its slot sized by InterpSlot);
+//   - the dynamic array, when an entry must be added and it has no spare
+//     DT_NULL (the segment is then writable: ld.so writes DT_DEBUG);
+//   - the tables that followed .dynstr (.gnu.version, ...), so that
+//     .dynstr grows in place; without section headers, a copy of .dynstr
+//     with the new string appended instead.
+//
+// The program header table grows in place so that e_phoff stays in the
+// first PT_LOAD, where kernels before 5.18 and qemu-user look for it: the
+// interpreter, notes, hash, version and symbol tables that follow it move
+// into the new segment. When that is impossible the table moves into the
+// new segment, which then keeps the first PT_LOAD's address-minus-offset
+// (padding the file if needed) so AT_PHDR is still right on those kernels.
+// Dynamic entries, PT_PHDR, PT_NOTE/PT_GNU_PROPERTY and the section headers
+// follow what moved. A file that already ends in such a segment has it
+// rebuilt instead of getting a second, so repeated patching never stacks
+// segments (patchelf issue #492).
 func Patch(in []byte, opts PatchOptions) ([]byte, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
