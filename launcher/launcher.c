@@ -182,13 +182,26 @@ struct dirent64 {
 /* What the launcher learnt about one ELF file from its headers. */
 struct image {
 	struct elf_ehdr eh;
-	int interp;            /* index of PT_INTERP in ph, or -1 */
-	u64 slot_size;         /* p_filesz of PT_INTERP */
-	const char *slot;      /* the slot's path, NUL-terminated, in win or slotbuf */
-	u8 win[WINDOW];        /* bytes of the file read in one pread */
-	struct elf_phdr ph[MAX_PHNUM];
-	char slotbuf[PATH_MAX]; /* the slot when win doesn't hold it (rarely touched) */
+	int interp;           /* index of PT_INTERP in ph, or -1 */
+	u64 slot_size;        /* p_filesz of PT_INTERP */
+	const char *slot;     /* the slot's path, NUL-terminated, in win or slotbuf */
+	/* Carved out of the owner's scratch memory by image_init; read_image
+	 * touches win and the used part of ph, slotbuf only when win lacks the
+	 * slot. */
+	u8 *win;              /* WINDOW bytes read in one pread */
+	struct elf_phdr *ph;  /* MAX_PHNUM entries */
+	char *slotbuf;        /* PATH_MAX bytes */
 };
+
+#define IMAGE_SCRATCH (WINDOW + MAX_PHNUM * sizeof(struct elf_phdr) + PATH_MAX)
+
+/* image_init points im's buffers into scratch (IMAGE_SCRATCH bytes, 8-aligned). */
+static void image_init(struct image *im, u8 *scratch)
+{
+	im->win = scratch;
+	im->ph = (struct elf_phdr *)(scratch + WINDOW);
+	im->slotbuf = (char *)(im->ph + MAX_PHNUM);
+}
 
 /* The launcher's own state: where it is and what it runs. */
 struct ctx {
@@ -203,9 +216,6 @@ struct ctx {
 	char *real;          /* B/libexec/NAME */
 	char *want;          /* the slot the real ELF should hold: B/lib/<loader> */
 	size_t want_len;
-	/* self, real and want, packed one after the other so that the fast
-	 * path touches one or two stack pages, not three. */
-	char paths[3 * PATH_MAX];
 };
 
 /* ---- the bits of libc the compiler may call ---------------------------- */
@@ -433,6 +443,11 @@ static long want_for(const struct ctx *c, const struct image *im, char *dst)
 	const char *ld = base(im->slot);
 	if (!*ld || str_eq(ld, ".") || str_eq(ld, ".."))
 		return -ENOEXEC;
+	size_t ld_len = 0;
+	while (ld[ld_len])
+		ld_len++;
+	if (ld_len > NAME_MAX)
+		return -ENAMETOOLONG; /* no file has such a name */
 	return cat3(dst, c->self, c->root_len, "/lib/", ld);
 }
 
@@ -451,7 +466,7 @@ static int slot_matches(const struct image *im, const char *want)
 static long read_image(long fd, struct image *im)
 {
 	u64 base = 0; /* win holds file bytes [base, base + n) */
-	long n = x_pread(fd, im->win, sizeof im->win, 0);
+	long n = x_pread(fd, im->win, WINDOW, 0);
 	if (n < 0)
 		return n;
 	if (n < (long)sizeof im->eh)
@@ -470,14 +485,14 @@ static long read_image(long fd, struct image *im)
 	u64 phbytes = (u64)eh->e_phnum * sizeof(struct elf_phdr);
 	if (eh->e_phoff + phbytes <= (u64)n) {
 		memcpy(im->ph, im->win + eh->e_phoff, phbytes);
-	} else if (phbytes <= sizeof im->win) {
+	} else if (phbytes <= WINDOW) {
 		/*
 		 * A patcher that grew the file moved the program headers (and
 		 * usually the slot right behind them) to its end: one more
 		 * window there normally holds both.
 		 */
 		base = eh->e_phoff;
-		n = x_pread(fd, im->win, sizeof im->win, base);
+		n = x_pread(fd, im->win, WINDOW, base);
 		if (n < 0)
 			return n;
 		if ((u64)n < phbytes)
@@ -553,6 +568,7 @@ struct walker {
 	char want[PATH_MAX];
 	u8 slot[PATH_MAX];
 	struct image im;
+	u8 scratch[IMAGE_SCRATCH] __attribute__((aligned(8)));
 	int changed; /* files replaced in this pass */
 };
 
@@ -760,12 +776,14 @@ static long walk(struct walker *w, long dfd, int depth)
 /*
  * fixup takes the bundle lock and re-points every stale slot under
  * B/libexec. It returns FIX_READ_ONLY when the bundle can't be written.
+ * Not inlined: its buffers must not widen the fast path's stack frame.
  */
-static int fixup(struct ctx *c)
+static __attribute__((noinline)) int fixup(struct ctx *c)
 {
 	struct walker w;
 	char lock[PATH_MAX];
 	w.c = c;
+	image_init(&w.im, w.scratch);
 	if (cat3(lock, c->self, c->root_len, "/.portable/lock", 0) < 0)
 		die(c->self, "bundle path", -ENAMETOOLONG, EXIT_NOT_FOUND, 0);
 	long lfd = x_openat(AT_FDCWD, lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -954,9 +972,10 @@ static u64 phdr_addr(const struct image *im, u64 bias)
  * the stack stay exactly as the kernel gave them; /proc/self/exe stays the
  * launcher (in B/bin, the same depth as libexec, so $ORIGIN/../lib holds).
  */
-static __attribute__((noreturn)) void userland_exec(struct ctx *c, long fd, struct image *prog)
+static __attribute__((noinline, noreturn)) void userland_exec(struct ctx *c, long fd, struct image *prog)
 {
 	struct image ld;
+	u8 scratch[IMAGE_SCRATCH] __attribute__((aligned(8)));
 	u64 prog_bias, ld_bias;
 	const char *op;
 	long r = map_image(fd, prog, c->pagesz, &prog_bias, &op);
@@ -970,6 +989,7 @@ static __attribute__((noreturn)) void userland_exec(struct ctx *c, long fd, stru
 	long lfd = x_openat(AT_FDCWD, c->want, O_RDONLY | O_CLOEXEC, 0);
 	if (lfd < 0)
 		die(c->want, "open loader", lfd, EXIT_NOT_FOUND, 0);
+	image_init(&ld, scratch);
 	r = read_image(lfd, &ld);
 	if (r == 0 && (ld.interp >= 0 || ld.eh.e_type != ET_DYN))
 		r = -ENOEXEC; /* a loader is itself a static shared object */
@@ -1016,21 +1036,38 @@ static __attribute__((noreturn)) void exec_real(struct ctx *c, const struct imag
 	die(c->real, "execve", r, r == -EACCES || r == -ENOEXEC ? EXIT_REFUSED : EXIT_NOT_FOUND, 0);
 }
 
-__attribute__((used, noreturn)) void launcher_main(u64 *sp)
-{
+/*
+ * Everything the fast path keeps on the stack. Each stack page it touches
+ * is a page fault (a microsecond or two), so the bytes it uses are packed
+ * at the low end of one arena, right above the context: self, real, room
+ * for want, then the ELF read window and program headers. The unused tail
+ * of the arena (sized for the longest paths and the most headers) is never
+ * touched.
+ */
+#define ARENA (2 * PATH_MAX + (PATH_MAX + 8 + NAME_MAX + 8) + IMAGE_SCRATCH)
+
+struct main_state {
 	struct ctx c;
 	struct image prog;
+	u8 arena[ARENA] __attribute__((aligned(16)));
+};
+
+__attribute__((used, noreturn)) void launcher_main(u64 *sp)
+{
+	struct main_state m;
+	struct ctx *c = &m.c;
+	struct image *prog = &m.prog;
 	u64 secure = 0, uid = 0, euid = 0, gid = 0, egid = 0;
 
-	c.sp = sp;
-	c.argv = (char **)(sp + 1);
-	c.envp = c.argv + sp[0] + 1;
-	char **e = c.envp;
+	c->sp = sp;
+	c->argv = (char **)(sp + 1);
+	c->envp = c->argv + sp[0] + 1;
+	char **e = c->envp;
 	while (*e)
 		e++;
-	c.auxv = (u64 *)(e + 1);
-	c.pagesz = 4096;
-	for (u64 *a = c.auxv; a[0] != AT_NULL; a += 2) {
+	c->auxv = (u64 *)(e + 1);
+	c->pagesz = 4096;
+	for (u64 *a = c->auxv; a[0] != AT_NULL; a += 2) {
 		switch (a[0]) {
 		case AT_SECURE: secure = a[1]; break;
 		case AT_UID: uid = a[1]; break;
@@ -1039,64 +1076,68 @@ __attribute__((used, noreturn)) void launcher_main(u64 *sp)
 		case AT_EGID: egid = a[1]; break;
 		case AT_PAGESZ:
 			if (a[1] && (a[1] & (a[1] - 1)) == 0)
-				c.pagesz = a[1];
+				c->pagesz = a[1];
 			break;
 		}
 	}
 
-	c.self = c.paths;
-	long n = sys6(SYS_readlinkat, AT_FDCWD, (long)"/proc/self/exe", (long)c.self, PATH_MAX, 0, 0);
+	c->self = (char *)m.arena;
+	long n = sys6(SYS_readlinkat, AT_FDCWD, (long)"/proc/self/exe", (long)c->self, PATH_MAX, 0, 0);
 	if (n < 0)
 		die("/proc/self/exe", "readlink", n, EXIT_NOT_FOUND,
 		    "the launcher finds its bundle through /proc, which must be mounted");
 	if (n >= PATH_MAX)
 		die("/proc/self/exe", "readlink", -ENAMETOOLONG, EXIT_NOT_FOUND, 0);
-	c.self[n] = 0;
-	if (c.self[0] != '/')
-		die(c.self, "locate bundle", -ENOENT, EXIT_NOT_FOUND,
+	c->self[n] = 0;
+	if (c->self[0] != '/')
+		die(c->self, "locate bundle", -ENOENT, EXIT_NOT_FOUND,
 		    "/proc/self/exe is not an absolute path in this root");
 
 	if (secure || uid != euid || gid != egid)
-		die(c.self, "refusing to run set-user-ID or set-group-ID", -EPERM, EXIT_REFUSED, 0);
+		die(c->self, "refusing to run set-user-ID or set-group-ID", -EPERM, EXIT_REFUSED, 0);
 	struct kstat st;
-	long r = x_fstatat(AT_FDCWD, c.self, &st, 0);
+	long r = x_fstatat(AT_FDCWD, c->self, &st, 0);
 	if (r < 0)
-		die(c.self, "stat", r, EXIT_NOT_FOUND, 0);
+		die(c->self, "stat", r, EXIT_NOT_FOUND, 0);
 	if (st.st_mode & (S_ISUID | S_ISGID))
-		die(c.self, "refusing to run set-user-ID or set-group-ID", -EPERM, EXIT_REFUSED,
+		die(c->self, "refusing to run set-user-ID or set-group-ID", -EPERM, EXIT_REFUSED,
 		    "remove the set-ID bit from the launcher");
 
 	/* self = B/bin/NAME: B ends at the second-to-last slash. */
 	size_t last = 0, prev = 0;
-	for (size_t i = 0; c.self[i]; i++) {
-		if (c.self[i] == '/') {
+	for (size_t i = 0; c->self[i]; i++) {
+		if (c->self[i] == '/') {
 			prev = last;
 			last = i;
 		}
 	}
-	c.name = c.self + last + 1;
-	c.root_len = prev;
-	c.real = c.self + n + 1;
-	r = cat3(c.real, c.self, c.root_len, "/libexec/", c.name);
+	c->name = c->self + last + 1;
+	c->root_len = prev;
+	c->real = c->self + n + 1;
+	r = cat3(c->real, c->self, c->root_len, "/libexec/", c->name);
 	if (r < 0)
-		die(c.self, "bundle path", r, EXIT_NOT_FOUND, 0);
-	c.want = c.real + r + 1;
+		die(c->self, "bundle path", r, EXIT_NOT_FOUND, 0);
+	c->want = c->real + r + 1;
+	/* want is root + "/lib/" + a name of at most NAME_MAX bytes; the ELF
+	 * scratch follows it, 8-aligned. */
+	u64 scratch = ((u64)(c->want + c->root_len + 5 + NAME_MAX + 1) + 7) & ~7UL;
+	image_init(prog, (u8 *)scratch);
 
-	long fd = open_real(&c, &prog);
-	if (prog.interp < 0)
-		exec_real(&c, &prog); /* a static program: nothing to re-point */
-	n = want_for(&c, &prog, c.want);
+	long fd = open_real(c, prog);
+	if (prog->interp < 0)
+		exec_real(c, prog); /* a static program: nothing to re-point */
+	n = want_for(c, prog, c->want);
 	if (n < 0)
-		die(c.real, "interp slot", n, EXIT_NOT_FOUND, 0);
-	c.want_len = (size_t)n;
-	if (slot_matches(&prog, c.want))
-		exec_real(&c, &prog); /* fast path */
+		die(c->real, "interp slot", n, EXIT_NOT_FOUND, 0);
+	c->want_len = (size_t)n;
+	if (slot_matches(prog, c->want))
+		exec_real(c, prog); /* fast path */
 
-	if (c.want_len + 1 <= prog.slot_size && fixup(&c) == FIX_DONE) {
+	if (c->want_len + 1 <= prog->slot_size && fixup(c) == FIX_DONE) {
 		x_close(fd);
-		fd = open_real(&c, &prog); /* the file was replaced: read the new one */
-		if (prog.interp >= 0 && slot_matches(&prog, c.want))
-			exec_real(&c, &prog);
+		fd = open_real(c, prog); /* the file was replaced: read the new one */
+		if (prog->interp >= 0 && slot_matches(prog, c->want))
+			exec_real(c, prog);
 	}
-	userland_exec(&c, fd, &prog);
+	userland_exec(c, fd, prog);
 }

@@ -105,6 +105,8 @@ static long check_mapping(const struct image *im, u64 bias, const u8 *data, u64 
 int main(void)
 {
 	static struct image im;
+	static u8 scratch[IMAGE_SCRATCH] __attribute__((aligned(8)));
+	image_init(&im, scratch);
 	long fd = sys3(SYS_memfd_create, (long)"harness", 0, 0);
 	if (fd < 0)
 		abort();
