@@ -294,8 +294,11 @@ func (c *Cache) dataTar(debPath, debSum string) (string, string, error) {
 			return nil
 		}
 		sawData = true
-		n, err := io.Copy(io.MultiWriter(tmp, h), r)
+		n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(r, maxPackageSize+1))
 		size = n
+		if err == nil && n > maxPackageSize {
+			return fmt.Errorf("data.tar decompresses to more than %d bytes", int64(maxPackageSize))
+		}
 		return err
 	})
 	if err != nil {

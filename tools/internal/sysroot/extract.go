@@ -15,6 +15,13 @@ import (
 	"github.com/rules-portable/rules_portable/tools/internal/deb"
 )
 
+// Limits on what one package may unpack: the largest file in the
+// packages of this project's sysroots is a few MiB.
+const (
+	maxEntrySize   = 1 << 30
+	maxPackageSize = 4 << 30
+)
+
 // pkgTree is what one package's data.tar put into its own directory.
 type pkgTree struct {
 	name  string
@@ -98,6 +105,7 @@ func extractTar(r io.Reader, pkgName, dir string) (*pkgTree, error) {
 	defer root.Close()
 	t := &pkgTree{name: pkgName, dir: dir, nodes: map[string]*node{}}
 	tr := tar.NewReader(r)
+	var total int64
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
@@ -105,6 +113,17 @@ func extractTar(r io.Reader, pkgName, dir string) (*pkgTree, error) {
 		}
 		if err != nil {
 			return nil, fmt.Errorf("data.tar: %w", err)
+		}
+		for k := range h.PAXRecords {
+			if strings.HasPrefix(k, "GNU.sparse.") {
+				return nil, fmt.Errorf("data.tar: entry %q: sparse files are not allowed in a sysroot", h.Name)
+			}
+		}
+		if h.Typeflag == tar.TypeReg {
+			total += h.Size
+			if h.Size < 0 || h.Size > maxEntrySize || total > maxPackageSize {
+				return nil, fmt.Errorf("data.tar: entry %q: %d bytes; more than a package of a sysroot holds (%d per file, %d per package)", h.Name, h.Size, int64(maxEntrySize), int64(maxPackageSize))
+			}
 		}
 		if err := t.add(root, h, tr); err != nil {
 			return nil, fmt.Errorf("data.tar: %w", err)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -122,7 +123,8 @@ func FuzzExtract(f *testing.F) {
 	f.Add(debtest.Tar([]debtest.Entry{debtest.Symlink("./usr/l", "/etc"), debtest.File("./usr/l/x", "x")}))
 	f.Add(debtest.Tar([]debtest.Entry{debtest.File("./usr/a", "x"), {Name: "./usr/b", Type: tar.TypeLink, Linkname: "./usr/a"}}))
 	f.Fuzz(func(t *testing.T, tarData []byte) {
-		parent := t.TempDir()
+		parent, _ := os.MkdirTemp("", "fz")
+		defer os.RemoveAll(parent)
 		dir := filepath.Join(parent, "root")
 		os.Mkdir(dir, 0o755)
 		tree, err := extractTar(bytes.NewReader(tarData), "x", dir)
@@ -143,4 +145,37 @@ func FuzzExtract(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestExtractRefusesHuge(t *testing.T) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: "./usr/big", Typeflag: tar.TypeReg, Size: maxEntrySize + 1, Mode: 0o644})
+	dir := t.TempDir()
+	if _, err := extractTar(&buf, "pkg", dir); err == nil || !strings.Contains(err.Error(), "more than a package") {
+		t.Fatalf("got %v", err)
+	}
+	// Sparse files, as GNU tar writes them in both of its formats.
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "sparse"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(filepath.Join(src, "sparse"), 1<<30); err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"gnu", "posix"} {
+		out := filepath.Join(t.TempDir(), "s.tar")
+		if b, err := exec.Command("tar", "--sparse", "--format="+format, "-C", src, "-cf", out, "./sparse").CombinedOutput(); err != nil {
+			t.Fatalf("tar: %v %s", err, b)
+		}
+		f, err := os.Open(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = extractTar(f, "pkg", t.TempDir())
+		f.Close()
+		if err == nil || !(strings.Contains(err.Error(), "sparse") || strings.Contains(err.Error(), "not allowed")) {
+			t.Fatalf("%s sparse entry: %v", format, err)
+		}
+	}
 }
