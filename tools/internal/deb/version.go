@@ -69,11 +69,12 @@ func ParseVersion(s string) (Version, error) {
 	return v, nil
 }
 
-// String formats v the way Debian writes it, omitting a zero epoch and an
-// empty revision.
+// String formats v the way Debian writes it, omitting a zero epoch (unless
+// the upstream version holds a ':', which needs one) and an empty
+// revision.
 func (v Version) String() string {
 	var b strings.Builder
-	if v.Epoch != 0 {
+	if v.Epoch != 0 || strings.Contains(v.Upstream, ":") {
 		b.WriteString(strconv.FormatUint(uint64(v.Epoch), 10))
 		b.WriteByte(':')
 	}
