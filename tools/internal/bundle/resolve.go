@@ -14,7 +14,7 @@ import (
 )
 
 // nssModules are the NSS modules bundled by policy when the root has them.
-var nssModules = []string{"libnss_files.so.2", "libnss_dns.so.2"}
+func nssModules() []string { return []string{"libnss_files.so.2", "libnss_dns.so.2"} }
 
 // resolve computes the closure of every ELF input inside the root, places
 // it in lib/, adds glibc's dlopen set by policy and finishes the slot
@@ -200,7 +200,7 @@ func (b *builder) placeLibrary(l *deps.Library, needed map[string]bool) error {
 // addPolicy adds glibc's own dlopen set (see the package doc).
 func (b *builder) addPolicy() error {
 	libcDir := path.Dir(b.libc.RealPath)
-	for _, name := range nssModules {
+	for _, name := range nssModules() {
 		p := b.hostOf(path.Join(libcDir, name))
 		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
 			if err := b.addFile(p, "lib/"+name, "glibc policy: NSS module"); err != nil {
