@@ -16,7 +16,7 @@ import (
 	"github.com/rules-portable/rules_portable/tools/internal/bundle"
 )
 
-const bundleUsage = "[-o OUT] [--sysroot DIR] [--add SRC[=DEST]]... [--gconv] [--prefix DIR] EXECUTABLE..."
+const bundleUsage = "[-o OUT] [--sysroot DIR|ARCHIVE] [--add SRC[=DEST]]... [--gconv] [--prefix DIR] [--launcher FILE] EXECUTABLE..."
 
 const bundleHelp = `
 Pack ELF programs, their whole shared-library closure (glibc and its loader
@@ -26,7 +26,11 @@ empty root (FROM scratch), with /proc/self/exe naming the real program.
 Nothing is executed to find the libraries: the closure is computed the way
 ld.so searches, inside --sysroot when given, else on this machine.
 
-OUT is a directory (it must not exist yet), or an archive when it ends in
+--sysroot takes a sysroot directory or the archive 'portable sysroot build'
+wrote (.tar, .tar.gz, .tar.zst, with or without a usr/sysroot/vN/ prefix);
+an archive is unpacked to a temp dir for the run.
+
+OUT is a directory (it must not exist yet, or be empty), or an archive when it ends in
 .tar, .tar.gz (.tgz) or .tar.zst (.tzst). The default is a directory named
 after the first program. The output appears only when complete: a bad input
 leaves nothing behind. Archives are deterministic: the same inputs give the
@@ -126,7 +130,8 @@ func sourceDateEpoch() (time.Time, error) {
 func runBundle(e *env, args []string) error {
 	fs := newFlagSet(e, "bundle", bundleUsage, bundleHelp)
 	out := fs.String("o", "", "write the bundle to `OUT`: a new directory, or .tar, .tar.gz, .tar.zst")
-	root := fs.String("sysroot", "", "resolve the closure inside `DIR` instead of this machine")
+	root := fs.String("sysroot", "", "resolve the closure inside `SYSROOT` instead of this machine: a directory, or an archive written by 'portable sysroot build'")
+	launcher := fs.String("launcher", "", "put the launcher `FILE` at bin/NAME instead of the one built into this helper")
 	var adds addFlag
 	fs.Var(&adds, "add", "copy `SRC[=DEST]` (file or directory) into the bundle; repeatable")
 	gconv := fs.Bool("gconv", false, "add glibc's gconv modules as lib/gconv")
@@ -149,6 +154,11 @@ func runBundle(e *env, args []string) error {
 		return usagef("bundle: --prefix is for archives (.tar, .tar.gz, .tar.zst)")
 	}
 	opts := bundle.Options{Root: *root, Adds: adds, Gconv: *gconv, Prefix: *prefix, MTime: mtime, Warn: e.stderr}
+	if *launcher != "" {
+		if opts.Launcher, err = os.ReadFile(*launcher); err != nil {
+			return fmt.Errorf("launcher: %w", err)
+		}
+	}
 	pr := newProgress(e.stderr)
 	if pr != nil {
 		opts.Progress = pr.report

@@ -68,6 +68,10 @@ type Options struct {
 	Warn io.Writer
 	// Jobs bounds parallel file writes; 0 means 2.
 	Jobs int
+	// Launcher, when set, is the launcher put at bin/NAME instead of the
+	// copy embedded in this helper (Bazel passes the one it built from
+	// launcher/). It must be an ELF of the programs' machine.
+	Launcher []byte
 }
 
 // Result describes a finished bundle.
@@ -83,6 +87,7 @@ type Result struct {
 type builder struct {
 	opts    Options
 	root    string // absolute; "/" for the host
+	tmpRoot string // temp dir an archived sysroot was unpacked into, or ""
 	cwd     string // canonical working directory, for sourceOf
 	label   string // "host" or the sysroot's label
 	plan    *plan
@@ -161,10 +166,16 @@ func Build(out string, programs []string, opts Options) (*Result, error) {
 	if err := b.setRoot(); err != nil {
 		return nil, err
 	}
+	if b.tmpRoot != "" {
+		defer os.RemoveAll(b.tmpRoot)
+	}
 	if wd, err := os.Getwd(); err == nil {
 		if wd, err = filepath.EvalSymlinks(wd); err == nil {
 			b.cwd = wd
 		}
+	}
+	if err := prepareOut(out); err != nil {
+		return nil, err
 	}
 	if err := checkOut(out); err != nil {
 		return nil, err
@@ -197,6 +208,14 @@ func (b *builder) setRoot() error {
 	abs, err := filepath.Abs(b.opts.Root)
 	if err != nil {
 		return err
+	}
+	if isArchiveFile(abs) {
+		root, tmp, err := unpackSysroot(abs)
+		if err != nil {
+			return err
+		}
+		b.tmpRoot = tmp
+		abs = root
 	}
 	if abs, err = filepath.EvalSymlinks(abs); err != nil {
 		return fmt.Errorf("sysroot %s: %w", b.opts.Root, err)
@@ -312,9 +331,9 @@ func (b *builder) addProgram(given string) error {
 	}
 	source := b.sourceOf(real)
 	target := "libexec/" + name
-	launcherBytes, err := launcherbin.ForMachine(debugelf.Machine(f.Machine))
+	launcherBytes, err := b.launcherFor(given, f)
 	if err != nil {
-		return fmt.Errorf("%s: %w", given, err)
+		return err
 	}
 	why := "program " + given
 	it := &item{dest: target, kind: kindFile, src: real, source: source, exec: true, why: why}
@@ -392,4 +411,27 @@ func (b *builder) resolvePath(p string) (string, error) {
 		todo = append(strings.Split(t, "/"), todo...)
 	}
 	return b.hostOf(cur), nil
+}
+
+// launcherFor returns the launcher bytes for a program of f's machine: the
+// one given in Options.Launcher, or the copy embedded in this helper.
+func (b *builder) launcherFor(given string, f *elf.File) ([]byte, error) {
+	if b.opts.Launcher == nil {
+		l, err := launcherbin.ForMachine(debugelf.Machine(f.Machine))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", given, err)
+		}
+		return l, nil
+	}
+	lf, err := elf.Parse(bytes.NewReader(b.opts.Launcher), int64(len(b.opts.Launcher)))
+	if err != nil {
+		return nil, fmt.Errorf("launcher: %w", err)
+	}
+	if lf.Machine != f.Machine || lf.Class != f.Class {
+		return nil, fmt.Errorf("%s: is %v %v but the launcher is %v %v; pass a launcher built for %v", given, f.Class, f.Machine, lf.Class, lf.Machine, f.Machine)
+	}
+	if lf.Interp != "" {
+		return nil, fmt.Errorf("launcher: has an interpreter (%s); a launcher must be static", lf.Interp)
+	}
+	return b.opts.Launcher, nil
 }

@@ -1,0 +1,88 @@
+package bundle
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/rules-portable/rules_portable/tools/internal/archive"
+	"github.com/rules-portable/rules_portable/tools/internal/sysroot"
+)
+
+// sysrootArchiveLimit bounds what an archived sysroot may unpack to.
+const sysrootArchiveLimit = 8 << 30
+
+// unpackSysroot extracts an archived sysroot (a .tar, .tar.gz or .tar.zst
+// written by `portable sysroot build`, possibly under a prefix such as
+// usr/sysroot/v2/) into a temp dir and returns the directory that holds its
+// .sysroot/manifest.json, plus the temp dir to remove afterwards.
+//
+// Bazel passes sysroots to actions as archives: a directory input reaches a
+// sandboxed action as a tree of absolute symlinks into the execroot, which a
+// resolver that re-roots absolute links (as ld.so's search in a root must)
+// cannot follow.
+func unpackSysroot(path string) (root, tmpDir string, err error) {
+	tmp, err := os.MkdirTemp("", "portable-sysroot-*")
+	if err != nil {
+		return "", "", fmt.Errorf("sysroot %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(tmp)
+		}
+	}()
+	top := filepath.Join(tmp, "root")
+	if err = archive.ExtractFile(path, top, archive.ExtractOptions{MaxBytes: sysrootArchiveLimit}); err != nil {
+		return "", "", fmt.Errorf("sysroot: %w", err)
+	}
+	var found []string
+	err = filepath.WalkDir(top, func(p string, d fs.DirEntry, werr error) error {
+		if werr != nil {
+			return werr
+		}
+		rel, _ := filepath.Rel(top, p)
+		if d.IsDir() && strings.Count(rel, string(filepath.Separator)) >= 4 {
+			return filepath.SkipDir
+		}
+		if filepath.ToSlash(rel) == sysroot.ManifestPath || strings.HasSuffix(filepath.ToSlash(rel), "/"+sysroot.ManifestPath) {
+			found = append(found, filepath.Dir(filepath.Dir(p)))
+		}
+		return nil
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("sysroot %s: %w", path, err)
+	}
+	switch len(found) {
+	case 0:
+		return "", "", fmt.Errorf("sysroot %s: no %s in the archive; pass a sysroot built by 'portable sysroot build'", path, sysroot.ManifestPath)
+	case 1:
+		return found[0], tmp, nil
+	}
+	return "", "", fmt.Errorf("sysroot %s: the archive holds %d sysroots; pass one", path, len(found))
+}
+
+// isArchiveFile reports whether p is a regular file named like an archive.
+func isArchiveFile(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular() && archive.IsArchiveName(p)
+}
+
+// prepareOut lets a bundle directory be written where an empty directory
+// already stands (Bazel creates a tree artifact's directory before the
+// action runs). Anything else at out is left for checkOut to refuse.
+func prepareOut(out string) error {
+	if archive.IsArchiveName(out) {
+		return nil
+	}
+	ents, err := os.ReadDir(out)
+	if err != nil || len(ents) != 0 {
+		return nil
+	}
+	if err := os.Remove(out); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s: replace the empty output directory: %w", out, err)
+	}
+	return nil
+}
