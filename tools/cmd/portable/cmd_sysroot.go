@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rules-portable/rules_portable/tools/internal/archive"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -227,7 +229,7 @@ Examples:
 `
 
 func runSysrootBuild(e *env, args []string) error {
-	fs := newFlagSet(e, "sysroot build", "--lock LOCK.json --label LABEL [--dev] [--cache DIR] [--mirror URL] -o OUT", sysrootBuildHelp)
+	fs := newFlagSet(e, "sysroot build", "--lock LOCK.json --label LABEL [--dev] [--cache DIR] [--mirror URL] [--offline] [--tar FILE [--tar-prefix DIR]] [--loader-out FILE] -o OUT", sysrootBuildHelp)
 	lockPath := fs.String("lock", "", "lockfile written by 'portable sysroot lock'")
 	label := fs.String("label", "", "version label recorded in the manifest, e.g. v2")
 	dev := fs.Bool("dev", false, "build the dev flavour (headers, crt objects, sysroot-relative linker scripts)")
@@ -235,11 +237,21 @@ func runSysrootBuild(e *env, args []string) error {
 	mirror := fs.String("mirror", "", "archive mirror URL (default $"+sysroot.MirrorEnv+", else the Debian snapshot archive at the lock's index date)")
 	jobs := fs.Int("j", 0, "parallel extractions (default: number of CPUs)")
 	out := fs.String("o", "", "output directory, .tar, .tar.gz or .tar.zst")
+	offline := fs.Bool("offline", false, "never download: every package must already be in --cache (Bazel passes the .debs it fetched)")
+	tarOut := fs.String("tar", "", "with a directory -o, also write the sysroot as this .tar, .tar.gz or .tar.zst `FILE`")
+	tarPrefix := fs.String("tar-prefix", "", "put the --tar entries under `DIR`, e.g. usr/sysroot/v2 for a tar that installs at /usr/sysroot/v2")
+	loaderOut := fs.String("loader-out", "", "with a directory -o, also copy the sysroot's dynamic loader to `FILE`")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
 		return usagef("sysroot build: unexpected argument %q", fs.Arg(0))
+	}
+	if (*tarOut != "" || *loaderOut != "") && archive.IsArchiveName(*out) {
+		return usagef("sysroot build: --tar and --loader-out need a directory -o")
+	}
+	if *tarPrefix != "" && *tarOut == "" {
+		return usagef("sysroot build: --tar-prefix needs --tar")
 	}
 	if *lockPath == "" || *label == "" || *out == "" {
 		return usagef("sysroot build: --lock, --label and -o are required")
@@ -268,12 +280,29 @@ func runSysrootBuild(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	f := &sysroot.Fetcher{Client: http.DefaultClient, Mirror: m, Cache: &sysroot.Cache{Dir: cd}, Progress: e.progress()}
+	f := &sysroot.Fetcher{Client: http.DefaultClient, Mirror: m, Cache: &sysroot.Cache{Dir: cd}, Progress: e.progress(), Offline: *offline}
 	ctx, cancel := interruptible()
 	defer cancel()
+	if err := replaceEmptyDir(*out); err != nil {
+		return fmt.Errorf("sysroot build: %w", err)
+	}
 	man, err := sysroot.Build(ctx, f, sysroot.BuildOptions{Lock: lock, Label: *label, Dev: *dev, Out: *out, MTime: mtime, Jobs: *jobs})
 	if err != nil {
 		return fmt.Errorf("sysroot build: %w", err)
+	}
+	if *loaderOut != "" {
+		data, err := os.ReadFile(filepath.Join(*out, filepath.FromSlash(man.Loader)))
+		if err != nil {
+			return fmt.Errorf("sysroot build: loader: %w", err)
+		}
+		if err := fsutil.WriteBytesAtomic(*loaderOut, 0o755, data); err != nil {
+			return fmt.Errorf("sysroot build: %w", err)
+		}
+	}
+	if *tarOut != "" {
+		if err := archive.Create(*tarOut, *out, archive.Options{MTime: mtime, Prefix: *tarPrefix}); err != nil {
+			return fmt.Errorf("sysroot build: %w", err)
+		}
 	}
 	fmt.Fprintf(e.stdout, "%s: sysroot %s (%s), glibc %s, %d packages, %d entries\n", *out, man.Label, man.Flavour, man.Glibc, len(man.Packages), len(man.Files))
 	return nil
@@ -319,15 +348,16 @@ Example:
 `
 
 func runSysrootCheck(e *env, args []string) error {
-	fs := newFlagSet(e, "sysroot check", "--sysroot DIR FILE...", sysrootCheckHelp)
-	dir := fs.String("sysroot", "", "sysroot directory built by 'portable sysroot build'")
+	fs := newFlagSet(e, "sysroot check", "--sysroot DIR|ARCHIVE [--stamp FILE] FILE...", sysrootCheckHelp)
+	dir := fs.String("sysroot", "", "sysroot directory, or archive, built by 'portable sysroot build'")
+	stamp := fs.String("stamp", "", "on success, write an empty `FILE` (for build systems that want an output)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *dir == "" || fs.NArg() == 0 {
 		return usagef("sysroot check: --sysroot and at least one FILE are required")
 	}
-	m, err := sysroot.ReadManifest(*dir)
+	m, err := sysroot.ReadManifestAt(*dir)
 	if err != nil {
 		return fmt.Errorf("sysroot check: %w", err)
 	}
@@ -350,6 +380,26 @@ func runSysrootCheck(e *env, args []string) error {
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("sysroot check: %w", errors.Join(errs...))
+	}
+	if *stamp != "" {
+		return fsutil.WriteBytesAtomic(*stamp, 0o644, nil)
+	}
+	return nil
+}
+
+// replaceEmptyDir removes out when it is an empty directory, so a build can
+// write a new directory there (Bazel creates a tree artifact's directory
+// before the action runs). Anything else is left for the build to judge.
+func replaceEmptyDir(out string) error {
+	if archive.IsArchiveName(out) {
+		return nil
+	}
+	ents, err := os.ReadDir(out)
+	if err != nil || len(ents) != 0 {
+		return nil
+	}
+	if err := os.Remove(out); err != nil {
+		return fmt.Errorf("%s: replace the empty output directory: %w", out, err)
 	}
 	return nil
 }

@@ -82,6 +82,8 @@ type Fetcher struct {
 	Mirror   string // base URL of the archive, with or without a trailing slash
 	Cache    *Cache
 	Progress *Progress
+	// Offline forbids downloads: a file missing from the cache is an error.
+	Offline bool
 }
 
 // URL joins the mirror and a path relative to the archive root.
@@ -123,6 +125,9 @@ func (f *Fetcher) Fetch(ctx context.Context, rel string, size int64, sum string)
 func (f *Fetcher) FetchStatus(ctx context.Context, rel string, size int64, sum string) (string, bool, error) {
 	if p, ok := f.Cache.lookup(sum, size); ok {
 		return p, false, nil
+	}
+	if f.Offline {
+		return "", false, fmt.Errorf("%s (sha256 %s) is not in the cache %s, and downloads are off (--offline)", rel, sum, f.Cache.Dir)
 	}
 	p, err := f.download(ctx, rel, size, sum)
 	return p, err == nil, err

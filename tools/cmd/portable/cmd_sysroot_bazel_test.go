@@ -1,0 +1,105 @@
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestSysrootBuildForBazel exercises what the sysroot rule asks of the
+// helper in one action: an offline build from a cache of .debs into the
+// (empty) tree-artifact directory, a tar under usr/sysroot/<label>, a copy of
+// the loader, and a check against the tar with a stamp.
+func TestSysrootBuildForBazel(t *testing.T) {
+	cache := sysrootTestEnv(t)
+	// Fill the cache online first; the build under test then runs offline.
+	warm := t.TempDir()
+	if _, stderr, err := runCLI(t, "sysroot", "build", "--lock", "../../../sysroots/v1.lock.json", "--label", "v1", "--cache", cache, "-o", filepath.Join(warm, "v1")); err != nil {
+		t.Fatalf("warm the cache: %v\n%s", err, stderr)
+	}
+	dir := t.TempDir()
+	tree := filepath.Join(dir, "v1")
+	if err := os.Mkdir(tree, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tarPath, loader := filepath.Join(dir, "v1.tar"), filepath.Join(dir, "v1.ld.so")
+	t.Setenv("PORTABLE_DEBIAN_MIRROR", "http://127.0.0.1:9/unreachable")
+	if _, stderr, err := runCLI(t, "sysroot", "build", "--lock", "../../../sysroots/v1.lock.json", "--label", "v1",
+		"--cache", cache, "--offline", "--tar", tarPath, "--tar-prefix", "usr/sysroot/v1", "--loader-out", loader, "-o", tree); err != nil {
+		t.Fatalf("offline build: %v\n%s", err, stderr)
+	}
+	want, err := os.ReadFile(filepath.Join(tree, "lib64/ld-linux-x86-64.so.2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(loader)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("--loader-out is not the sysroot's loader (err %v)", err)
+	}
+	if b, err := exec.Command(loader, "--version").CombinedOutput(); err != nil || !strings.Contains(string(b), "2.36") {
+		t.Fatalf("loader --version: %v %q", err, b)
+	}
+	names := tarNames(t, tarPath)
+	for _, n := range []string{"usr/sysroot/v1/.sysroot/manifest.json", "usr/sysroot/v1/lib64", "usr/sysroot/v1/usr/lib64/ld-linux-x86-64.so.2", "usr/sysroot/v1/usr/lib/x86_64-linux-gnu/libc.so.6"} {
+		if !names[n] {
+			t.Errorf("tar lacks %s", n)
+		}
+	}
+	for n := range names {
+		if !strings.HasPrefix(n, "usr/sysroot/v1/") && !strings.HasPrefix("usr/sysroot/v1/", n) {
+			t.Errorf("tar entry %s is outside usr/sysroot/v1", n)
+		}
+	}
+
+	// The check reads the manifest from the tar; a stamp appears on success only.
+	stamp := filepath.Join(dir, "ok.stamp")
+	if out, _, err := runCLI(t, "sysroot", "check", "--sysroot", tarPath, "--stamp", stamp, "/usr/bin/true"); err != nil || !strings.Contains(out, "sysroot v1 has glibc 2.36") {
+		t.Fatalf("check against the tar: %v %q", err, out)
+	}
+	if _, err := os.Stat(stamp); err != nil {
+		t.Fatalf("no stamp after a passing check: %v", err)
+	}
+	bad := filepath.Join(dir, "bad.stamp")
+	if _, _, err := runCLI(t, "sysroot", "check", "--sysroot", filepath.Join(dir, "missing.tar"), "--stamp", bad, "/usr/bin/true"); err == nil {
+		t.Fatal("check against a missing sysroot passed")
+	}
+	if _, err := os.Stat(bad); err == nil {
+		t.Fatal("a failing check left a stamp")
+	}
+
+	// Offline with an empty cache: a clear error, and no output directory.
+	empty := filepath.Join(dir, "empty")
+	_, _, err = runCLI(t, "sysroot", "build", "--lock", "../../../sysroots/v1.lock.json", "--label", "v1", "--cache", t.TempDir(), "--offline", "-o", empty)
+	if err == nil || !strings.Contains(err.Error(), "downloads are off (--offline)") {
+		t.Fatalf("offline build with an empty cache: %v", err)
+	}
+	if _, err := os.Stat(empty); err == nil {
+		t.Fatal("a failed build left its output directory")
+	}
+}
+
+func tarNames(t *testing.T, p string) map[string]bool {
+	t.Helper()
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	names := map[string]bool{}
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return names
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		names[strings.TrimSuffix(h.Name, "/")] = true
+	}
+}
