@@ -310,7 +310,16 @@ func (p *patch) build() ([]byte, error) {
 		return nil, errors.New("has no PT_LOAD segment")
 	}
 
-	out := bytes.Clone(in[:base])
+	// Room for the new segment up front, so appending it copies nothing:
+	// the program headers, the dynamic array, the interpreter, the string
+	// table and the tables that may move.
+	room := 64 + uint64(len(f.Progs)+1)*uint64(f.phentsize) + uint64(f.dynCap+2)*f.dynEntSize() +
+		p.wantSlot + 2*uint64(len(f.strtab)) + uint64(len(p.wantPath)) + 1
+	for _, b := range f.moveBlocks(func(off uint64) bool { return true }) {
+		room += b.hi - b.lo + 8
+	}
+	out := make([]byte, base, base+room)
+	copy(out, in[:base])
 	es := f.dynEntSize()
 
 	// The dynamic string table and array.
@@ -648,7 +657,7 @@ func (p *patch) build() ([]byte, error) {
 	}
 
 	out = append(out, make([]byte, segOff-base)...)
-	return append(out, seg...), nil
+	return append(out, seg...), nil // seg is small; the copy is of seg only
 }
 
 // writeInPlace applies changes that fit where the old values were.
