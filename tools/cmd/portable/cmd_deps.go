@@ -61,6 +61,10 @@ func runDeps(e *env, args []string) error {
 	legacy := fs.String("legacy-hwcaps", "auto", "search the pre-glibc-2.37 tls/ and platform subdirectories: auto (when the interpreter is glibc < 2.37), on, off")
 	lib := fs.String("lib", "", "value of $LIB (default: lib/<Debian multiarch tuple>, e.g. lib/x86_64-linux-gnu)")
 	workDir := fs.String("workdir", "/", "directory inside the root that relative search paths are taken from")
+	// parseFlags silences the flag set's output, which would also hide the
+	// flag list in --help; print usage to stdout regardless.
+	usage := fs.Usage
+	fs.Usage = func() { fs.SetOutput(e.stdout); usage() }
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -121,3 +121,15 @@ func TestDepsUsageErrors(t *testing.T) {
 		t.Errorf("non-ELF: %v", err)
 	}
 }
+
+func TestDepsHelpListsFlags(t *testing.T) {
+	out, _, err := runCLI(t, "deps", "--help")
+	if !errors.Is(err, errHelpShown) {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"-root", "-json", "-library-path", "-ld-cache", "-hwcaps", "-platform", "-legacy-hwcaps", "-lib", "-workdir", "Examples:"} {
+		if !strings.Contains(out, f) {
+			t.Errorf("--help does not mention %s:\n%s", f, out)
+		}
+	}
+}
