@@ -226,32 +226,32 @@ func checkLdd(t *testing.T, exe string, p Program) {
 	}
 }
 
-// checkChroot runs the fixture root's own loader on the test-built
-// program inside the root with LD_TRACE_LOADED_OBJECTS=1, as ldd does,
-// and compares its answer, each path made canonical inside the root, with
-// the resolver's. It needs root privileges, as CI has.
-func checkChroot(t *testing.T, root, prog string, p Program) {
-	t.Helper()
+// chrootClosure runs a root's own loader on prog inside the root with
+// LD_TRACE_LOADED_OBJECTS=1, as ldd does, and returns name -> canonical
+// in-root path ("" for not found). The loader runs chrooted directly (not
+// through chroot(8), which the tracing variable would trace instead). It
+// needs root privileges, as CI has.
+func chrootClosure(root, prog string) (map[string]string, error) {
 	if os.Geteuid() != 0 {
-		t.Fatal("the chroot oracle needs root privileges (CI runs the tests as root)")
+		return nil, fmt.Errorf("the chroot oracle needs root privileges (CI runs the tests as root)")
 	}
-	// The loader runs chrooted (not through chroot(8), which the tracing
-	// variable would trace instead).
 	cmd := exec.Command("/lib64/ld-linux-x86-64.so.2", prog)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: root}
 	cmd.Dir = "/"
 	cmd.Env = []string{"LC_ALL=C", "LD_TRACE_LOADED_OBJECTS=1"}
 	out, err := cmd.CombinedOutput()
 	if err != nil && !strings.Contains(string(out), "not found") {
-		t.Fatalf("chroot %s ld.so %s (tracing): %v\n%s", root, prog, err, out)
+		return nil, fmt.Errorf("chroot %s ld.so %s (tracing): %v\n%s", root, prog, err, out)
 	}
 	r, err := newRootFS(root)
-	must(t, err)
+	if err != nil {
+		return nil, err
+	}
 	want := map[string]string{}
 	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
 		m := lddLine.FindStringSubmatch(line)
 		if m == nil {
-			t.Fatalf("ld.so tracing: unexpected line %q", line)
+			return nil, fmt.Errorf("ld.so tracing %s: unexpected line %q", prog, line)
 		}
 		name, target := m[1], m[2]
 		switch {
@@ -264,8 +264,21 @@ func checkChroot(t *testing.T, root, prog string, p Program) {
 			target = name
 		}
 		e, err := r.resolve(target)
-		must(t, err)
+		if err != nil {
+			return nil, err
+		}
 		want[name] = e.real
+	}
+	return want, nil
+}
+
+// checkChroot compares the resolver's closure of prog with the root's
+// own loader (see chrootClosure).
+func checkChroot(t *testing.T, root, prog string, p Program) {
+	t.Helper()
+	want, err := chrootClosure(root, prog)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if got := closureMap(p); mapString(got) != mapString(want) {
 		t.Errorf("%s in %s: resolver and the root's ld.so differ\nresolver:\n%s\nld.so:\n%s", prog, root, mapString(got), mapString(want))

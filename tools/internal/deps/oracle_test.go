@@ -200,3 +200,95 @@ func TestOracleLddUsrBin(t *testing.T) {
 		t.Logf("ld.so.cache mode %s: agreement with ldd %d/%d dynamic executables in /usr/bin (%.2f%%)", m, agree, len(files), 100*float64(agree)/float64(len(files)))
 	}
 }
+
+// TestOracleSidRoot resolves every dynamic executable in /usr/bin of the
+// Debian sid root (glibc 2.43; PORTABLE_SID_ROOT, built by
+// tools/offline/sidroot.sh) inside that root, with its ld.so.cache and
+// with the cache emulated from its ld.so.conf, and compares each with
+// what the root's own loader loads when run chrooted in trace mode. The
+// comparison is name => canonical in-root path, as in
+// TestOracleLddUsrBin.
+func TestOracleSidRoot(t *testing.T) {
+	root := os.Getenv("PORTABLE_SID_ROOT")
+	if root == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("PORTABLE_SID_ROOT is not set; CI must provision the sid root (tools/offline/sidroot.sh ensure)")
+		}
+		t.Skip("PORTABLE_SID_ROOT not set (tools/offline/sidroot.sh ensure prints the path)")
+	}
+	rfs, err := newRootFS(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every entry of the root's /usr/bin, symlinks followed inside the
+	// root (many are absolute links through /etc/alternatives), each file
+	// once.
+	names, err := rfs.readDir("/usr/bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	seen := map[string]bool{}
+	for _, n := range names {
+		e, err := rfs.resolve("/usr/bin/" + n)
+		if err != nil || !e.mode.IsRegular() || seen[e.real] {
+			continue
+		}
+		seen[e.real] = true
+		host := rfs.hostPath(e.real)
+		if f, err := elf.Open(host); err == nil && f.Linkage == elf.Dynamic && f.Interp != "" {
+			files = append(files, host)
+		}
+	}
+	if len(files) < 20 {
+		t.Fatalf("only %d dynamic executables in %s/usr/bin", len(files), root)
+	}
+	cpu, err := HostCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	modes := []CacheMode{CacheFile, CacheConf}
+	closures := make([]*Closure, len(modes))
+	for i, m := range modes {
+		if closures[i], err = Resolve(root, files, Options{CPU: cpu, Cache: m}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	diffs := make([][]string, len(files))
+	errs := make([]error, len(files))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
+	for i := range files {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			in, _ := rfs.inRoot(files[i])
+			want, err := chrootClosure(root, in)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			for _, c := range closures {
+				diffs[i] = append(diffs[i], diffClosures(ourClosure(c.Programs[i]), want))
+			}
+		}()
+	}
+	wg.Wait()
+	for mi, m := range modes {
+		agree := 0
+		for i, f := range files {
+			switch {
+			case errs[i] != nil:
+				if mi == 0 {
+					t.Error(errs[i])
+				}
+			case diffs[i][mi] != "":
+				t.Errorf("%s differs from the root's ld.so (ld.so.cache mode %s):\n%s", f, m, diffs[i][mi])
+			default:
+				agree++
+			}
+		}
+		t.Logf("sid root, ld.so.cache mode %s: agreement with its ld.so %d/%d dynamic executables (%.2f%%)", m, agree, len(files), 100*float64(agree)/float64(len(files)))
+	}
+}
