@@ -153,3 +153,11 @@ func FuzzVersion(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkCompareVersions(b *testing.B) {
+	a, _ := ParseVersion("1:1.3.dfsg+really1.3.1-1+deb13u1")
+	c, _ := ParseVersion("1:1.3.dfsg+really1.3.1-1+deb13u2~rc1")
+	for b.Loop() {
+		CompareVersions(a, c)
+	}
+}

@@ -430,3 +430,25 @@ func TestLockReal(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkBuildV2Tar builds sysroot v2 as a plain .tar from the shared
+// cache (warm after the first iteration).
+func BenchmarkBuildV2Tar(b *testing.B) {
+	f := realFetcher(b)
+	data, err := os.ReadFile(filepath.Join("..", "..", "..", "sysroots", "v2.lock.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	lock, err := deb.ParseLockfile(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	for i := 0; b.Loop(); i++ {
+		out := filepath.Join(dir, fmt.Sprintf("v2-%d.tar", i))
+		if _, err := Build(context.Background(), f, BuildOptions{Lock: lock, Label: "v2", Out: out}); err != nil {
+			b.Fatal(err)
+		}
+		os.Remove(out)
+	}
+}
