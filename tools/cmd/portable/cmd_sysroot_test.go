@@ -131,3 +131,21 @@ func TestSysrootEndToEnd(t *testing.T) {
 		t.Fatalf("verify after tampering: %v", err)
 	}
 }
+
+// TestSysrootLockExpired: the real sid Release served here is past its
+// Valid-Until; lock says so and names the flag, and writes nothing.
+func TestSysrootLockExpired(t *testing.T) {
+	cache := sysrootTestEnv(t)
+	out := filepath.Join(t.TempDir(), "v3.lock.json")
+	_, _, err := runCLI(t, "sysroot", "lock", "--suite", "sid", "-p", "libc6", "--cache", cache, "-o", out)
+	if err == nil || !strings.Contains(err.Error(), "--allow-expired-release") {
+		t.Fatalf("got %v", err)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Fatal("lockfile written")
+	}
+	_, _, err = runCLI(t, "sysroot", "lock", "--suite", "sid", "--arch", "vax", "-p", "libc6", "--cache", cache, "-o", out)
+	if err == nil || !strings.Contains(err.Error(), `unknown architecture "vax"`) {
+		t.Fatalf("got %v", err)
+	}
+}
