@@ -784,6 +784,17 @@ static __attribute__((noinline)) int fixup(struct ctx *c)
 	char lock[PATH_MAX];
 	w.c = c;
 	image_init(&w.im, w.scratch);
+	/*
+	 * A libexec/ without any write permission bit is read-only by intent
+	 * (Bazel leaves its outputs so), even for root, whom the kernel would
+	 * let write: never rewrite it, run read-only.
+	 */
+	{
+		struct kstat st;
+		if (cat3(w.dir, c->self, c->root_len, "/libexec", 0) >= 0 &&
+		    x_fstatat(AT_FDCWD, w.dir, &st, 0) == 0 && (st.st_mode & 0222) == 0)
+			return FIX_READ_ONLY;
+	}
 	if (cat3(lock, c->self, c->root_len, "/.portable/lock", 0) < 0)
 		die(c->self, "bundle path", -ENAMETOOLONG, EXIT_NOT_FOUND, 0);
 	long lfd = x_openat(AT_FDCWD, lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);

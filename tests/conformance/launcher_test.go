@@ -218,6 +218,22 @@ func TestLauncher(t *testing.T) {
 		sameSnapshot(t, "runs as nobody", before, snapshot(t, c))
 	})
 
+	t.Run("read-only by intent (libexec without write bits, as root)", func(t *testing.T) {
+		// Bazel leaves its output trees without write bits; root could still
+		// write them, but the launcher must not.
+		c := filepath.Join(f.dir, "copy-nowrite")
+		copyTree(t, m, c)
+		libexec := filepath.Join(c, "libexec")
+		if err := os.Chmod(libexec, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Chmod(libexec, 0o755)
+		before := snapshot(t, c)
+		self := filepath.Join(c, "bin", "probe")
+		expectReport(t, "no write bits", run(command(self, []string{"nw", "report"}, env)), want{exe: self, argv0: "nw", execfn: self, env: env, preload: true})
+		sameSnapshot(t, "runs with libexec 0555", before, snapshot(t, c))
+	})
+
 	t.Run("empty root via chroot", func(t *testing.T) {
 		chEnv := callerEnv("")
 		root := filepath.Join(f.dir, "root-rw")

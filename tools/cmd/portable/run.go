@@ -126,7 +126,11 @@ func newFlagSet(e *env, name, usage, description string) *flag.FlagSet {
 		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
 		if hasFlags {
 			fmt.Fprintln(e.stdout, "\nFlags:")
+			// parseFlags silences the flag package's own messages; the
+			// defaults go to stdout.
+			fs.SetOutput(e.stdout)
 			fs.PrintDefaults()
+			fs.SetOutput(io.Discard)
 		}
 	}
 	return fs
