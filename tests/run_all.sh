@@ -63,7 +63,7 @@ bazel_tests() {
 
 examples() {
   local e rc=0
-  for e in examples/*/e2e.sh; do
+  for e in examples/*/e2e.sh tests/e2e/*.sh; do
     echo "--- $e"
     "$e" || { echo "FAILED: $e"; rc=1; }
   done

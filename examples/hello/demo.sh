@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# The main job: build the example app with Bazel and run what it built.
+# The main job: build a portable bundle of the example app with Bazel and
+# run it on this machine, from a directory of its own, outside Bazel.
 # Works on a fresh machine: tools/bazel provisions everything it needs.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
-../../tools/bazel build //app:hello
-echo "--- running bazel-bin/app/hello outside Bazel"
-./bazel-bin/app/hello
+../../tools/bazel build //app:hello //app:portable
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+tar -C "$dir" -xf bazel-bin/app/portable.tar
+echo "--- host glibc: $(ldd --version | head -1)"
+echo "--- the plain binary, built against a newer glibc:"
+./bazel-bin/app/hello || echo "(it cannot run here: exit $?)"
+echo "--- the bundle, unpacked in $dir:"
+"$dir/hello/bin/hello" 7 || echo "(exit status $?, passed through from the program)"

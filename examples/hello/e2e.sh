@@ -1,11 +1,30 @@
 #!/usr/bin/env bash
-# End-to-end check of examples/hello: build as a user would, run the output,
-# assert what it prints.
+# End-to-end check of examples/hello, as a user would: build the bundle,
+# unpack it somewhere else, run it, and check what it says.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
-../../tools/bazel build //app:hello
-out=$(./bazel-bin/app/hello)
+../../tools/bazel build //app:hello //app:portable
+fail() { echo "FAIL: $*" >&2; exit 1; }
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+
+# The plain binary needs GLIBC_2.38 (C23 strtol) and this host may be older.
+host=$(getconf GNU_LIBC_VERSION | awk '{print $2}')
+if [ "$(printf '%s\n2.38\n' "$host" | sort -V | head -1)" != 2.38 ]; then
+  if out=$(./bazel-bin/app/hello 2>&1); then fail "plain binary ran on glibc $host: $out"; fi
+  grep -q "GLIBC_2.38' not found" <<<"$out" || fail "unexpected error from the plain binary: $out"
+  echo "plain binary fails on host glibc $host, as expected: $out"
+fi
+
+tar -C "$dir" -xf bazel-bin/app/portable.tar
+mv "$dir/hello" "$dir/moved"
+set +e
+out=$("$dir/moved/bin/hello" 7)
+rc=$?
+set -e
 printf '%s\n' "$out"
-grep -q '^hello from rules_portable: glibc 2\.' <<<"$out" || { echo "FAIL: unexpected output" >&2; exit 1; }
-grep -q "^/proc/self/exe=$(readlink -f bazel-bin/app/hello)\$" <<<"$out" || { echo "FAIL: /proc/self/exe wrong" >&2; exit 1; }
+[ $rc = 7 ] || fail "exit status $rc, want 7"
+grep -q '^hello from rules_portable: glibc 2\.41$' <<<"$out" || fail "not running on the bundled glibc 2.41"
+grep -q "^/proc/self/exe=$dir/moved/libexec/hello\$" <<<"$out" || fail "/proc/self/exe is not the real program"
+grep -q "^argv\\[0\\]=$dir/moved/bin/hello\$" <<<"$out" || fail "argv[0] not preserved"
 echo "examples/hello: ok"

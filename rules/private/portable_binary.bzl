@@ -36,7 +36,6 @@ def _portable_binary_impl(ctx):
         out = tree,
         data = ctx.files.data,
         extra_libs = ctx.files.extra_libs,
-        no_fixup = True,
     )
     run = ctx.actions.declare_file(ctx.label.name + ".run")
     ctx.actions.write(run, _RUN_SCRIPT.format(

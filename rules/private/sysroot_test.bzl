@@ -25,7 +25,6 @@ def _sysroot_test_impl(ctx):
         binary = binary,
         sysroot = sysroot,
         out = tree,
-        no_fixup = True,
     )
     script = ctx.actions.declare_file(ctx.label.name + ".sh")
     ctx.actions.write(script, _TEST_SCRIPT.format(
@@ -36,10 +35,16 @@ def _sysroot_test_impl(ctx):
         launcher = tree.short_path + "/bin/" + binary.basename,
     ), is_executable = True)
     runfiles = ctx.runfiles(files = [tree]).merge(test[DefaultInfo].default_runfiles)
-    providers = [DefaultInfo(executable = script, runfiles = runfiles)]
+    env = {}
+    inherited = []
     if RunEnvironmentInfo in test:
-        providers.append(test[RunEnvironmentInfo])
-    return providers
+        env.update(test[RunEnvironmentInfo].environment)
+        inherited = test[RunEnvironmentInfo].inherited_environment
+    env.update(ctx.attr.env)
+    return [
+        DefaultInfo(executable = script, runfiles = runfiles),
+        RunEnvironmentInfo(environment = env, inherited_environment = inherited),
+    ]
 
 sysroot_test = rule(
     implementation = _sysroot_test_impl,
@@ -66,6 +71,9 @@ sysroot_test(
             mandatory = True,
             executable = True,
             cfg = "target",
+        ),
+        "env": attr.string_dict(
+            doc = "Extra environment variables for the test, on top of the wrapped test's own. Example: `{\"WANT_GLIBC\": \"2.43\"}`.",
         ),
         "sysroot": attr.label(
             doc = "The `sysroot` whose glibc the test runs against. Example: `\"@rules_portable//sysroots:v3\"`.",

@@ -1,6 +1,6 @@
 """Actions that pack relocatable bundles."""
 
-def emit_bundle(ctx, *, tool, binary, sysroot, out, data = [], extra_libs = [], prefix = None, no_fixup = False):
+def emit_bundle(ctx, *, tool, binary, sysroot, out, data = [], extra_libs = [], prefix = None):
     """Packs binary, its closure in sysroot and a launcher into out.
 
     Args:
@@ -12,8 +12,6 @@ def emit_bundle(ctx, *, tool, binary, sysroot, out, data = [], extra_libs = [], 
       data: Files to copy into the bundle under share/, by their short path.
       extra_libs: shared library Files built by this build; they go to lib/.
       prefix: for tars, the directory every entry is put under.
-      no_fixup: mark the bundle so its launcher never rewrites it (for
-        directories that Bazel owns).
     """
     args = ctx.actions.args()
     args.add("bundle")
@@ -21,8 +19,6 @@ def emit_bundle(ctx, *, tool, binary, sysroot, out, data = [], extra_libs = [], 
     args.add("--launcher", tool.launcher)
     if prefix:
         args.add("--prefix", prefix)
-    if no_fixup:
-        args.add("--no-fixup")
     for lib in extra_libs:
         args.add("--add", "%s=lib/%s" % (lib.path, lib.basename))
     for f in data:

@@ -47,14 +47,13 @@ def emit_glibc_check(ctx, *, tool, sysroot, binary, out):
     """
     args = ctx.actions.args()
     args.add_all(["sysroot", "check"])
-    args.add("--glibc", sysroot.glibc_version)
-    args.add("--label", sysroot.version)
+    args.add("--sysroot", sysroot.tar)
     args.add("--stamp", out)
     args.add(binary)
     ctx.actions.run(
         executable = tool.files_to_run,
         arguments = [args],
-        inputs = [binary],
+        inputs = [binary, sysroot.tar],
         outputs = [out],
         mnemonic = "PortableGlibcCheck",
         progress_message = "Checking %s against glibc %s of sysroot %s" % (binary.short_path, sysroot.glibc_version, sysroot.version),

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestGlibc reports the glibc the test runs on and, when WANT_GLIBC is set
+// (sysroot_test sets it), checks it.
+func TestGlibc(t *testing.T) {
+	got := glibcVersion()
+	t.Logf("running on glibc %s", got)
+	if want := os.Getenv("WANT_GLIBC"); want != "" && got != want {
+		t.Fatalf("glibc %s, want %s", got, want)
+	}
+}
+
+// TestReexec re-executes the test binary through os.Executable(), as Go
+// tests commonly do, and checks the child runs on the same glibc.
+func TestReexec(t *testing.T) {
+	if os.Getenv("GO_CGO_CHILD") == "1" {
+		os.Stdout.WriteString("child glibc " + glibcVersion() + "\n")
+		os.Exit(0)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^TestReexec$")
+	cmd.Env = append(os.Environ(), "GO_CGO_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("re-exec of %s: %v\n%s", exe, err, out)
+	}
+	if want := "child glibc " + glibcVersion(); !strings.Contains(string(out), want) {
+		t.Fatalf("child said %q, want %q", out, want)
+	}
+	t.Logf("re-exec through %s: %s", exe, strings.TrimSpace(string(out)))
+}
+
+// TestTestEnv checks that Bazel's test environment reaches the test.
+func TestTestEnv(t *testing.T) {
+	for _, k := range []string{"TEST_TMPDIR", "XML_OUTPUT_FILE"} {
+		if os.Getenv(k) == "" {
+			t.Errorf("%s is not set", k)
+		}
+	}
+}

@@ -1,0 +1,3 @@
+module example.com/go_cgo
+
+go 1.24

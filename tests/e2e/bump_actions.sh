@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# A sysroot bump is a one-attribute change that re-runs only the bundle
+# actions, never the compile or the link of the app. Proven with Bazel's
+# execution log: build against v2, change the attribute to v3, build again
+# and list the spawns that ran.
+set -euo pipefail
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+ws=$top/tests/e2e/workspaces/bump.$$
+mkdir -p "$ws"
+trap '(cd "$ws" && "$top/tools/bazel" shutdown >/dev/null 2>&1); rm -rf "$ws"' EXIT
+cp -r "$top/examples/bump/." "$ws/"
+rm -f "$ws"/bazel-*
+sed -i 's|path = "../.."|path = "../../../.."|' "$ws/MODULE.bazel"
+cat >"$ws/app/BUILD.bazel" <<'BUILD'
+load("@rules_cc//cc:cc_binary.bzl", "cc_binary")
+load("@rules_portable//rules:defs.bzl", "portable_binary")
+
+cc_binary(
+    name = "app",
+    srcs = ["app.c"],
+    copts = ["-std=gnu17"],
+)
+
+portable_binary(
+    name = "portable",
+    binary = ":app",
+    sysroot = "@rules_portable//sysroots:v2",
+)
+BUILD
+cd "$ws"
+bazel() { "$top/tools/bazel" "$@"; }
+# Both sysroots are built up front: the bump itself must run no sysroot build.
+bazel build //app:portable @rules_portable//sysroots:v3
+sed -i 's|sysroots:v2"|sysroots:v3"|' app/BUILD.bazel
+log=$ws/exec.json
+bazel build --execution_log_json_file="$log" //app:portable
+ran=$(grep -o '"mnemonic": *"[A-Za-z]*"' "$log" | sed 's/.*"\([A-Za-z]*\)"$/\1/' | sort | uniq -c)
+echo "spawns after the bump:"
+echo "$ran"
+fail=0
+for m in CppCompile CppLink GoCompilePkg GoLink PortableSysroot; do
+  if grep -qw "$m" <<<"$ran"; then echo "FAIL: the bump re-ran $m" >&2; fail=1; fi
+done
+grep -qw PortableBundle <<<"$ran" || { echo "FAIL: the bump did not re-run the bundle" >&2; fail=1; }
+others=$(grep -vw PortableBundle <<<"$ran" || true)
+[ -z "$others" ] || { echo "FAIL: the bump ran more than bundle actions: $others" >&2; fail=1; }
+tar -tf bazel-bin/app/portable.tar >/dev/null
+[ $fail = 0 ] && echo "bump re-ran only PortableBundle: ok"
+exit $fail
