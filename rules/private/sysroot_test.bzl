@@ -16,8 +16,6 @@ def _sysroot_test_impl(ctx):
     tool = ctx.toolchains[TOOLCHAIN_TYPE].portable
     test = ctx.attr.test
     binary = test[DefaultInfo].files_to_run.executable
-    if not binary:
-        fail("%s is not executable; sysroot_test wraps a test target such as cc_test or go_test" % test.label, attr = "test")
     tree = ctx.actions.declare_directory(ctx.label.name + ".bundle")
     emit_bundle(
         ctx,

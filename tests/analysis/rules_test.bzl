@@ -1,0 +1,145 @@
+"""Analysis tests of the public rules: provider fields, action argv and
+mnemonics, and one expect_failure case per fail() a user can reach."""
+
+load("@bazel_skylib//lib:unittest.bzl", "analysistest", "asserts")
+load("@rules_cc//cc:cc_binary.bzl", "cc_binary")
+load("@rules_cc//cc:cc_test.bzl", "cc_test")
+load("//rules:defs.bzl", "portable_binary", "sysroot", "sysroot_binary", "sysroot_test")
+load("//rules:providers.bzl", "PortableBundleInfo", "SysrootInfo")
+
+def _action(env, mnemonic):
+    found = [a for a in analysistest.target_actions(env) if a.mnemonic == mnemonic]
+    asserts.equals(env, 1, len(found), "want exactly one %s action" % mnemonic)
+    return found[0] if found else None
+
+def _flag(argv, name):
+    for i, a in enumerate(argv):
+        if a == name and i + 1 < len(argv):
+            return argv[i + 1]
+    return None
+
+# sysroot: SysrootInfo fields and the one offline build action.
+def _sysroot_impl(ctx):
+    env = analysistest.begin(ctx)
+    target = analysistest.target_under_test(env)
+    info = target[SysrootInfo]
+    asserts.equals(env, "v2", info.version)
+    asserts.equals(env, "/usr/sysroot/v2", info.install_dir)
+    asserts.equals(env, "2.41", info.glibc_version)
+    asserts.equals(env, "lib64/ld-linux-x86-64.so.2", info.loader_path)
+    asserts.equals(env, ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"], info.library_dirs)
+    asserts.equals(env, "v2.tar", info.tar.basename)
+    asserts.true(env, info.tree.is_directory, "tree must be a tree artifact")
+    action = _action(env, "PortableSysroot")
+    if action:
+        argv = action.argv
+        asserts.equals(env, ["sysroot", "build"], argv[1:3])
+        asserts.true(env, "--offline" in argv, "the build action must never download")
+        asserts.equals(env, "v2", _flag(argv, "--label"))
+        asserts.equals(env, "usr/sysroot/v2", _flag(argv, "--tar-prefix"))
+        asserts.equals(env, info.tar.path, _flag(argv, "--tar"))
+        asserts.equals(env, info.loader.path, _flag(argv, "--loader-out"))
+        asserts.true(env, _flag(argv, "--lock").endswith("lock.json"))
+    return analysistest.end(env)
+
+sysroot_fields_test = analysistest.make(_sysroot_impl)
+
+# portable_binary: PortableBundleInfo and the bundle actions (tar + directory).
+def _portable_binary_impl(ctx):
+    env = analysistest.begin(ctx)
+    target = analysistest.target_under_test(env)
+    info = target[PortableBundleInfo]
+    asserts.equals(env, "bundle_zst.tar.zst", info.tar.basename)
+    asserts.true(env, info.directory.is_directory)
+    asserts.equals(env, ["hello"], info.entry_points)
+    asserts.equals(env, "v2", info.sysroot.version)
+    bundles = [a for a in analysistest.target_actions(env) if a.mnemonic == "PortableBundle"]
+    asserts.equals(env, 2, len(bundles), "one bundle action for the tar, one for the directory")
+    for a in bundles:
+        argv = a.argv
+        asserts.equals(env, "bundle", argv[1])
+        asserts.true(env, _flag(argv, "--sysroot").endswith("sysroots/v2.tar"), "the closure must come from the sysroot tar")
+        asserts.true(env, _flag(argv, "--launcher").endswith("launcher"), "the launcher must be the one Bazel built")
+        asserts.true(env, argv[-1].endswith("/hello"))
+    tar_action = [a for a in bundles if _flag(a.argv, "-o") == info.tar.path]
+    asserts.equals(env, 1, len(tar_action))
+    if tar_action:
+        asserts.equals(env, "hello", _flag(tar_action[0].argv, "--prefix"))
+    return analysistest.end(env)
+
+portable_binary_test = analysistest.make(_portable_binary_impl)
+
+# sysroot_binary: interpreter and RPATH at the installed path, and the glibc gate.
+def _sysroot_binary_impl(ctx):
+    env = analysistest.begin(ctx)
+    target = analysistest.target_under_test(env)
+    patch = _action(env, "PortablePatch")
+    if patch:
+        argv = patch.argv
+        asserts.equals(env, "/usr/sysroot/v2/lib64/ld-linux-x86-64.so.2", _flag(argv, "--set-interpreter"))
+        asserts.equals(env, "/usr/sysroot/v2/lib/x86_64-linux-gnu:/usr/sysroot/v2/usr/lib/x86_64-linux-gnu", _flag(argv, "--set-rpath"))
+        asserts.equals(env, "4096", _flag(argv, "--interp-slot"))
+    check = _action(env, "PortableGlibcCheck")
+    if check:
+        asserts.true(env, _flag(check.argv, "--sysroot").endswith("sysroots/v2.tar"))
+    validation = target[OutputGroupInfo]._validation.to_list()
+    asserts.equals(env, 1, len(validation), "the glibc check runs as a validation action")
+    return analysistest.end(env)
+
+sysroot_binary_test = analysistest.make(_sysroot_binary_impl)
+
+# sysroot_test: the wrapped test's environment plus env, and a directory bundle.
+def _sysroot_test_impl(ctx):
+    env = analysistest.begin(ctx)
+    target = analysistest.target_under_test(env)
+    asserts.equals(env, {"WANT_GLIBC": "2.43"}, target[RunEnvironmentInfo].environment)
+    bundle = _action(env, "PortableBundle")
+    if bundle:
+        asserts.true(env, _flag(bundle.argv, "--sysroot").endswith("sysroots/v3.tar"))
+        asserts.true(env, _flag(bundle.argv, "-o").endswith(".bundle"))
+    return analysistest.end(env)
+
+sysroot_test_test = analysistest.make(_sysroot_test_impl)
+
+def _failure_impl(ctx):
+    env = analysistest.begin(ctx)
+    asserts.expect_failure(env, ctx.attr.message)
+    return analysistest.end(env)
+
+failure_test = analysistest.make(
+    _failure_impl,
+    attrs = {"message": attr.string(mandatory = True)},
+    expect_failure = True,
+)
+
+def rules_test_suite(name):
+    """Declares the targets under test and the tests.
+
+    Args:
+      name: name of the test_suite.
+    """
+    cc_binary(name = "hello", srcs = ["hello.c"], tags = ["manual"])
+    cc_test(name = "hello_test", srcs = ["hello.c"], tags = ["manual"])
+
+    sysroot_fields_test(name = "sysroot_fields_test", target_under_test = "//sysroots:v2")
+
+    portable_binary(name = "bundle_zst", binary = ":hello", compression = "zstd", sysroot = "//sysroots:v2", tags = ["manual"])
+    portable_binary_test(name = "portable_binary_test", target_under_test = ":bundle_zst")
+
+    sysroot_binary(name = "hello_v2", binary = ":hello", sysroot = "//sysroots:v2", tags = ["manual"])
+    sysroot_binary_test(name = "sysroot_binary_test", target_under_test = ":hello_v2")
+
+    sysroot_test(name = "hello_test_v3", env = {"WANT_GLIBC": "2.43"}, sysroot = "//sysroots:v3", test = ":hello_test", tags = ["manual"])
+    sysroot_test_test(name = "sysroot_test_test", target_under_test = ":hello_test_v3")
+
+    sysroot(name = "bad_version", packages = "@glibc_2_41", version = "2", tags = ["manual"])
+    failure_test(name = "bad_version_test", target_under_test = ":bad_version", message = "is not a version label like \"v2\"")
+
+    tests = [
+        ":sysroot_fields_test",
+        ":portable_binary_test",
+        ":sysroot_binary_test",
+        ":sysroot_test_test",
+        ":bad_version_test",
+    ]
+    native.test_suite(name = name, tests = tests)
