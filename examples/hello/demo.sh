@@ -8,7 +8,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 tar -C "$dir" -xf bazel-bin/app/portable.tar
-echo "--- host glibc: $(ldd --version | head -1)"
+echo "--- this host: $(getconf GNU_LIBC_VERSION)"
 echo "--- the plain binary, built against a newer glibc:"
 ./bazel-bin/app/hello || echo "(it cannot run here: exit $?)"
 echo "--- the bundle, unpacked in $dir:"
