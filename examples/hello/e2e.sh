@@ -27,4 +27,21 @@ printf '%s\n' "$out"
 grep -q '^hello from rules_portable: glibc 2\.41$' <<<"$out" || fail "not running on the bundled glibc 2.41"
 grep -q "^/proc/self/exe=$dir/moved/libexec/hello\$" <<<"$out" || fail "/proc/self/exe is not the real program"
 grep -q "^argv\\[0\\]=$dir/moved/bin/hello\$" <<<"$out" || fail "argv[0] not preserved"
+# A moved, read-only copy (the launcher maps the program itself, writes
+# nothing), and an empty root with only the bundle and /proc (FROM scratch).
+cp -a "$dir/moved" "$dir/copy"
+mkdir "$dir/ro" "$dir/root"
+out=$(unshare --mount --propagation private -- sh -c '
+  mount --bind -o ro "$1" "$2" && exec "$2/bin/hello" 3' _ "$dir/copy" "$dir/ro") || [ $? = 3 ] ||
+  fail "read-only copy failed: $out"
+grep -q '^hello from rules_portable: glibc 2\.41$' <<<"$out" || fail "read-only copy: $out"
+grep -q "^/proc/self/exe=$dir/ro/bin/hello\$" <<<"$out" || fail "read-only copy: /proc/self/exe is not the launcher: $out"
+echo "read-only copy: ok"
+cp -a "$dir/moved" "$dir/root/app"
+mkdir "$dir/root/proc"
+out=$(unshare --mount --propagation private -- sh -c '
+  mount -t proc proc "$1/proc" && exec chroot "$1" /app/bin/hello' _ "$dir/root") || fail "empty root: $out"
+grep -q '^hello from rules_portable: glibc 2\.41$' <<<"$out" || fail "empty root: $out"
+grep -q '^/proc/self/exe=/app/libexec/hello$' <<<"$out" || fail "empty root: /proc/self/exe: $out"
+echo "empty root (chroot, only the bundle and /proc): ok"
 echo "examples/hello: ok"
