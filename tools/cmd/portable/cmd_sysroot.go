@@ -387,19 +387,11 @@ func runSysrootCheck(e *env, args []string) error {
 	return nil
 }
 
-// replaceEmptyDir removes out when it is an empty directory, so a build can
-// write a new directory there (Bazel creates a tree artifact's directory
-// before the action runs). Anything else is left for the build to judge.
+// replaceEmptyDir lets a sysroot directory be written where an empty
+// directory already stands.
 func replaceEmptyDir(out string) error {
 	if archive.IsArchiveName(out) {
 		return nil
 	}
-	ents, err := os.ReadDir(out)
-	if err != nil || len(ents) != 0 {
-		return nil
-	}
-	if err := os.Remove(out); err != nil {
-		return fmt.Errorf("%s: replace the empty output directory: %w", out, err)
-	}
-	return nil
+	return fsutil.RemoveEmptyDir(out)
 }

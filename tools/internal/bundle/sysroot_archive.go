@@ -1,7 +1,6 @@
 package bundle
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -9,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/rules-portable/rules_portable/tools/internal/archive"
+	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
 	"github.com/rules-portable/rules_portable/tools/internal/sysroot"
 )
 
@@ -71,18 +71,10 @@ func isArchiveFile(p string) bool {
 }
 
 // prepareOut lets a bundle directory be written where an empty directory
-// already stands (Bazel creates a tree artifact's directory before the
-// action runs). Anything else at out is left for checkOut to refuse.
+// already stands. Anything else at out is left for checkOut to refuse.
 func prepareOut(out string) error {
 	if archive.IsArchiveName(out) {
 		return nil
 	}
-	ents, err := os.ReadDir(out)
-	if err != nil || len(ents) != 0 {
-		return nil
-	}
-	if err := os.Remove(out); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("%s: replace the empty output directory: %w", out, err)
-	}
-	return nil
+	return fsutil.RemoveEmptyDir(out)
 }

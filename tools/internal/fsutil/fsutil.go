@@ -122,3 +122,19 @@ func IsReadOnly(path string) (bool, error) {
 	}
 	return st.Flags&unix.ST_RDONLY != 0, nil
 }
+
+// RemoveEmptyDir removes path when it is an empty directory, so that a
+// directory built elsewhere can be renamed into its place (Bazel creates a
+// tree artifact's directory before the action runs). A missing path, a file
+// or a non-empty directory is left alone without error: the caller's own
+// checks judge those.
+func RemoveEmptyDir(path string) error {
+	ents, err := os.ReadDir(path)
+	if err != nil || len(ents) != 0 {
+		return nil
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%s: replace the empty output directory: %w", path, err)
+	}
+	return nil
+}

@@ -105,3 +105,28 @@ func TestIsReadOnly(t *testing.T) {
 		t.Fatal("want error for missing path")
 	}
 }
+
+func TestRemoveEmptyDir(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	full := filepath.Join(dir, "full")
+	file := filepath.Join(dir, "file")
+	os.Mkdir(empty, 0o755)
+	os.Mkdir(full, 0o755)
+	os.WriteFile(filepath.Join(full, "x"), nil, 0o644)
+	os.WriteFile(file, []byte("keep"), 0o644)
+	for _, p := range []string{empty, full, file, filepath.Join(dir, "missing")} {
+		if err := RemoveEmptyDir(p); err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+	}
+	if _, err := os.Stat(empty); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("empty dir still there: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(full, "x")); err != nil {
+		t.Errorf("non-empty dir touched: %v", err)
+	}
+	if b, _ := os.ReadFile(file); string(b) != "keep" {
+		t.Errorf("file touched")
+	}
+}
