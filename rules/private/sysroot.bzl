@@ -35,7 +35,9 @@ def _sysroot_impl(ctx):
     )
     install_dir = "/usr/sysroot/" + version
     return [
-        DefaultInfo(files = depset([tar]), runfiles = ctx.runfiles([tree])),
+        # The tree is a default output too: rules_pkg reads it as the source
+        # of the PackageFilesInfo mapping below.
+        DefaultInfo(files = depset([tar, tree]), runfiles = ctx.runfiles([tree])),
         SysrootInfo(
             version = version,
             install_dir = install_dir,
@@ -58,8 +60,9 @@ sysroot = rule(
     implementation = _sysroot_impl,
     doc = """A versioned, immutable sysroot built from pinned Debian packages.
 
-Its default output is a deterministic tar whose files sit under
-`usr/sysroot/<version>/`, so `tar -C / -xf v2.tar` installs it. It also
+Its default outputs are a deterministic tar whose files sit under
+`usr/sysroot/<version>/`, so `tar -C / -xf v2.tar` installs it, and the
+same tree as a directory. It also
 provides `SysrootInfo` for the other rules and `PackageFilesInfo`, so
 `pkg_tar(srcs = [":v2"])` can put it into an image layer.
 

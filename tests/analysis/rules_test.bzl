@@ -135,7 +135,11 @@ def rules_test_suite(name):
     sysroot(name = "bad_version", packages = "@glibc_2_41", version = "2", tags = ["manual"])
     failure_test(name = "bad_version_test", target_under_test = ":bad_version", message = "is not a version label like \"v2\"")
 
+    sysroot(name = "dev_without_dev_packages", dev = True, packages = "@test_glibc_2_41_runtime", version = "v2", tags = ["manual"])
+    failure_test(name = "dev_without_dev_packages_test", target_under_test = ":dev_without_dev_packages", message = "pins no dev packages; lock it with `portable sysroot lock --dev`")
+
     tests = [
+        ":dev_without_dev_packages_test",
         ":sysroot_fields_test",
         ":portable_binary_test",
         ":sysroot_binary_test",
