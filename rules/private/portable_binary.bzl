@@ -17,25 +17,19 @@ def _portable_binary_impl(ctx):
     binary = ctx.file.binary
     name = ctx.attr.bundle_name or binary.basename
     tar = ctx.actions.declare_file(ctx.label.name + _EXTENSIONS[ctx.attr.compression])
-    emit_bundle(
-        ctx,
-        tool = tool,
-        binary = binary,
-        sysroot = sysroot,
-        out = tar,
-        data = ctx.files.data,
-        extra_libs = ctx.files.extra_libs,
-        prefix = name,
-    )
     tree = ctx.actions.declare_directory(ctx.label.name + ".bundle")
+
+    # One action writes the directory and archives it as the tar.
     emit_bundle(
         ctx,
         tool = tool,
         binary = binary,
         sysroot = sysroot,
         out = tree,
+        tar = tar,
         data = ctx.files.data,
         extra_libs = ctx.files.extra_libs,
+        prefix = name,
     )
     run = ctx.actions.declare_file(ctx.label.name + ".run")
     ctx.actions.write(run, _RUN_SCRIPT.format(

@@ -1,6 +1,6 @@
 """Actions that pack relocatable bundles."""
 
-def emit_bundle(ctx, *, tool, binary, sysroot, out, data = [], extra_libs = [], prefix = None):
+def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra_libs = [], prefix = None):
     """Packs binary, its closure in sysroot and a launcher into out.
 
     Args:
@@ -9,14 +9,17 @@ def emit_bundle(ctx, *, tool, binary, sysroot, out, data = [], extra_libs = [], 
       binary: the ELF File to bundle.
       sysroot: SysrootInfo to resolve the closure in.
       out: the output: a tar File, or a directory (tree artifact).
+      tar: with a directory out, also this tar File, written by the same run.
       data: Files to copy into the bundle under share/, by their short path.
       extra_libs: shared library Files built by this build; they go to lib/.
-      prefix: for tars, the directory every entry is put under.
+      prefix: for the tar, the directory every entry is put under.
     """
     args = ctx.actions.args()
     args.add("bundle")
     args.add("--sysroot", sysroot.tar)
     args.add("--launcher", tool.launcher)
+    if tar:
+        args.add("--tar", tar)
     if prefix:
         args.add("--prefix", prefix)
     for lib in extra_libs:
@@ -29,7 +32,7 @@ def emit_bundle(ctx, *, tool, binary, sysroot, out, data = [], extra_libs = [], 
         executable = tool.files_to_run,
         arguments = [args],
         inputs = depset([binary, sysroot.tar, tool.launcher] + extra_libs + data),
-        outputs = [out],
+        outputs = [out, tar] if tar else [out],
         mnemonic = "PortableBundle",
         progress_message = "Bundling %%{label} against sysroot %s (glibc %s)" % (sysroot.version, sysroot.glibc_version),
         env = {"SOURCE_DATE_EPOCH": "0"},

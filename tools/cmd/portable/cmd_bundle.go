@@ -16,7 +16,7 @@ import (
 	"github.com/rules-portable/rules_portable/tools/internal/bundle"
 )
 
-const bundleUsage = "[-o OUT] [--sysroot DIR|ARCHIVE] [--add SRC[=DEST]]... [--gconv] [--prefix DIR] [--launcher FILE] EXECUTABLE..."
+const bundleUsage = "[-o OUT] [--tar FILE] [--sysroot DIR|ARCHIVE] [--add SRC[=DEST]]... [--gconv] [--prefix DIR] [--launcher FILE] EXECUTABLE..."
 
 const bundleHelp = `
 Pack ELF programs, their whole shared-library closure (glibc and its loader
@@ -132,6 +132,7 @@ func runBundle(e *env, args []string) error {
 	out := fs.String("o", "", "write the bundle to `OUT`: a new directory, or .tar, .tar.gz, .tar.zst")
 	root := fs.String("sysroot", "", "resolve the closure inside `SYSROOT` instead of this machine: a directory, or an archive written by 'portable sysroot build'")
 	launcher := fs.String("launcher", "", "put the launcher `FILE` at bin/NAME instead of the one built into this helper")
+	tarOut := fs.String("tar", "", "with a directory -o, also write the same bundle as the archive `FILE` (.tar, .tar.gz, .tar.zst), in one run")
 	var adds addFlag
 	fs.Var(&adds, "add", "copy `SRC[=DEST]` (file or directory) into the bundle; repeatable")
 	gconv := fs.Bool("gconv", false, "add glibc's gconv modules as lib/gconv")
@@ -150,10 +151,17 @@ func runBundle(e *env, args []string) error {
 	if *out == "" {
 		*out = filepath.Base(progs[0])
 	}
-	if *prefix != "" && !archive.IsArchiveName(*out) {
+	if *prefix != "" && !archive.IsArchiveName(*out) && *tarOut == "" {
 		return usagef("bundle: --prefix is for archives (.tar, .tar.gz, .tar.zst)")
 	}
-	opts := bundle.Options{Root: *root, Adds: adds, Gconv: *gconv, Prefix: *prefix, MTime: mtime, Warn: e.stderr}
+	if *tarOut != "" && (archive.IsArchiveName(*out) || !archive.IsArchiveName(*tarOut)) {
+		return usagef("bundle: --tar needs a directory -o and an archive name (.tar, .tar.gz, .tar.zst)")
+	}
+	dirPrefix := *prefix
+	if *tarOut != "" {
+		dirPrefix = "" // the prefix is for the archive only
+	}
+	opts := bundle.Options{Root: *root, Adds: adds, Gconv: *gconv, Prefix: dirPrefix, MTime: mtime, Warn: e.stderr}
 	if *launcher != "" {
 		if opts.Launcher, err = os.ReadFile(*launcher); err != nil {
 			return fmt.Errorf("launcher: %w", err)
@@ -167,6 +175,12 @@ func runBundle(e *env, args []string) error {
 	res, err := bundle.Build(*out, progs, opts)
 	if err != nil {
 		return err
+	}
+	if *tarOut != "" {
+		// The directory was just written by this process: archive it as is.
+		if err := archive.Create(*tarOut, *out, archive.Options{MTime: mtime, Prefix: *prefix}); err != nil {
+			return fmt.Errorf("bundle: %w", err)
+		}
 	}
 	if pr != nil {
 		pr.finish()
