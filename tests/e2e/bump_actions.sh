@@ -34,7 +34,20 @@ bazel build //app:portable @rules_portable//sysroots:v3
 sed -i 's|sysroots:v2"|sysroots:v3"|' app/BUILD.bazel
 log=$ws/exec.json
 bazel build --execution_log_json_file="$log" //app:portable
-ran=$(grep -o '"mnemonic": *"[A-Za-z]*"' "$log" | sed 's/.*"\([A-Za-z]*\)"$/\1/' | sort | uniq -c)
+# The log is a stream of JSON objects, one per spawn; count the mnemonics of
+# the spawns that really ran (a cache hit ran nothing).
+ran=$(python3 -c '
+import json, sys
+text, dec, i = open(sys.argv[1]).read(), json.JSONDecoder(), 0
+while True:
+    while i < len(text) and text[i].isspace():
+        i += 1
+    if i >= len(text):
+        break
+    spawn, i = dec.raw_decode(text, i)
+    if not spawn.get("cacheHit"):
+        print(spawn.get("mnemonic", "?"))
+' "$log" | sort | uniq -c)
 echo "spawns after the bump:"
 echo "$ran"
 fail=0
