@@ -44,4 +44,12 @@ out=$(unshare --mount --propagation private -- sh -c '
 grep -q '^hello from rules_portable: glibc 2\.41$' <<<"$out" || fail "empty root: $out"
 grep -q '^/proc/self/exe=/app/libexec/hello$' <<<"$out" || fail "empty root: /proc/self/exe: $out"
 echo "empty root (chroot, only the bundle and /proc): ok"
+# bazel run: the bundle directory Bazel owns runs read-only (nothing rewritten).
+set +e
+out=$(../../tools/bazel run //app:portable -- 4 2>/dev/null)
+rc=$?
+set -e
+[ $rc = 4 ] || fail "bazel run //app:portable: exit status $rc, want 4"
+grep -q '^hello from rules_portable: glibc 2\.41$' <<<"$out" || fail "bazel run: $out"
+echo "bazel run //app:portable: ok"
 echo "examples/hello: ok"

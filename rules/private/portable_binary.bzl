@@ -1,15 +1,10 @@
 """portable_binary: a relocatable bundle of a binary and its glibc."""
 
-load("//rules/private/actions:bundle.bzl", "emit_bundle")
+load("//rules/private/actions:bundle.bzl", "emit_bundle", "emit_launch_script")
 load(":providers.bzl", "PortableBundleInfo", "SysrootInfo")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
 
 _EXTENSIONS = {"none": ".tar", "gzip": ".tar.gz", "zstd": ".tar.zst"}
-
-_RUN_SCRIPT = """#!/bin/sh
-# Runs the bundle's launcher; `bazel run` passes the arguments through.
-exec "${{RUNFILES_DIR:-$0.runfiles}}/{workspace}/{launcher}" "$@"
-"""
 
 def _portable_binary_impl(ctx):
     sysroot = ctx.attr.sysroot[SysrootInfo]
@@ -32,10 +27,7 @@ def _portable_binary_impl(ctx):
         prefix = name,
     )
     run = ctx.actions.declare_file(ctx.label.name + ".run")
-    ctx.actions.write(run, _RUN_SCRIPT.format(
-        workspace = ctx.workspace_name,
-        launcher = tree.short_path + "/bin/" + binary.basename,
-    ), is_executable = True)
+    emit_launch_script(ctx, tree = tree, binary = binary, out = run, comment = "Runs %s from its bundle; `bazel run` passes the arguments through." % ctx.label)
     return [
         DefaultInfo(
             files = depset([tar]),

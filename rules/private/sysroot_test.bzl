@@ -1,15 +1,8 @@
 """sysroot_test: runs an existing test against another glibc, in the sandbox."""
 
-load("//rules/private/actions:bundle.bzl", "emit_bundle")
+load("//rules/private/actions:bundle.bzl", "emit_bundle", "emit_launch_script")
 load(":providers.bzl", "SysrootInfo")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
-
-_TEST_SCRIPT = """#!/bin/sh
-# Runs {test} through its bundle against sysroot {version} (glibc {glibc}).
-# The environment (TEST_TMPDIR, XML_OUTPUT_FILE, sharding variables ...), the
-# arguments and the exit status pass through unchanged.
-exec "${{RUNFILES_DIR:-$0.runfiles}}/{workspace}/{launcher}" "$@"
-"""
 
 def _sysroot_test_impl(ctx):
     sysroot = ctx.attr.sysroot[SysrootInfo]
@@ -25,13 +18,13 @@ def _sysroot_test_impl(ctx):
         out = tree,
     )
     script = ctx.actions.declare_file(ctx.label.name + ".sh")
-    ctx.actions.write(script, _TEST_SCRIPT.format(
-        test = test.label,
-        version = sysroot.version,
-        glibc = sysroot.glibc_version,
-        workspace = ctx.workspace_name,
-        launcher = tree.short_path + "/bin/" + binary.basename,
-    ), is_executable = True)
+    emit_launch_script(
+        ctx,
+        tree = tree,
+        binary = binary,
+        out = script,
+        comment = "Runs %s through its bundle against sysroot %s (glibc %s)." % (test.label, sysroot.version, sysroot.glibc_version),
+    )
     runfiles = ctx.runfiles(files = [tree]).merge(test[DefaultInfo].default_runfiles)
     env = {}
     inherited = []

@@ -37,3 +37,25 @@ def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra
         progress_message = "Bundling %%{label} against sysroot %s (glibc %s)" % (sysroot.version, sysroot.glibc_version),
         env = {"SOURCE_DATE_EPOCH": "0"},
     )
+
+_LAUNCH_SCRIPT = """#!/bin/sh
+# {comment}
+# Arguments, environment and exit status pass through unchanged.
+exec "${{RUNFILES_DIR:-$0.runfiles}}/{workspace}/{launcher}" "$@"
+"""
+
+def emit_launch_script(ctx, *, tree, binary, out, comment):
+    """Writes an executable script that runs a directory bundle's launcher from runfiles.
+
+    Args:
+      ctx: the rule context.
+      tree: the bundle directory (tree artifact); put it in the runfiles.
+      binary: the bundled program, whose basename names bin/<name>.
+      out: the script File.
+      comment: one line saying what the script runs.
+    """
+    ctx.actions.write(out, _LAUNCH_SCRIPT.format(
+        comment = comment,
+        workspace = ctx.workspace_name,
+        launcher = tree.short_path + "/bin/" + binary.basename,
+    ), is_executable = True)
