@@ -57,7 +57,7 @@ def _portable_binary_impl(ctx):
     if action:
         argv = action.argv
         asserts.equals(env, "bundle", argv[1])
-        asserts.true(env, _flag(argv, "--sysroot").endswith("sysroots/v2.tar"), "the closure must come from the sysroot tar")
+        asserts.equals(env, info.sysroot.tree.path, _flag(argv, "--sysroot"), "the closure must come from the sysroot tree, read in place")
         asserts.true(env, _flag(argv, "--launcher").endswith("launcher"), "the launcher must be the one Bazel built")
         asserts.true(env, argv[-1].endswith("/hello"))
         asserts.equals(env, info.directory.path, _flag(argv, "-o"), "one action writes the directory...")
@@ -79,7 +79,7 @@ def _sysroot_binary_impl(ctx):
         asserts.equals(env, "4096", _flag(argv, "--interp-slot"))
     check = _action(env, "PortableGlibcCheck")
     if check:
-        asserts.true(env, _flag(check.argv, "--sysroot").endswith("sysroots/v2.tar"))
+        asserts.true(env, _flag(check.argv, "--sysroot").endswith("sysroots/v2"), "the gate reads the sysroot tree")
     validation = target[OutputGroupInfo]._validation.to_list()
     asserts.equals(env, 1, len(validation), "the glibc check runs as a validation action")
     return analysistest.end(env)
@@ -93,7 +93,7 @@ def _sysroot_test_impl(ctx):
     asserts.equals(env, {"WANT_GLIBC": "2.43"}, target[RunEnvironmentInfo].environment)
     bundle = _action(env, "PortableBundle")
     if bundle:
-        asserts.true(env, _flag(bundle.argv, "--sysroot").endswith("sysroots/v3.tar"))
+        asserts.true(env, _flag(bundle.argv, "--sysroot").endswith("sysroots/v3"))
         asserts.true(env, _flag(bundle.argv, "-o").endswith(".bundle"))
     return analysistest.end(env)
 

@@ -21,7 +21,8 @@
 # Safety: every artefact is built under a temp name and renamed into place
 # only when complete, and carries a stamp of the recipe that made it, so an
 # interrupted run leaves nothing that a later run would trust. Mounts are made
-# in a private mount namespace (unshare -m) and vanish with the process.
+# in a private mount namespace that the host never sees; it is kept (see
+# ensure_ns) so that Bazel servers survive between calls.
 set -euo pipefail
 
 CACHE=${RULES_PORTABLE_CACHE:-/var/cache/rules_portable}
@@ -256,7 +257,66 @@ ensure() {
   echo "$ROOT"
 }
 
-# run_in_root runs "$@" in the root, in a private mount namespace, with /proc,
+# The mount namespace that commands run in. It is created once and kept
+# (bound to a file under $NSDIR, which is a private tmpfs-backed directory
+# that a reboot clears), so every run shares one view of the root: a Bazel
+# server started by one call is found, and reused, by the next. Separate
+# namespaces would make its working directory look moved, and the client
+# would restart the server (and re-analyse everything) on every call.
+# The mounts stay inside that namespace; the host never sees them.
+NSDIR=${RULES_PORTABLE_RUNDIR:-/run/rules_portable}/$(printf '%s' "$CACHE" | cksum | cut -d' ' -f1)
+NS=$NSDIR/mnt
+
+# in_ns runs "$@" in the kept namespace.
+in_ns() { nsenter --mount="$NS" -- "$@"; }
+
+# same_dir tells whether host path $1 and path $2 in the namespace are the
+# same directory (device and inode), e.g. not a deleted and recreated one.
+same_dir() {
+  [ "$(stat -c %d:%i "$1")" = "$(in_ns stat -c %d:%i "$2" 2>/dev/null)" ]
+}
+
+# ensure_ns creates the kept namespace if a reboot or `remove` dropped it,
+# and bind-mounts the cache and workspace $1 into the root inside it.
+ensure_ns() {
+  local ws=$1
+  mkdir -p "$NSDIR"
+  exec 8>"$NSDIR.lock"
+  flock 8
+  if ! mountpoint -q "$NSDIR"; then
+    mount --bind "$NSDIR" "$NSDIR"
+    mount --make-private "$NSDIR"
+  fi
+  if ! in_ns true 2>/dev/null; then
+    touch "$NS"
+    unshare --mount="$NS" --propagation private true
+    in_ns /bin/sh -ec '
+      mount -t proc proc "$1/proc"
+      mount --rbind /sys "$1/sys"; mount --make-rslave "$1/sys"
+      mount --rbind /dev "$1/dev"; mount --make-rslave "$1/dev"
+      mkdir -p "$1/tmp"; chmod 1777 "$1/tmp"' _ "$ROOT"
+  fi
+  local d
+  for d in "$CACHE" "$ws"; do
+    same_dir "$d" "$ROOT$d" && continue
+    # Not mounted yet, or the host directory was replaced since.
+    in_ns /bin/sh -ec '
+      if mountpoint -q "$2$1"; then umount -l "$2$1"; fi
+      mkdir -p "$2$1"
+      mount --bind "$1" "$2$1"' _ "$d" "$ROOT"
+  done
+  flock -u 8
+  exec 8>&-
+}
+
+# drop_ns unmounts the kept namespace; it ends when its last process does.
+drop_ns() {
+  if [ -e "$NS" ]; then umount "$NS" 2>/dev/null || true; fi
+  if mountpoint -q "$NSDIR" 2>/dev/null; then umount -l "$NSDIR"; fi
+  rm -rf "$NSDIR" "$NSDIR.lock"
+}
+
+# run_in_root runs "$@" in the root, in the kept mount namespace, with /proc,
 # /sys, /dev, the cache and the workspace (the git top level, or cwd) mounted
 # at the same absolute paths as on the host, so bazel-bin works outside.
 run_in_root() {
@@ -273,23 +333,10 @@ run_in_root() {
   [ -n "${CI:-}" ] && envs+=("CI=$CI")
   [ -n "${PORTABLE_DEBIAN_MIRROR:-}" ] && envs+=("PORTABLE_DEBIAN_MIRROR=$PORTABLE_DEBIAN_MIRROR")
   [ -n "${SOURCE_DATE_EPOCH:-}" ] && envs+=("SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH")
+  ensure_ns "$ws"
   # shellcheck disable=SC2016
-  exec unshare --mount --propagation private -- /bin/bash -c '
-    set -e
-    root=$1 ws=$2 cache=$3 cwd=$4; shift 4
-    mount -t proc proc "$root/proc"
-    mount --rbind /sys "$root/sys"
-    mount --rbind /dev "$root/dev"
-    for d in "$cache" "$ws"; do
-      mkdir -p "$root$d"
-      mount --bind "$d" "$root$d"
-    done
-    mkdir -p "$root/tmp" && chmod 1777 "$root/tmp"
-    envs=()
-    while [ "$1" != __CMD__ ]; do envs+=("$1"); shift; done
-    shift
-    exec chroot "$root" /usr/bin/env -i "${envs[@]}" /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$cwd" "$@"
-  ' _ "$ROOT" "$ws" "$CACHE" "$PWD" "${envs[@]}" __CMD__ "$@"
+  exec nsenter --mount="$NS" -- chroot "$ROOT" /usr/bin/env -i "${envs[@]}" \
+    /bin/sh -c 'cd "$0" && exec "$@"' "$PWD" "$@"
 }
 
 case "${1:-}" in
@@ -304,6 +351,7 @@ case "${1:-}" in
   output-root) echo "$OUTPUT_ROOT" ;;
   remove)
     need_root remove
+    drop_ns
     remove_leftovers
     rm -rf --one-file-system "$ROOT" "$MODS" "$RC"
     ;;

@@ -16,7 +16,7 @@ def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra
     """
     args = ctx.actions.args()
     args.add("bundle")
-    args.add("--sysroot", sysroot.tar)
+    args.add("--sysroot", sysroot.tree.path)
     args.add("--launcher", tool.launcher)
     if tar:
         args.add("--tar", tar)
@@ -31,7 +31,7 @@ def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra
     ctx.actions.run(
         executable = tool.files_to_run,
         arguments = [args],
-        inputs = depset([binary, sysroot.tar, tool.launcher] + extra_libs + data),
+        inputs = depset([binary, sysroot.tree, tool.launcher] + extra_libs + data),
         outputs = [out, tar] if tar else [out],
         mnemonic = "PortableBundle",
         progress_message = "Bundling %%{label} against sysroot %s (glibc %s)" % (sysroot.version, sysroot.glibc_version),

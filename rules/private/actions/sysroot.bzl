@@ -47,13 +47,13 @@ def emit_glibc_check(ctx, *, tool, sysroot, binary, out):
     """
     args = ctx.actions.args()
     args.add_all(["sysroot", "check"])
-    args.add("--sysroot", sysroot.tar)
+    args.add("--sysroot", sysroot.tree.path)
     args.add("--stamp", out)
     args.add(binary)
     ctx.actions.run(
         executable = tool.files_to_run,
         arguments = [args],
-        inputs = [binary, sysroot.tar],
+        inputs = [binary, sysroot.tree],
         outputs = [out],
         mnemonic = "PortableGlibcCheck",
         progress_message = "Checking %s against glibc %s of sysroot %s" % (binary.short_path, sysroot.glibc_version, sysroot.version),

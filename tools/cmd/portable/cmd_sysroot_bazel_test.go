@@ -3,6 +3,7 @@ package main
 import (
 	"archive/tar"
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -72,6 +73,48 @@ func TestSysrootBuildForBazel(t *testing.T) {
 		t.Fatal("a failing check left a stamp")
 	}
 
+	// Bazel's sandbox stages the tree as one absolute symlink per file. The
+	// bundle and the check read through such a copy to the tree itself, and
+	// the bundle is byte-identical to one made from the tree directly.
+	staged := filepath.Join(dir, "staged")
+	stageLikeBazel(t, tree, staged)
+	if _, err := os.Lstat(filepath.Join(staged, "lib64")); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, err := runCLI(t, "sysroot", "check", "--sysroot", staged, "/usr/bin/true"); err != nil || !strings.Contains(out, "sysroot v1 has glibc 2.36") {
+		t.Fatalf("check against the staged tree: %v %q", err, out)
+	}
+	var bundles [2][]byte
+	for i, root := range []string{tree, staged} {
+		out := filepath.Join(dir, fmt.Sprintf("b%d.tar", i))
+		if _, stderr, err := runCLI(t, "bundle", "--sysroot", root, "-o", out, "/usr/bin/true"); err != nil {
+			t.Fatalf("bundle against %s: %v\n%s", root, err, stderr)
+		}
+		if bundles[i], err = os.ReadFile(out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(bundles[0], bundles[1]) {
+		t.Error("the bundle made from the staged copy differs from the one made from the tree")
+	}
+	// A staged copy whose tree has gone is an error that names both.
+	gone := filepath.Join(dir, "gone")
+	stageLikeBazel(t, tree, gone)
+	moved := tree + ".moved"
+	if err := os.Rename(tree, moved); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = runCLI(t, "bundle", "--sysroot", gone, "-o", filepath.Join(dir, "gone.tar"), "/usr/bin/true")
+	if err == nil || !strings.Contains(err.Error(), "staged copy of "+tree) {
+		t.Fatalf("bundle against a staged copy of a missing tree: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "gone.tar")); err == nil {
+		t.Fatal("a failed bundle left its output")
+	}
+	if err := os.Rename(moved, tree); err != nil {
+		t.Fatal(err)
+	}
+
 	// Offline with an empty cache: a clear error, and no output directory.
 	empty := filepath.Join(dir, "empty")
 	_, _, err = runCLI(t, "sysroot", "build", "--lock", "../../../sysroots/v1.lock.json", "--label", "v1", "--cache", t.TempDir(), "--offline", "-o", empty)
@@ -81,6 +124,38 @@ func TestSysrootBuildForBazel(t *testing.T) {
 	if _, err := os.Stat(empty); err == nil {
 		t.Fatal("a failed build left its output directory")
 	}
+}
+
+// stageLikeBazel copies the tree src to dst the way Bazel's sandbox stages
+// a tree artifact input: directories (symlinked ones too) become real
+// directories, and every other file an absolute symlink to its path in src.
+func stageLikeBazel(t *testing.T, src, dst string) {
+	t.Helper()
+	var walk func(from, to string)
+	walk = func(from, to string) {
+		if err := os.MkdirAll(to, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		ents, err := os.ReadDir(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ents {
+			p := filepath.Join(from, e.Name())
+			st, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.IsDir() {
+				walk(p, filepath.Join(to, e.Name()))
+				continue
+			}
+			if err := os.Symlink(p, filepath.Join(to, e.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	walk(src, dst)
 }
 
 func tarNames(t *testing.T, p string) map[string]bool {

@@ -216,6 +216,8 @@ func (b *builder) setRoot() error {
 		}
 		b.tmpRoot = tmp
 		abs = root
+	} else if abs, err = sysroot.Unstaged(abs); err != nil {
+		return err
 	}
 	if abs, err = filepath.EvalSymlinks(abs); err != nil {
 		return fmt.Errorf("sysroot %s: %w", b.opts.Root, err)

@@ -19,11 +19,8 @@ const sysrootArchiveLimit = 8 << 30
 // written by `portable sysroot build`, possibly under a prefix such as
 // usr/sysroot/v2/) into a temp dir and returns the directory that holds its
 // .sysroot/manifest.json, plus the temp dir to remove afterwards.
-//
-// Bazel passes sysroots to actions as archives: a directory input reaches a
-// sandboxed action as a tree of absolute symlinks into the execroot, which a
-// resolver that re-roots absolute links (as ld.so's search in a root must)
-// cannot follow.
+// Unpacking costs a write of the whole sysroot; a directory, even one a
+// build sandbox staged as symlinks (see sysroot.Unstaged), is read in place.
 func unpackSysroot(path string) (root, tmpDir string, err error) {
 	tmp, err := os.MkdirTemp("", "portable-sysroot-*")
 	if err != nil {
