@@ -53,7 +53,7 @@ def _sysroot_impl(ctx):
             dest_src_map = {install_dir.lstrip("/"): tree},
             attributes = {"mode": "0755"},
         ),
-        OutputGroupInfo(tree = depset([tree]), loader = depset([loader])),
+        OutputGroupInfo(tar = depset([tar]), tree = depset([tree]), loader = depset([loader])),
     ]
 
 sysroot = rule(
@@ -65,6 +65,26 @@ Its default outputs are a deterministic tar whose files sit under
 same tree as a directory. It also
 provides `SysrootInfo` for the other rules and `PackageFilesInfo`, so
 `pkg_tar(srcs = [":v2"])` can put it into an image layer.
+
+Bazel follows the symlinks inside a directory output, so that layer holds
+copies where the sysroot has links (`lib -> usr/lib`, `libm.so.6 ->
+libm.so.6.x`): it works, but is larger. For a layer with exactly the
+sysroot's entries, merge the tar instead; the output group `tar` names it:
+
+```starlark
+filegroup(
+    name = "v2_tar",
+    srcs = [":v2"],
+    output_group = "tar",
+)
+
+pkg_tar(
+    name = "layer",
+    deps = [":v2_tar"],
+)
+```
+
+Output groups: `tar`, `tree` and `loader` (the sysroot's `ld.so`, alone).
 
 Example:
 
