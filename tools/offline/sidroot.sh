@@ -182,6 +182,8 @@ write_rc() {
     echo "# Java tools (stardoc's renderer) run on the root's JDK, not a downloaded one."
     echo "common --java_runtime_version=local_jdk"
     echo "common --tool_java_runtime_version=local_jdk"
+    echo "# The root's /etc/bazel/bazelrc keeps every sandbox (--sandbox_debug): hundreds of MB per workspace."
+    echo "build --nosandbox_debug"
     echo "# Resolution differs from the registry's, so no lockfile is read or written offline."
     echo "common --lockfile_mode=off"
     echo "# WORKSPACE's default suffix would try to download rules_cc."
@@ -222,8 +224,8 @@ remove_leftovers() {
 OPTIONAL_MODULES="stardoc=/usr/share/bazel/tools/stardoc bazel_lib=/usr/share/bazel/tools/bazel_lib"
 
 # workspace_rc WS prints an rc file for the workspace WS: the shared
-# offline.bazelrc plus overrides for the optional modules its MODULE.bazel
-# names.
+# offline.bazelrc, overrides for the optional modules its MODULE.bazel
+# names, and --config=offline when its .bazelrc defines that config.
 workspace_rc() {
   local ws=$1 m name path out extra=""
   [ -n "$ws" ] && [ -f "$ws/MODULE.bazel" ] || { echo "$RC"; return; }
@@ -233,10 +235,14 @@ workspace_rc() {
       extra="${extra}common --override_module=$name=$path"$'\n'
     fi
   done
+  # Settings a workspace keeps for this root, under --config=offline.
+  if [ -f "$ws/.bazelrc" ] && grep -Eq '^(common|build|test|run):offline ' "$ws/.bazelrc"; then
+    extra="${extra}common --config=offline"$'\n'
+  fi
   [ -n "$extra" ] || { echo "$RC"; return; }
   mkdir -p "$CACHE/rc"
   out=$CACHE/rc/$(printf '%s' "$ws" | md5sum | cut -c1-16).bazelrc
-  printf 'import %s\n# Optional modules named by %s/MODULE.bazel\n%s' "$RC" "$ws" "$extra" >"$out.tmp.$$"
+  printf 'import %s\n# For %s: its optional modules and offline config\n%s' "$RC" "$ws" "$extra" >"$out.tmp.$$"
   mv "$out.tmp.$$" "$out"
   echo "$out"
 }
