@@ -44,7 +44,12 @@ def snapshot_stamp(date, delay_hours = _SNAPSHOT_DELAY_HOURS):
             if month > 12:
                 month, year = 1, year + 1
     hour = hour % 24
-    return "%04d%02d%02dT%02d%02d%02dZ" % (year, month, day, hour, hms[1], hms[2])
+    return "%s%s%sT%s%s%sZ" % (_pad(year, 4), _pad(month), _pad(day), _pad(hour), _pad(hms[1]), _pad(hms[2]))
+
+def _pad(n, width = 2):
+    # Starlark's % has no zero padding.
+    s = str(n)
+    return "0" * (width - len(s)) + s
 
 def default_mirror(lock):
     """The snapshot archive URL that holds every pool file of a lock.
