@@ -12,6 +12,7 @@ def _debian_packages_impl(ctx):
             cache_dir = lock.dirname,
             glibc_version = ctx.attr.glibc_version,
             suite = ctx.attr.suite,
+            arch = ctx.attr.arch,
             dev_available = ctx.attr.dev_available,
         ),
     ]
@@ -24,6 +25,7 @@ debian_packages = rule(
         "debs": attr.label_list(doc = "The .deb files, named `sha256/<hex>`.", allow_files = True),
         "glibc_version": attr.string(doc = "glibc version of the locked libc6.", mandatory = True),
         "suite": attr.string(doc = "Debian suite of the lock."),
+        "arch": attr.string(doc = "Debian architecture of the lock.", default = "amd64"),
         "dev_available": attr.bool(doc = "Whether the lock pins the dev flavour too."),
     },
     provides = [DebianPackagesInfo],

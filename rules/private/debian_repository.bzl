@@ -83,6 +83,7 @@ debian_packages(
     glibc_version = "{glibc}",
     lock = "lock.json",
     suite = "{suite}",
+    arch = "{arch}",
     visibility = ["//visibility:public"],
 )
 """
@@ -109,6 +110,7 @@ def _debian_packages_repository_impl(rctx):
         dev = repr(any([p.get("dev", False) for p in lock["packages"]])),
         glibc = _glibc_version(lock),
         suite = lock["suite"],
+        arch = lock.get("arch", "amd64"),
     ))
 
 debian_packages_repository = repository_rule(

@@ -2,12 +2,9 @@
 
 load("@rules_pkg//pkg:providers.bzl", "PackageFilesInfo")
 load("//rules/private/actions:sysroot.bzl", "emit_sysroot_build")
+load(":arch.bzl", "arch_layout")
 load(":providers.bzl", "DebianPackagesInfo", "SysrootInfo")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
-
-# x86_64 only for now; the helper knows the other architectures' layouts.
-LOADER_PATH = "lib64/ld-linux-x86-64.so.2"
-LIBRARY_DIRS = ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]
 
 def _is_version_label(v):
     return len(v) > 1 and v[0] == "v" and v[1:].isdigit()
@@ -19,6 +16,7 @@ def _sysroot_impl(ctx):
     packages = ctx.attr.packages[DebianPackagesInfo]
     if ctx.attr.dev and not packages.dev_available:
         fail("dev = True but %s pins no dev packages; lock it with `portable sysroot lock --dev`" % ctx.attr.packages.label, attr = "dev")
+    layout = arch_layout(packages.arch, str(ctx.attr.packages.label))
     tool = ctx.toolchains[TOOLCHAIN_TYPE].portable
     tree = ctx.actions.declare_directory(ctx.label.name)
     tar = ctx.actions.declare_file(ctx.label.name + ".tar")
@@ -43,8 +41,9 @@ def _sysroot_impl(ctx):
             install_dir = install_dir,
             glibc_version = packages.glibc_version,
             loader = loader,
-            loader_path = LOADER_PATH,
-            library_dirs = LIBRARY_DIRS,
+            arch = packages.arch,
+            loader_path = layout.loader_path,
+            library_dirs = layout.library_dirs,
             tree = tree,
             tar = tar,
             files = depset([tree, tar, loader]),

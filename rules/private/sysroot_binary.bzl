@@ -2,6 +2,7 @@
 
 load("//rules/private/actions:patch.bzl", "emit_patch")
 load("//rules/private/actions:sysroot.bzl", "emit_glibc_check")
+load(":arch.bzl", "arch_layout")
 load(":providers.bzl", "SysrootInfo")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
 
@@ -19,6 +20,11 @@ def _sysroot_binary_impl(ctx):
     tool = ctx.toolchains[TOOLCHAIN_TYPE].portable
     binary = ctx.file.binary
     out = ctx.actions.declare_file(ctx.label.name)
+
+    # The check runs first: a binary that needs a newer glibc than the
+    # sysroot has is refused before any output is written.
+    stamp = ctx.actions.declare_file(ctx.label.name + ".glibc_check")
+    emit_glibc_check(ctx, tool = tool, sysroot = sysroot, binary = binary, out = stamp)
     emit_patch(
         ctx,
         tool = tool,
@@ -27,16 +33,14 @@ def _sysroot_binary_impl(ctx):
         interpreter = installed_loader(sysroot),
         rpath = installed_library_dirs(sysroot),
         interp_slot = PATH_MAX,
+        after = [stamp],
     )
-    stamp = ctx.actions.declare_file(ctx.label.name + ".glibc_check")
-    emit_glibc_check(ctx, tool = tool, sysroot = sysroot, binary = binary, out = stamp)
     return [
         DefaultInfo(
             files = depset([out]),
             executable = out,
             runfiles = ctx.runfiles(files = [out]).merge(ctx.attr.binary[DefaultInfo].default_runfiles),
         ),
-        OutputGroupInfo(_validation = depset([stamp])),
     ]
 
 sysroot_binary = rule(
@@ -74,7 +78,7 @@ sysroot_binary(
     toolchains = [TOOLCHAIN_TYPE],
 )
 
-def sysroot_linkopts(version, loader_path = "lib64/ld-linux-x86-64.so.2", library_dirs = ("lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu")):
+def sysroot_linkopts(version, arch = "amd64"):
     """Linker options that point a `cc_binary` at an installed sysroot at link time.
 
     The linker writes the loader path padded with slashes to PATH_MAX - 1
@@ -89,19 +93,21 @@ def sysroot_linkopts(version, loader_path = "lib64/ld-linux-x86-64.so.2", librar
 
     Args:
       version: the sysroot version label, e.g. "v2".
-      loader_path: the loader inside the sysroot.
-      library_dirs: library directories inside the sysroot.
+      arch: the Debian architecture of the sysroot and the binary, e.g.
+        "amd64" (the default) or "arm64"; it decides the loader's path and
+        the library directories.
 
     Returns:
       A list of linkopts.
     """
     if not (len(version) > 1 and version[0] == "v" and version[1:].isdigit()):
         fail("sysroot_linkopts: version %r is not a version label like \"v2\"" % version)
+    layout = arch_layout(arch, "sysroot_linkopts")
     prefix = "/usr/sysroot/" + version + "/"
-    pad = PATH_MAX - 1 - len(prefix) - len(loader_path)
-    interp = prefix + "/" * pad + loader_path
+    pad = PATH_MAX - 1 - len(prefix) - len(layout.loader_path)
+    interp = prefix + "/" * pad + layout.loader_path
     return [
         "-Wl,--dynamic-linker=" + interp,
         "-Wl,--disable-new-dtags",
-        "-Wl,-rpath," + ":".join([prefix + d for d in library_dirs]),
+        "-Wl,-rpath," + ":".join([prefix + d for d in layout.library_dirs]),
     ]

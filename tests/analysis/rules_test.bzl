@@ -7,6 +7,9 @@ load("@rules_cc//cc:cc_test.bzl", "cc_test")
 load("//rules:defs.bzl", "portable_binary", "sysroot", "sysroot_binary", "sysroot_test")
 load("//rules:providers.bzl", "PortableBundleInfo", "SysrootInfo")
 
+# A debian_packages target stands in for a lock of another architecture.
+load("//rules/private:debian_packages.bzl", "debian_packages")  # buildifier: disable=bzl-visibility
+
 def _action(env, mnemonic):
     found = [a for a in analysistest.target_actions(env) if a.mnemonic == mnemonic]
     asserts.equals(env, 1, len(found), "want exactly one %s action" % mnemonic)
@@ -70,7 +73,6 @@ portable_binary_test = analysistest.make(_portable_binary_impl)
 # sysroot_binary: interpreter and RPATH at the installed path, and the glibc gate.
 def _sysroot_binary_impl(ctx):
     env = analysistest.begin(ctx)
-    target = analysistest.target_under_test(env)
     patch = _action(env, "PortablePatch")
     if patch:
         argv = patch.argv
@@ -80,8 +82,9 @@ def _sysroot_binary_impl(ctx):
     check = _action(env, "PortableGlibcCheck")
     if check:
         asserts.true(env, _flag(check.argv, "--sysroot").endswith("sysroots/v2"), "the gate reads the sysroot tree")
-    validation = target[OutputGroupInfo]._validation.to_list()
-    asserts.equals(env, 1, len(validation), "the glibc check runs as a validation action")
+    if check and patch:
+        stamp = check.outputs.to_list()[0]
+        asserts.true(env, stamp in patch.inputs.to_list(), "the patch waits for the glibc check, so a refused binary leaves no output")
     return analysistest.end(env)
 
 sysroot_binary_test = analysistest.make(_sysroot_binary_impl)
@@ -98,6 +101,30 @@ def _sysroot_test_impl(ctx):
     return analysistest.end(env)
 
 sysroot_test_test = analysistest.make(_sysroot_test_impl)
+
+# A sysroot of another architecture: its layout comes from the lock's arch.
+def _arm64_impl(ctx):
+    env = analysistest.begin(ctx)
+    patch = _action(env, "PortablePatch")
+    if patch:
+        asserts.equals(env, "/usr/sysroot/v7/lib/ld-linux-aarch64.so.1", _flag(patch.argv, "--set-interpreter"))
+        asserts.equals(env, "/usr/sysroot/v7/lib/aarch64-linux-gnu:/usr/sysroot/v7/usr/lib/aarch64-linux-gnu", _flag(patch.argv, "--set-rpath"))
+    check = _action(env, "PortableGlibcCheck")
+    if check and patch:
+        asserts.true(env, check.outputs.to_list()[0] in patch.inputs.to_list(), "the glibc gate still runs first")
+    return analysistest.end(env)
+
+arm64_sysroot_binary_test = analysistest.make(_arm64_impl)
+
+def _arm64_sysroot_impl(ctx):
+    env = analysistest.begin(ctx)
+    info = analysistest.target_under_test(env)[SysrootInfo]
+    asserts.equals(env, "arm64", info.arch)
+    asserts.equals(env, "lib/ld-linux-aarch64.so.1", info.loader_path)
+    asserts.equals(env, ["lib/aarch64-linux-gnu", "usr/lib/aarch64-linux-gnu"], info.library_dirs)
+    return analysistest.end(env)
+
+arm64_sysroot_test = analysistest.make(_arm64_sysroot_impl)
 
 def _failure_impl(ctx):
     env = analysistest.begin(ctx)
@@ -136,7 +163,20 @@ def rules_test_suite(name):
     sysroot(name = "dev_without_dev_packages", dev = True, packages = "@test_glibc_2_41_runtime", version = "v2", tags = ["manual"])
     failure_test(name = "dev_without_dev_packages_test", target_under_test = ":dev_without_dev_packages", message = "pins no dev packages; lock it with `portable sysroot lock --dev`")
 
+    debian_packages(name = "arm64_packages", arch = "arm64", glibc_version = "2.41", lock = "v2-runtime.lock.json", tags = ["manual"])
+    sysroot(name = "arm64_v7", packages = ":arm64_packages", version = "v7", tags = ["manual"])
+    arm64_sysroot_test(name = "arm64_sysroot_test", target_under_test = ":arm64_v7")
+    sysroot_binary(name = "hello_arm64_v7", binary = ":hello", sysroot = ":arm64_v7", tags = ["manual"])
+    arm64_sysroot_binary_test(name = "arm64_sysroot_binary_test", target_under_test = ":hello_arm64_v7")
+
+    debian_packages(name = "sparc_packages", arch = "sparc64", glibc_version = "2.41", lock = "v2-runtime.lock.json", tags = ["manual"])
+    sysroot(name = "sparc_v2", packages = ":sparc_packages", version = "v2", tags = ["manual"])
+    failure_test(name = "unknown_arch_test", target_under_test = ":sparc_v2", message = "architecture \"sparc64\" is not one rules_portable knows (amd64, arm64, armel, armhf, i386, loong64, ppc64el, riscv64, s390x)")
+
     tests = [
+        ":arm64_sysroot_test",
+        ":arm64_sysroot_binary_test",
+        ":unknown_arch_test",
         ":dev_without_dev_packages_test",
         ":sysroot_fields_test",
         ":portable_binary_test",

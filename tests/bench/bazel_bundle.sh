@@ -11,7 +11,7 @@ rounds=${1:-5}
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 ws=$top/tests/e2e/workspaces/bench.$$
 mkdir -p "$ws"
-trap '(cd "$ws" && "$top/tools/bazel" shutdown >/dev/null 2>&1); rm -rf "$ws"' EXIT
+trap '(cd "$ws" && "$top/tools/bazel" clean --expunge >/dev/null 2>&1); rm -rf "$ws"' EXIT
 cp -r "$top/examples/hello/." "$ws/"
 rm -f "$ws"/bazel-*
 sed -i 's|path = "../.."|path = "../../../.."|' "$ws/MODULE.bazel"

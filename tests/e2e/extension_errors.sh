@@ -8,7 +8,7 @@ set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 ws=$top/tests/e2e/workspaces/exterr.$$
 mkdir -p "$ws"
-trap '(cd "$ws" && "$top/tools/bazel" shutdown >/dev/null 2>&1); rm -rf "$ws"' EXIT
+trap '(cd "$ws" && "$top/tools/bazel" clean --expunge >/dev/null 2>&1); rm -rf "$ws"' EXIT
 cd "$ws"
 python3 - "$top/sysroots/v2.lock.json" <<'PY'
 import json, sys

@@ -1,6 +1,6 @@
 """Actions that rewrite PT_INTERP and RPATH."""
 
-def emit_patch(ctx, *, tool, binary, out, interpreter, rpath, interp_slot = 4096):
+def emit_patch(ctx, *, tool, binary, out, interpreter, rpath, interp_slot = 4096, after = []):
     """Writes a copy of binary with a new interpreter and DT_RPATH.
 
     Args:
@@ -11,6 +11,8 @@ def emit_patch(ctx, *, tool, binary, out, interpreter, rpath, interp_slot = 4096
       interpreter: the absolute PT_INTERP to write.
       rpath: list of absolute library directories for DT_RPATH.
       interp_slot: bytes to reserve for PT_INTERP, so later re-pointing is in place.
+      after: Files that must exist first, e.g. the stamp of a check that
+        must pass before any output is written.
     """
     args = ctx.actions.args()
     args.add("patch")
@@ -22,7 +24,7 @@ def emit_patch(ctx, *, tool, binary, out, interpreter, rpath, interp_slot = 4096
     ctx.actions.run(
         executable = tool.files_to_run,
         arguments = [args],
-        inputs = [binary],
+        inputs = [binary] + after,
         outputs = [out],
         mnemonic = "PortablePatch",
         progress_message = "Pointing %%{label} at %s" % interpreter,

@@ -1,0 +1,36 @@
+"""Debian architectures and where a sysroot of each keeps its loader and libraries.
+
+The same table as `Arches()` in tools/internal/sysroot/arch.go, which the
+helper uses when it builds a sysroot; a Go test keeps the two equal.
+"""
+
+ARCHES = {
+    "amd64": struct(triplet = "x86_64-linux-gnu", loader = "lib64/ld-linux-x86-64.so.2"),
+    "arm64": struct(triplet = "aarch64-linux-gnu", loader = "lib/ld-linux-aarch64.so.1"),
+    "armel": struct(triplet = "arm-linux-gnueabi", loader = "lib/ld-linux.so.3"),
+    "armhf": struct(triplet = "arm-linux-gnueabihf", loader = "lib/ld-linux-armhf.so.3"),
+    "i386": struct(triplet = "i386-linux-gnu", loader = "lib/ld-linux.so.2"),
+    "loong64": struct(triplet = "loongarch64-linux-gnu", loader = "lib64/ld-linux-loongarch-lp64d.so.1"),
+    "ppc64el": struct(triplet = "powerpc64le-linux-gnu", loader = "lib64/ld64.so.2"),
+    "riscv64": struct(triplet = "riscv64-linux-gnu", loader = "lib/ld-linux-riscv64-lp64d.so.1"),
+    "s390x": struct(triplet = "s390x-linux-gnu", loader = "lib/ld64.so.1"),
+}
+
+def arch_layout(arch, what):
+    """The loader path and library directories inside a sysroot of arch.
+
+    Args:
+      arch: a Debian architecture name, e.g. "amd64".
+      what: what asks, for the error message, e.g. a label.
+
+    Returns:
+      A struct with `loader_path` (e.g. "lib64/ld-linux-x86-64.so.2") and
+      `library_dirs` (e.g. ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]).
+    """
+    a = ARCHES.get(arch)
+    if not a:
+        fail("%s: architecture %r is not one rules_portable knows (%s); lock the sysroot for one of them with `portable sysroot lock --arch`" % (what, arch, ", ".join(sorted(ARCHES.keys()))))
+    return struct(
+        loader_path = a.loader,
+        library_dirs = ["lib/" + a.triplet, "usr/lib/" + a.triplet],
+    )
