@@ -24,7 +24,7 @@ _debian = tag_class(
             mandatory = True,
         ),
         "mirror": attr.string(
-            doc = "Debian mirror URL. Default: the Debian snapshot archive at the lock's date. The repo env `PORTABLE_DEBIAN_MIRROR` overrides it; so does `--downloader_config` URL rewriting.",
+            doc = "Debian mirror URL. Default: the Debian snapshot archive at the lock's date. The repo env `PORTABLE_DEBIAN_MIRROR` overrides it; so does `--downloader_config` URL rewriting. Example: `mirror = \"https://deb.example.org/debian\"`.",
         ),
     },
 )
