@@ -8,14 +8,7 @@
 #   tests/bench/bazel_bundle.sh [ROUNDS]
 set -euo pipefail
 rounds=${1:-5}
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-ws=$top/tests/e2e/workspaces/bench.$$
-mkdir -p "$ws"
-trap '(cd "$ws" && "$top/tools/bazel" clean --expunge >/dev/null 2>&1); rm -rf "$ws"' EXIT
-cp -r "$top/examples/hello/." "$ws/"
-rm -f "$ws"/bazel-*
-sed -i 's|path = "../.."|path = "../../../.."|' "$ws/MODULE.bazel"
-cd "$ws"
+. "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib/workspace.sh" bench hello
 bazel() { "$top/tools/bazel" "$@" >/dev/null 2>&1; }
 bazel build //app:hello //app:portable
 change() { sed -i "s|hello from rules_portable[^:]*:|hello from rules_portable $1:|" app/hello.c; }

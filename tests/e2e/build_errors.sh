@@ -10,11 +10,8 @@
 #
 # Each must fail the build with its message and leave no output behind.
 set -euo pipefail
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-ws=$top/tests/e2e/workspaces/builderr.$$
-mkdir -p "$ws/app"
-trap '(cd "$ws" && "$top/tools/bazel" clean --expunge >/dev/null 2>&1); rm -rf "$ws"' EXIT
-cd "$ws"
+. "$(dirname "${BASH_SOURCE[0]}")/lib/workspace.sh" builderr
+mkdir -p app
 sed "s|path = \"../..\"|path = \"$top\"|" "$top/examples/hello/MODULE.bazel" >MODULE.bazel
 cp /usr/bin/curl app/curl
 cat >app/new.c <<'EOF'

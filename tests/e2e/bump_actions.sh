@@ -4,13 +4,7 @@
 # execution log: build against v2, change the attribute to v3, build again
 # and list the spawns that ran.
 set -euo pipefail
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-ws=$top/tests/e2e/workspaces/bump.$$
-mkdir -p "$ws"
-trap '(cd "$ws" && "$top/tools/bazel" clean --expunge >/dev/null 2>&1); rm -rf "$ws"' EXIT
-cp -r "$top/examples/bump/." "$ws/"
-rm -f "$ws"/bazel-*
-sed -i 's|path = "../.."|path = "../../../.."|' "$ws/MODULE.bazel"
+. "$(dirname "${BASH_SOURCE[0]}")/lib/workspace.sh" bump bump
 cat >"$ws/app/BUILD.bazel" <<'BUILD'
 load("@rules_cc//cc:cc_binary.bzl", "cc_binary")
 load("@rules_portable//rules:defs.bzl", "portable_binary")

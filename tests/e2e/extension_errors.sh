@@ -5,11 +5,7 @@
 # repositories, where analysis tests can't reach, so each case is a small
 # workspace that must fail with its message.
 set -euo pipefail
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-ws=$top/tests/e2e/workspaces/exterr.$$
-mkdir -p "$ws"
-trap '(cd "$ws" && "$top/tools/bazel" clean --expunge >/dev/null 2>&1); rm -rf "$ws"' EXIT
-cd "$ws"
+. "$(dirname "${BASH_SOURCE[0]}")/lib/workspace.sh" exterr
 python3 - "$top/sysroots/v2.lock.json" <<'PY'
 import json, sys
 lock = json.load(open(sys.argv[1]))
