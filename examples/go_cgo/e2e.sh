@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end check of examples/go_cgo: the cgo binary's bundle runs outside
 # Bazel on glibc 2.43, and its go_test passes against v3 and v2 inside
-# `bazel test`, reporting the sysroot's glibc from inside the test.
+# `bazel test`, reporting the sysroot's glibc from inside the test, with
+# its XML report, split across shards, and failing when the test fails.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 ../../tools/bazel build //app:portable
@@ -10,6 +11,26 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 grep -q "running on glibc 2.43" bazel-testlogs/app/app_test_v3/test.log || fail "v3 test did not run on glibc 2.43"
 grep -q "running on glibc 2.41" bazel-testlogs/app/app_test_v2/test.log || fail "v2 test did not run on glibc 2.41"
 grep -q "re-exec through" bazel-testlogs/app/app_test_v3/test.log || fail "re-exec test did not run"
+# XML output: the Go test's own report, one testcase per test.
+for t in TestGlibc TestReexec TestTestEnv; do
+  grep -q "<testcase [^>]*name=\"$t\"" bazel-testlogs/app/app_test_v3/test.xml || fail "test.xml of app_test_v3 lacks $t"
+done
+# Sharding: three shards, each ran its own part, together all three tests.
+../../tools/bazel test //app:app_test_v3_sharded
+ran=$(cat bazel-testlogs/app/app_test_v3_sharded/shard_*_of_3/test.log | grep -o -- '--- PASS: Test[A-Za-z]*' | sort)
+[ "$ran" = "$(printf -- '--- PASS: %s\n' TestGlibc TestReexec TestTestEnv)" ] || fail "the shards ran: $ran"
+for i in 1 2 3; do
+  n=$(grep -c -- '--- PASS' "bazel-testlogs/app/app_test_v3_sharded/shard_${i}_of_3/test.log" || true)
+  [ "$n" = 1 ] || fail "shard $i ran $n tests, want 1"
+done
+# A failing test fails: exit status 3 (tests failed), its message in the log.
+set +e
+../../tools/bazel test //app:app_test_v3_expect_failure >/dev/null 2>&1
+status=$?
+set -e
+[ "$status" = 3 ] || fail "bazel test of a failing sysroot_test exited $status, want 3"
+grep -q "glibc 2.43, want 2.41" bazel-testlogs/app/app_test_v3_expect_failure/test.log || fail "the failure's message is not in the log"
+grep -q "<failure" bazel-testlogs/app/app_test_v3_expect_failure/test.xml || fail "the failure is not in test.xml"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 tar -C "$dir" -xf bazel-bin/app/portable.tar
