@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# What the build itself produces travels with the program:
+#   - a cc_library linked dynamically (cc_test links that way by default,
+#     cc_binary with linkstatic = False) is found through the binary's own
+#     $ORIGIN RUNPATH into bazel-out, never on the host, and bundled beside
+#     the sysroot's glibc;
+#   - a plugin the program dlopen()s by name, given as extra_libs, goes to
+#     lib/ where that dlopen finds it;
+#   - data files go to share/<short path>, where the program finds them
+#     from /proc/self/exe.
+# The sysroot_test of the cc_test passes on glibc 2.43, and the
+# portable_binary's tar runs on this host from a temp directory.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib/workspace.sh" contents
+mkdir -p app
+sed "s|path = \"../..\"|path = \"$top\"|" "$top/examples/hello/MODULE.bazel" >MODULE.bazel
+cat >app/greet.h <<'EOF2'
+const char *greet(void);
+EOF2
+cat >app/greet.c <<'EOF2'
+#include <gnu/libc-version.h>
+const char *greet(void) { return gnu_get_libc_version(); }
+EOF2
+cat >app/main.c <<'EOF2'
+#include <dlfcn.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "greet.h"
+int main(int argc, char **argv) {
+  const char *want = getenv("WANT_GLIBC");
+  printf("glibc %s\n", greet());
+  if (argc > 1) {
+    /* The plugin, by name, as a program with plugins does. */
+    void *h = dlopen("libplugin.so", RTLD_NOW);
+    if (!h) { printf("dlopen: %s\n", dlerror()); return 1; }
+    printf("%s\n", ((const char *(*)(void))dlsym(h, "plugin_name"))());
+    /* The data file, next to the real program: libexec/../share/app/. */
+    char exe[PATH_MAX], path[PATH_MAX + 64], line[128] = "";
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n < 0) return 1;
+    exe[n] = 0;
+    snprintf(path, sizeof path, "%s/../share/app/greeting.txt", dirname(exe));
+    FILE *f = fopen(path, "r");
+    if (!f || !fgets(line, sizeof line, f)) { printf("no %s\n", path); return 1; }
+    fputs(line, stdout);
+  }
+  return want && strcmp(want, greet()) != 0;
+}
+EOF2
+cat >app/plugin.c <<'EOF2'
+const char *plugin_name(void) { return "plugin loaded"; }
+EOF2
+echo "greeting from share/" >app/greeting.txt
+cat >app/BUILD.bazel <<'EOF2'
+load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_library", "cc_test")
+load("@rules_portable//rules:defs.bzl", "portable_binary", "sysroot_test")
+
+cc_library(
+    name = "greet",
+    srcs = ["greet.c"],
+    hdrs = ["greet.h"],
+)
+
+cc_test(
+    name = "main_test",
+    srcs = ["main.c"],
+    deps = [":greet"],
+)
+
+sysroot_test(
+    name = "main_test_v3",
+    env = {"WANT_GLIBC": "2.43"},
+    sysroot = "@rules_portable//sysroots:v3",
+    test = ":main_test",
+)
+
+cc_binary(
+    name = "main",
+    srcs = ["main.c"],
+    linkopts = ["-ldl"],
+    linkstatic = False,
+    deps = [":greet"],
+)
+
+cc_binary(
+    name = "libplugin.so",
+    srcs = ["plugin.c"],
+    linkshared = True,
+)
+
+portable_binary(
+    name = "portable",
+    binary = ":main",
+    data = ["greeting.txt"],
+    extra_libs = [":libplugin.so"],
+    sysroot = "@rules_portable//sysroots:v3",
+)
+EOF2
+fail() { echo "FAIL: $*"; exit 1; }
+"$top/tools/bazel" test //app:main_test_v3 >/dev/null 2>&1 || { cat bazel-testlogs/app/main_test_v3/test.log; fail "sysroot_test of a cc_test with a shared cc_library failed"; }
+grep -qx 'glibc 2.43' bazel-testlogs/app/main_test_v3/test.log || fail "the test did not run on glibc 2.43"
+[ -f bazel-bin/app/main_test_v3.bundle/lib/libapp_Slibgreet.so ] || fail "the test's bundle lacks the build's libapp_Slibgreet.so"
+"$top/tools/bazel" build //app:portable >/dev/null 2>&1 || fail "portable_binary of a binary with a shared cc_library failed"
+for f in main/lib/libapp_Slibgreet.so main/lib/libplugin.so main/share/app/greeting.txt; do
+  tar -tf bazel-bin/app/portable.tar | grep -qx "$f" || fail "the bundle lacks $f"
+done
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"; (cd "$ws" && "$top/tools/bazel" clean --expunge >/dev/null 2>&1); rm -rf "$ws"' EXIT
+tar -C "$dir" -xf bazel-bin/app/portable.tar
+out=$(env -i "$dir/main/bin/main" all)
+want=$(printf 'glibc 2.43\nplugin loaded\ngreeting from share/')
+[ "$out" = "$want" ] || fail "the bundle printed: $out"
+echo "the build's shared libraries, plugin and data: bundled for sysroot_test and portable_binary, run on glibc 2.43: ok"
