@@ -52,7 +52,9 @@ The default output is `<name>.tar` (or `.tar.gz`/`.tar.zst`) holding
 `<bundle_name>/bin/<binary>`, which runs from any directory on any Linux of
 the same architecture, even an empty root, with `/proc/self/exe` naming the
 real program. `bazel run` runs it from a directory copy (output group
-`directory`). The closure comes from the sysroot and the libraries this build
+`directory`). For an image layer, merge the tar with rules_pkg:
+`pkg_tar(deps = [":portable"], package_dir = "/opt")` puts the bundle at
+`/opt/<bundle_name>`, entry for entry. The closure comes from the sysroot and the libraries this build
 produced, never from the build host; a library the sysroot lacks, or a
 glibc symbol version newer than the sysroot's, fails the build.
 
