@@ -7,31 +7,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rules-portable/rules_portable/tools/internal/deb/debtest"
 )
 
 // sysrootTestEnv points the CLI at the machine's Debian mirror (from apt's
-// configuration) and the shared download cache.
+// configuration) and returns the shared download cache.
 func sysrootTestEnv(t *testing.T) string {
 	t.Helper()
-	data, err := os.ReadFile("/etc/apt/sources.list.d/debian.sources")
-	if err != nil {
-		t.Fatalf("no apt sources to take the Debian mirror from: %v", err)
-	}
-	mirror := ""
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "URIs:"); ok && mirror == "" {
-			mirror = strings.TrimSpace(v)
-		}
-	}
-	if mirror == "" {
-		t.Fatal("no URIs: line in /etc/apt/sources.list.d/debian.sources")
-	}
-	t.Setenv("PORTABLE_DEBIAN_MIRROR", mirror)
-	base := os.Getenv("RULES_PORTABLE_CACHE")
-	if base == "" {
-		base = "/var/cache/rules_portable"
-	}
-	return filepath.Join(base, "debs")
+	t.Setenv("PORTABLE_DEBIAN_MIRROR", debtest.Mirror(t))
+	return debtest.CacheDir()
 }
 
 func TestSysrootUsage(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/rules-portable/rules_portable/tools/internal/deb/debtest"
 )
 
 const testRelease = `Origin: Test
@@ -108,22 +109,6 @@ func TestParseInRelease(t *testing.T) {
 	}
 }
 
-// mirrorURL reads the machine's Debian mirror from its apt configuration.
-func mirrorURL(t *testing.T) string {
-	t.Helper()
-	data, err := os.ReadFile("/etc/apt/sources.list.d/debian.sources")
-	if err != nil {
-		t.Fatalf("no apt sources to take the Debian mirror from: %v", err)
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "URIs:"); ok {
-			return strings.Fields(v)[0]
-		}
-	}
-	t.Fatal("no URIs: line in /etc/apt/sources.list.d/debian.sources")
-	return ""
-}
-
 // TestRealInRelease checks the real experimental InRelease from the
 // machine's mirror against the Debian archive keyring.
 func TestRealInRelease(t *testing.T) {
@@ -136,7 +121,7 @@ func TestRealInRelease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Get(strings.TrimRight(mirrorURL(t), "/") + "/dists/experimental/InRelease")
+	resp, err := http.Get(strings.TrimRight(debtest.Mirror(t), "/") + "/dists/experimental/InRelease")
 	if err != nil {
 		t.Fatal(err)
 	}

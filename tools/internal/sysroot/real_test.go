@@ -20,36 +20,14 @@ import (
 	"testing"
 
 	"github.com/rules-portable/rules_portable/tools/internal/deb"
+	"github.com/rules-portable/rules_portable/tools/internal/deb/debtest"
 	"github.com/rules-portable/rules_portable/tools/internal/elf"
 )
 
 var wantGlibc = map[string]string{"v1": "2.36", "v2": "2.41", "v3": "2.43", "v4": "2.44"}
 
-func testMirror(t testing.TB) string {
-	t.Helper()
-	data, err := os.ReadFile("/etc/apt/sources.list.d/debian.sources")
-	if err != nil {
-		t.Fatalf("no apt sources to take the Debian mirror from: %v", err)
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "URIs:"); ok && len(strings.Fields(v)) > 0 {
-			return strings.Fields(v)[0]
-		}
-	}
-	t.Fatal("no URIs: line in /etc/apt/sources.list.d/debian.sources")
-	return ""
-}
-
-func testCacheDir() string {
-	base := os.Getenv("RULES_PORTABLE_CACHE")
-	if base == "" {
-		base = "/var/cache/rules_portable"
-	}
-	return filepath.Join(base, "debs")
-}
-
 func realFetcher(t testing.TB) *Fetcher {
-	return &Fetcher{Mirror: testMirror(t), Cache: &Cache{Dir: testCacheDir()}}
+	return &Fetcher{Mirror: debtest.Mirror(t), Cache: &Cache{Dir: debtest.CacheDir()}}
 }
 
 func readLock(t testing.TB, label string) *deb.Lockfile {
