@@ -28,7 +28,10 @@ ld.so searches, inside --sysroot when given, else on this machine.
 
 --sysroot takes a sysroot directory or the archive 'portable sysroot build'
 wrote (.tar, .tar.gz, .tar.zst, with or without a usr/sysroot/vN/ prefix);
-an archive is unpacked to a temp dir for the run.
+an archive is unpacked to a temp dir for the run, a directory is read in
+place. A copy of a sysroot made of one absolute symlink per file, the way
+Bazel's sandbox stages a directory input, is read through to the sysroot
+it copies.
 
 OUT is a directory (it must not exist yet, or be empty), or an archive when it ends in
 .tar, .tar.gz (.tgz) or .tar.zst (.tzst). The default is a directory named
