@@ -315,8 +315,10 @@ ensure_ns() {
   exec 8>&-
 }
 
-# drop_ns unmounts the kept namespace; it ends when its last process does.
+# drop_ns stops the Bazel servers of this cache and unmounts the kept
+# namespace; it ends when its last process does.
 drop_ns() {
+  pkill -TERM -f -- "--output_user_root=$OUTPUT_ROOT( |$)" 2>/dev/null || true
   if [ -e "$NS" ]; then umount "$NS" 2>/dev/null || true; fi
   if mountpoint -q "$NSDIR" 2>/dev/null; then umount -l "$NSDIR"; fi
   rm -rf "$NSDIR" "$NSDIR.lock"
