@@ -133,13 +133,14 @@ func (b *builder) writeFiles(staging string, files []*item) ([]written, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			buf := make([]byte, 1<<20) // one copy buffer per worker
 			for {
 				k := int(next.Add(1) - 1)
 				if k >= len(files) {
 					return
 				}
 				i := order[k]
-				results[i], errs[i] = b.writeFile(staging, files[i])
+				results[i], errs[i] = b.writeFile(staging, files[i], buf)
 				b.progress("copy", done.Add(1), total)
 				if errs[i] != nil {
 					next.Store(int64(len(files))) // stop early
@@ -154,7 +155,8 @@ func (b *builder) writeFiles(staging string, files []*item) ([]written, error) {
 	return results, nil
 }
 
-func (b *builder) writeFile(staging string, it *item) (written, error) {
+// writeFile writes one item into staging, copying through buf.
+func (b *builder) writeFile(staging string, it *item, buf []byte) (written, error) {
 	full := filepath.Join(staging, filepath.FromSlash(it.dest))
 	var w written
 	if it.patch == nil {
@@ -174,7 +176,7 @@ func (b *builder) writeFile(staging string, it *item) (written, error) {
 			return w, err
 		}
 		h := sha256.New()
-		n, err := io.CopyBuffer(io.MultiWriter(out, h), r, make([]byte, 1<<20))
+		n, err := io.CopyBuffer(io.MultiWriter(out, h), r, buf)
 		if cerr := out.Close(); err == nil {
 			err = cerr
 		}
