@@ -105,8 +105,9 @@ fail() { echo "FAIL: $*"; exit 1; }
 grep -qx 'glibc 2.43' bazel-testlogs/app/main_test_v3/test.log || fail "the test did not run on glibc 2.43"
 [ -f bazel-bin/app/main_test_v3.bundle/lib/libapp_Slibgreet.so ] || fail "the test's bundle lacks the build's libapp_Slibgreet.so"
 "$top/tools/bazel" build //app:portable >/dev/null 2>&1 || fail "portable_binary of a binary with a shared cc_library failed"
+listing=$(tar -tf bazel-bin/app/portable.tar)
 for f in main/lib/libapp_Slibgreet.so main/lib/libplugin.so main/share/app/greeting.txt; do
-  tar -tf bazel-bin/app/portable.tar | grep -qx "$f" || fail "the bundle lacks $f"
+  grep -qx "$f" <<<"$listing" || fail "the bundle lacks $f; it has: $(echo $listing); main needs: $(readelf -dW bazel-bin/app/main | grep -E 'NEEDED|RUNPATH|RPATH' | tr -s ' ' | tr '\n' ';')"
 done
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"; (cd "$ws" && "$top/tools/bazel" clean --expunge >/dev/null 2>&1); rm -rf "$ws"' EXIT

@@ -62,6 +62,7 @@ func (b *builder) addSpec(a Add) error {
 	if err != nil {
 		return fmt.Errorf("--add %s: %w", a.Src, unwrap(err))
 	}
+	b.noteStaged(a.Src, given, real)
 	st, err := os.Stat(real)
 	if err != nil {
 		return fmt.Errorf("--add %s: %w", a.Src, unwrap(err))

@@ -89,6 +89,14 @@ type builder struct {
 	root    string // absolute; "/" for the host
 	tmpRoot string // temp dir an archived sysroot was unpacked into, or ""
 	cwd     string // canonical working directory, for sourceOf
+	// A build sandbox mirrors the exec root: each input is an absolute
+	// symlink to the same relative path under a directory of the same
+	// name as the working directory. Such inputs are named as given
+	// (staged, by resolved host path), and files under the mirrored
+	// directories relative to them (mirrors), so the manifest does not
+	// depend on where the sandbox or the exec root is.
+	staged  map[string]string
+	mirrors []string
 	label   string // "host" or the sysroot's label
 	plan    *plan
 	machine elf.Machine
@@ -141,12 +149,43 @@ func (b *builder) sourceOf(host string) string {
 	if in, ok := b.inRoot(host); ok && b.root != "/" {
 		return in
 	}
-	if b.cwd != "" && b.cwd != "/" {
-		if rel, err := filepath.Rel(b.cwd, host); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+	if name, ok := b.staged[host]; ok {
+		return name
+	}
+	for _, dir := range append([]string{b.cwd}, b.mirrors...) {
+		if dir == "" || dir == "/" {
+			continue
+		}
+		if rel, err := filepath.Rel(dir, host); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
 			return filepath.ToSlash(rel)
 		}
 	}
 	return host
+}
+
+// noteStaged recognises an input staged by a build sandbox (see
+// builder.staged): given is the relative path from the command line, abs
+// the same path made absolute, real its resolved host path.
+func (b *builder) noteStaged(given, abs, real string) {
+	rel := filepath.Clean(given)
+	if filepath.IsAbs(given) || rel == "." || strings.HasPrefix(rel, "..") || b.cwd == "" {
+		return
+	}
+	target, err := os.Readlink(abs)
+	if err != nil || !filepath.IsAbs(target) {
+		return
+	}
+	dir, ok := strings.CutSuffix(target, string(filepath.Separator)+rel)
+	if !ok || filepath.Base(dir) != filepath.Base(b.cwd) {
+		return
+	}
+	if b.staged == nil {
+		b.staged = map[string]string{}
+	}
+	b.staged[real] = filepath.ToSlash(rel)
+	if d, err := filepath.EvalSymlinks(dir); err == nil && d != b.cwd && !slices.Contains(b.mirrors, d) {
+		b.mirrors = append(b.mirrors, d)
+	}
 }
 
 func (b *builder) hostOf(inRoot string) string {
@@ -295,6 +334,7 @@ func (b *builder) addProgram(given string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", given, unwrap(err))
 	}
+	b.noteStaged(given, abs, real)
 	st, err := os.Stat(real)
 	if err != nil {
 		return fmt.Errorf("%s: %w", given, unwrap(err))
