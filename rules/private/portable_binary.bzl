@@ -25,6 +25,7 @@ def _portable_binary_impl(ctx):
         data = ctx.files.data,
         extra_libs = ctx.files.extra_libs,
         prefix = name,
+        runfiles = ctx.attr.binary[DefaultInfo].default_runfiles.files,
     )
     run = ctx.actions.declare_file(ctx.label.name + ".run")
     emit_launch_script(ctx, tree = tree, binary = binary, out = run, comment = "Runs %s from its bundle; `bazel run` passes the arguments through." % ctx.label)

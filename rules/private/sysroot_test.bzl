@@ -16,6 +16,7 @@ def _sysroot_test_impl(ctx):
         binary = binary,
         sysroot = sysroot,
         out = tree,
+        runfiles = test[DefaultInfo].default_runfiles.files,
     )
     script = ctx.actions.declare_file(ctx.label.name + ".sh")
     emit_launch_script(

@@ -8,8 +8,9 @@
 #     lib/ where that dlopen finds it;
 #   - data files go to share/<short path>, where the program finds them
 #     from /proc/self/exe.
-# The sysroot_test of the cc_test passes on glibc 2.43, and the
-# portable_binary's tar runs on this host from a temp directory.
+# The sysroot_test of the cc_test passes on glibc 2.43, the
+# portable_binary's tar runs on this host from a temp directory, and a
+# change to the shared library alone re-runs the bundle.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/workspace.sh" contents
 mkdir -p app
@@ -115,4 +116,11 @@ tar -C "$dir" -xf bazel-bin/app/portable.tar
 out=$(env -i "$dir/main/bin/main" all)
 want=$(printf 'glibc 2.43\nplugin loaded\ngreeting from share/')
 [ "$out" = "$want" ] || fail "the bundle printed: $out"
-echo "the build's shared libraries, plugin and data: bundled for sysroot_test and portable_binary, run on glibc 2.43: ok"
+# A change to the library alone (the program's own bytes stay the same)
+# re-runs the bundle: the library is one of its inputs.
+sed -i 's|return gnu_get_libc_version();|return gnu_get_libc_version() + 1;|' app/greet.c
+"$top/tools/bazel" build //app:portable >/dev/null 2>&1 || fail "rebuild after changing greet.c failed"
+got=$(tar -xOf bazel-bin/app/portable.tar main/lib/libapp_Slibgreet.so | sha256sum | cut -d' ' -f1)
+want=$(sha256sum <bazel-bin/app/libgreet.so | cut -d' ' -f1)
+[ "$got" = "$want" ] || fail "after greet.c changed, the bundle still has the old libapp_Slibgreet.so"
+echo "the build's shared libraries, plugin and data: bundled for sysroot_test and portable_binary, run on glibc 2.43, and rebundled when the library changes: ok"

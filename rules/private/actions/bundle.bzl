@@ -1,6 +1,6 @@
 """Actions that pack relocatable bundles."""
 
-def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra_libs = [], prefix = None):
+def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra_libs = [], prefix = None, runfiles = None):
     """Packs binary, its closure in sysroot and a launcher into out.
 
     Args:
@@ -13,6 +13,11 @@ def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra
       data: Files to copy into the bundle under share/, by their short path.
       extra_libs: shared library Files built by this build; they go to lib/.
       prefix: for the tar, the directory every entry is put under.
+      runfiles: the binary's runfiles (a depset of Files). They are
+        inputs because the binary's RUNPATH leads the bundler to the shared
+        libraries among them (a dynamically linked cc_library, say): a
+        changed library must re-run the bundle even when the binary's own
+        bytes stay the same.
     """
     args = ctx.actions.args()
     args.add("bundle")
@@ -31,7 +36,7 @@ def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra
     ctx.actions.run(
         executable = tool.files_to_run,
         arguments = [args],
-        inputs = depset([binary, sysroot.tree, tool.launcher] + extra_libs + data),
+        inputs = depset([binary, sysroot.tree, tool.launcher] + extra_libs + data, transitive = [runfiles] if runfiles else []),
         outputs = [out, tar] if tar else [out],
         mnemonic = "PortableBundle",
         progress_message = "Bundling %%{label} against sysroot %s (glibc %s)" % (sysroot.version, sysroot.glibc_version),
