@@ -24,7 +24,7 @@ _debian = tag_class(
             mandatory = True,
         ),
         "mirror": attr.string(
-            doc = "Debian mirror URL. Default: the Debian snapshot archive at the lock's date. The repo env `PORTABLE_DEBIAN_MIRROR` overrides it; so does `--downloader_config` URL rewriting. Example: `mirror = \"https://deb.example.org/debian\"`.",
+            doc = "Debian mirror URL. `{snapshot}` in it becomes a time a few hours after the lock's newest index date, for a snapshot archive of Debian, which keeps every pool file a lock names. Default: this machine's apt mirror (`/etc/apt/sources.list.d/debian.sources`, else `/etc/apt/sources.list`). The repo env `PORTABLE_DEBIAN_MIRROR` overrides it; so does `--downloader_config` URL rewriting. Example: `mirror = \"https://deb.example.org/debian\"`.",
         ),
     },
 )

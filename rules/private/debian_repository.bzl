@@ -3,11 +3,16 @@
 Each package is downloaded with Bazel's downloader, so the repository cache,
 `--distdir` and `--downloader_config` URL rewriting all apply. The mirror is
 `PORTABLE_DEBIAN_MIRROR` (a repo env var), else the `mirror` attribute, else
-the public Debian snapshot archive a few hours after the lock's newest index
-date (the same default as `portable sysroot build`).
+this machine's apt configuration, the same order as `portable sysroot
+build`. `{snapshot}` in the mirror URL becomes a time a few hours after the
+lock's newest index date, to fetch from a snapshot archive of Debian, which
+keeps every pool file a lock can name.
 """
 
-SNAPSHOT_BASE = "https://snapshot.debian.org/archive/debian/"
+SNAPSHOT_PLACEHOLDER = "{snapshot}"
+
+# Where apt keeps the machine's Debian mirror (read in this order).
+_APT_SOURCES = ["/etc/apt/sources.list.d/debian.sources", "/etc/apt/sources.list"]
 
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
@@ -51,20 +56,46 @@ def _pad(n, width = 2):
     s = str(n)
     return "0" * (width - len(s)) + s
 
-def default_mirror(lock):
-    """The snapshot archive URL that holds every pool file of a lock.
+def snapshot_mirror(mirror, lock):
+    """Puts the snapshot state that holds every pool file of a lock into mirror.
 
     Args:
+      mirror: a mirror URL, possibly holding SNAPSHOT_PLACEHOLDER.
       lock: the decoded lockfile.
 
     Returns:
-      A URL like https://snapshot.debian.org/archive/debian/20261121T151544Z.
+      mirror, with SNAPSHOT_PLACEHOLDER replaced by e.g. "20261121T151544Z".
     """
+    if SNAPSHOT_PLACEHOLDER not in mirror:
+        return mirror
     dates = [idx["date"] for idx in lock.get("indexes", [])]
     if not dates:
-        fail("lockfile records no index date; set PORTABLE_DEBIAN_MIRROR or the mirror attribute")
+        fail("lockfile records no index date to pick a snapshot from; use a mirror URL without %s" % SNAPSHOT_PLACEHOLDER)
     stamps = sorted([snapshot_stamp(d) for d in dates])
-    return SNAPSHOT_BASE + stamps[-1]
+    return mirror.replace(SNAPSHOT_PLACEHOLDER, stamps[-1])
+
+def apt_mirror(rctx):
+    """The first Debian mirror URL of this machine's apt configuration.
+
+    Args:
+      rctx: the repository context.
+
+    Returns:
+      The URL, or "" when apt names none.
+    """
+    for f in _APT_SOURCES:
+        p = rctx.path(f)
+        if not p.exists:
+            continue
+        for line in rctx.read(p).split("\n"):
+            fields = [x for x in line.replace("\t", " ").split(" ") if x]
+            if len(fields) >= 2 and fields[0] == "URIs:":
+                return fields[1]
+            if len(fields) >= 3 and fields[0] == "deb":
+                for x in fields[1:]:
+                    if not x.startswith("[") and not x.endswith("]") and "://" in x:
+                        return x
+    return ""
 
 def _glibc_version(lock):
     for p in lock["packages"]:
@@ -92,8 +123,10 @@ def _debian_packages_repository_impl(rctx):
     lock = json.decode(rctx.read(rctx.attr.lock))
     if lock.get("schema_version") != 1:
         fail("%s: lockfile schema_version %r is not supported (want 1); regenerate it with `portable sysroot lock`" % (rctx.attr.lock, lock.get("schema_version")))
-    mirror = rctx.os.environ.get("PORTABLE_DEBIAN_MIRROR") or rctx.attr.mirror or default_mirror(lock)
-    mirror = mirror.rstrip("/")
+    mirror = rctx.os.environ.get("PORTABLE_DEBIAN_MIRROR") or rctx.attr.mirror or apt_mirror(rctx)
+    if not mirror:
+        fail("%s: no Debian mirror: set --repo_env=PORTABLE_DEBIAN_MIRROR=URL or the mirror attribute, or configure apt (%s)" % (rctx.attr.lock, " or ".join(_APT_SOURCES)))
+    mirror = snapshot_mirror(mirror, lock).rstrip("/")
     pending = []
     for p in lock["packages"]:
         pending.append(rctx.download(
@@ -123,7 +156,7 @@ debian_packages_repository = repository_rule(
             allow_single_file = [".json"],
         ),
         "mirror": attr.string(
-            doc = "Debian mirror URL. Default: the snapshot archive at the lock's index date. `PORTABLE_DEBIAN_MIRROR` overrides both.",
+            doc = "Debian mirror URL; `{snapshot}` in it becomes the lock's snapshot time. Default: this machine's apt mirror. `PORTABLE_DEBIAN_MIRROR` overrides both.",
         ),
         "original_name": attr.string(doc = "The name the user gave, for the target inside the repository."),
     },

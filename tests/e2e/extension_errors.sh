@@ -14,15 +14,11 @@ json.dump(dict(lock, packages=[]), open("nolibc.lock.json", "w"))
 json.dump(dict(lock, indexes=[]), open("nodate.lock.json", "w"))
 json.dump(dict(lock, indexes=[dict(lock["indexes"][0], date="yesterday")]), open("baddate.lock.json", "w"))
 PY
-# The default mirror (the snapshot archive at the lock's newest index date
-# plus a delay) is computed only when no mirror is configured; this
-# machine's offline rc configures one, so those cases clear it.
-nomirror=--repo_env=PORTABLE_DEBIAN_MIRROR=
-snapshot=$(sed -n 's/^SNAPSHOT_BASE = "\(.*\)"$/\1/p' "$top/rules/private/debian_repository.bzl")
-[ -n "$snapshot" ] || { echo "FAIL: no SNAPSHOT_BASE in rules/private/debian_repository.bzl"; exit 1; }
+# A mirror URL with {snapshot} names a state of a snapshot archive: the
+# lock's newest index date plus six hours. The host below is never reached.
+snap='http://snapshot.example.invalid/archive/debian/{snapshot}'
 stamp=$(python3 - "$top/sysroots/v2.lock.json" <<'PY'
 import datetime, json, sys
-# The newest index date plus the six hours the repository rule adds.
 dates = [datetime.datetime.strptime(i["date"], "%a, %d %b %Y %H:%M:%S %Z") for i in json.load(open(sys.argv[1]))["indexes"]]
 print((max(dates) + datetime.timedelta(hours=6)).strftime("%Y%m%dT%H%M%SZ"))
 PY
@@ -62,16 +58,15 @@ case_ "lock from a newer portable" future "schema_version 2 is not supported (wa
   'sysroot.debian(name = "future", lock = "//:future.lock.json")'
 case_ "lock without glibc" nolibc "lockfile has no libc6 package: a sysroot needs glibc" \
   'sysroot.debian(name = "nolibc", lock = "//:nolibc.lock.json")'
-flags=("$nomirror")
-case_ "lock without an index date, no mirror" nodate "lockfile records no index date; set PORTABLE_DEBIAN_MIRROR or the mirror attribute" \
+flags=("--repo_env=PORTABLE_DEBIAN_MIRROR=$snap")
+case_ "snapshot mirror, lock without an index date" nodate "lockfile records no index date to pick a snapshot from; use a mirror URL without {snapshot}" \
   'sysroot.debian(name = "nodate", lock = "//:nodate.lock.json")'
-case_ "lock with a bad index date, no mirror" baddate "lockfile index date \"yesterday\" is not an RFC 1123 date" \
+case_ "snapshot mirror, lock with a bad index date" baddate "lockfile index date \"yesterday\" is not an RFC 1123 date" \
   'sysroot.debian(name = "baddate", lock = "//:baddate.lock.json")'
-# No network here and no repository cache (it would serve the .debs by
-# sha256 without a download): the download fails, and its message shows
-# the URL.
-flags=("$nomirror" --repository_cache=)
-case_ "no mirror: the snapshot archive at the index date" snap "$snapshot$stamp/pool/main/" \
+# No repository cache (it would serve the .debs by sha256 without a
+# download): the download fails, and its message shows the URL.
+flags=("--repo_env=PORTABLE_DEBIAN_MIRROR=$snap" --repository_cache=)
+case_ "snapshot mirror: the state at the lock's index date" snap "${snap%\{snapshot\}}$stamp/pool/main/" \
   'sysroot.debian(name = "snap", lock = "//:v2.lock.json")'
 flags=()
 # sysroot_linkopts runs while the BUILD file loads.
@@ -88,5 +83,31 @@ cc_binary(
 EOF2
 target=//app case_ "sysroot_linkopts with a bad version" v2 "sysroot_linkopts: version \"2\" is not a version label like \"v2\"" \
   'sysroot.debian(name = "v2", lock = "//:v2.lock.json")'
-echo "extension errors: $((7 - fails)) passed, $fails failed"
+# With no mirror configured, the machine's apt mirror is used: Bazel runs in
+# tools/bazel's root, so that is the root's apt configuration. Without a
+# repository cache the download is attempted, and its URL shows the mirror
+# (the root's may not be reachable from here, which is fine).
+root=$("$top/tools/offline/sidroot.sh" ensure)
+apt=$( (cat "$root/etc/apt/sources.list.d/debian.sources" "$root/etc/apt/sources.list" 2>/dev/null || true) |
+  awk '$1 == "URIs:" {print $2; exit} $1 == "deb" {for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) {print $i; exit}}')
+[ -n "$apt" ] || { echo "FAIL: the root has no apt mirror"; exit 1; }
+n=8
+{
+  printf 'module(name = "exterr")\n'
+  printf 'bazel_dep(name = "rules_portable", version = "0.0.0")\n'
+  printf 'local_path_override(module_name = "rules_portable", path = "%s")\n' "$top"
+  printf 'sysroot = use_extension("@rules_portable//rules:extensions.bzl", "sysroot")\n'
+  printf 'sysroot.debian(name = "apt", lock = "//:v2.lock.json")\n'
+  printf 'use_repo(sysroot, "apt")\n'
+} >MODULE.bazel
+if out=$("$top/tools/bazel" build --repo_env=PORTABLE_DEBIAN_MIRROR= --repository_cache= @apt//:all 2>&1); then
+  echo "ok: no mirror configured: the .debs came from apt's mirror $apt"
+elif grep -qF "${apt%/}/pool/main/" <<<"$out"; then
+  echo "ok: no mirror configured: the download went to apt's mirror $apt"
+else
+  echo "FAIL: no mirror configured: no download from apt's mirror $apt in:"
+  grep -E 'ERROR|rror' <<<"$out" | head -5
+  fails=$((fails + 1))
+fi
+echo "extension errors: $((n - fails)) passed, $fails failed"
 [ $fails = 0 ]

@@ -40,9 +40,13 @@ Sub-commands:
 
 Run 'portable sysroot SUB --help' for the flags of each.
 
-Mirror: by default the public Debian snapshot archive; --mirror URL or
-$PORTABLE_DEBIAN_MIRROR points at another mirror of the archive. Locks name
-no mirror, only pool paths and hashes.
+Mirror: --mirror URL, else $PORTABLE_DEBIAN_MIRROR, else this machine's apt
+configuration (the URIs: of /etc/apt/sources.list.d/debian.sources, or the
+first deb line of /etc/apt/sources.list). Locks name no mirror, only pool
+paths and hashes. In a mirror URL, {snapshot} stands for a state of a
+snapshot archive of Debian: lock puts the time now there, build a time a
+little after the lock's index date, so a lock keeps building after plain
+mirrors have dropped its packages.
 
 Examples:
   portable sysroot lock --suite trixie -p libc6 -p libstdc++6 -p libgcc-s1 --dev -o v2.lock.json
@@ -143,7 +147,7 @@ func runSysrootLock(e *env, args []string) error {
 	dev := fs.Bool("dev", false, "also lock the dev flavour: libc6-dev plus any --dev-package")
 	fs.Var(&devPkgs, "dev-package", "extra package for the dev flavour (repeatable; implies --dev)")
 	fs.Var(&exclude, "exclude", "package to leave out; relations on it count as satisfied (repeatable)")
-	mirror := fs.String("mirror", "", "archive mirror URL (default $"+sysroot.MirrorEnv+", else the Debian snapshot archive as of now)")
+	mirror := fs.String("mirror", "", "archive mirror URL (default $"+sysroot.MirrorEnv+", else apt's); {snapshot} becomes the time now")
 	keyring := fs.String("keyring", deb.DefaultKeyring, "OpenPGP keyring to check InRelease signatures against")
 	allowExpired := fs.Bool("allow-expired-release", false, "accept a Release past its Valid-Until (the signature is still checked)")
 	cache := fs.String("cache", "", "download cache directory (default $XDG_CACHE_HOME/rules_portable or ~/.cache/rules_portable)")
@@ -169,7 +173,11 @@ func runSysrootLock(e *env, args []string) error {
 	}
 	now := time.Now()
 	pr := e.progress()
-	f := &sysroot.Fetcher{Client: http.DefaultClient, Mirror: sysroot.LockMirror(*mirror, now), Cache: &sysroot.Cache{Dir: cd}, Progress: pr}
+	m, err := sysroot.LockMirror(*mirror, now)
+	if err != nil {
+		return fmt.Errorf("sysroot lock: %w", err)
+	}
+	f := &sysroot.Fetcher{Client: http.DefaultClient, Mirror: m, Cache: &sysroot.Cache{Dir: cd}, Progress: pr}
 	ctx, cancel := interruptible()
 	defer cancel()
 	lock, err := sysroot.Lock(ctx, f, sysroot.LockOptions{
@@ -234,7 +242,7 @@ func runSysrootBuild(e *env, args []string) error {
 	label := fs.String("label", "", "version label recorded in the manifest, e.g. v2")
 	dev := fs.Bool("dev", false, "build the dev flavour (headers, crt objects, sysroot-relative linker scripts)")
 	cache := fs.String("cache", "", "download cache directory (default $XDG_CACHE_HOME/rules_portable or ~/.cache/rules_portable)")
-	mirror := fs.String("mirror", "", "archive mirror URL (default $"+sysroot.MirrorEnv+", else the Debian snapshot archive at the lock's index date)")
+	mirror := fs.String("mirror", "", "archive mirror URL (default $"+sysroot.MirrorEnv+", else apt's); {snapshot} becomes the lock's index date + 6h")
 	jobs := fs.Int("j", 0, "parallel extractions (default: number of CPUs)")
 	out := fs.String("o", "", "output directory, .tar, .tar.gz or .tar.zst")
 	offline := fs.Bool("offline", false, "never download: every package must already be in --cache (Bazel passes the .debs it fetched)")
@@ -264,9 +272,11 @@ func runSysrootBuild(e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("sysroot build: %s: %w", *lockPath, err)
 	}
-	m, err := sysroot.BuildMirror(*mirror, lock)
-	if err != nil {
-		return fmt.Errorf("sysroot build: %s: %w", *lockPath, err)
+	var m string
+	if !*offline { // offline, nothing is downloaded: no mirror is needed
+		if m, err = sysroot.BuildMirror(*mirror, lock); err != nil {
+			return fmt.Errorf("sysroot build: %s: %w", *lockPath, err)
+		}
 	}
 	var mtime time.Time
 	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {

@@ -18,16 +18,6 @@ import (
 	"strings"
 )
 
-// MirrorEnv names the environment variable that overrides the default
-// mirror for lock and build.
-const MirrorEnv = "PORTABLE_DEBIAN_MIRROR"
-
-// SnapshotBase is the public Debian snapshot archive. A timestamp appended
-// to it names the state of the archive at that time, which keeps every
-// pool file a lock can name. Users with a closer mirror pass --mirror or
-// set PORTABLE_DEBIAN_MIRROR.
-const SnapshotBase = "https://snapshot.debian.org/archive/debian/"
-
 // DefaultCacheDir returns $XDG_CACHE_HOME/rules_portable or
 // ~/.cache/rules_portable.
 func DefaultCacheDir() (string, error) {

@@ -1,12 +1,68 @@
 package sysroot
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/rules-portable/rules_portable/tools/internal/deb"
 )
+
+// MirrorEnv names the environment variable that overrides the default
+// mirror for lock and build.
+const MirrorEnv = "PORTABLE_DEBIAN_MIRROR"
+
+// SnapshotPlaceholder, in a mirror URL, stands for a state of a snapshot
+// archive of Debian: lock replaces it with the time now, build with a
+// time a little after the newest index Date the lock records, when every
+// pool file the lock names was still in the archive. A snapshot archive
+// keeps those files forever, so a lock keeps building after a plain
+// mirror has dropped them. Example: PORTABLE_DEBIAN_MIRROR=
+// https://SNAPSHOT-HOST/archive/debian/{snapshot}.
+const SnapshotPlaceholder = "{snapshot}"
+
+// AptSources are where apt keeps this machine's Debian mirror: the deb822
+// file of current Debian releases, then the one-line format.
+func AptSources() []string {
+	return []string{"/etc/apt/sources.list.d/debian.sources", "/etc/apt/sources.list"}
+}
+
+// AptMirror returns the first Debian mirror URL in the apt source files,
+// "" when none of them names one.
+func AptMirror(files []string) string {
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			fields := strings.Fields(line)
+			switch {
+			case len(fields) >= 2 && fields[0] == "URIs:":
+				return fields[1]
+			case len(fields) >= 3 && fields[0] == "deb":
+				for _, f := range fields[1:] {
+					if !strings.HasPrefix(f, "[") && !strings.HasSuffix(f, "]") && strings.Contains(f, "://") {
+						return f
+					}
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// mirror picks the mirror URL: the flag, then $MirrorEnv, then apt's.
+func mirror(flag string) (string, error) {
+	for _, m := range []string{flag, os.Getenv(MirrorEnv), AptMirror(AptSources())} {
+		if m != "" {
+			return m, nil
+		}
+	}
+	return "", fmt.Errorf("no Debian mirror: pass --mirror URL, set %s, or configure apt (%s)", MirrorEnv, strings.Join(AptSources(), " or "))
+}
 
 // snapshotStamp formats a time the way snapshot archive URLs name states
 // of the archive.
@@ -14,16 +70,14 @@ func snapshotStamp(t time.Time) string {
 	return t.UTC().Format("20060102T150405Z")
 }
 
-// LockMirror picks the mirror to lock from: the flag, then $MirrorEnv,
-// then the snapshot archive as of now (its newest state).
-func LockMirror(flag string, now time.Time) string {
-	if flag != "" {
-		return flag
+// LockMirror picks the mirror to lock from (see mirror); a
+// SnapshotPlaceholder in it becomes the time now.
+func LockMirror(flag string, now time.Time) (string, error) {
+	m, err := mirror(flag)
+	if err != nil {
+		return "", err
 	}
-	if env := os.Getenv(MirrorEnv); env != "" {
-		return env
-	}
-	return SnapshotBase + snapshotStamp(now)
+	return strings.ReplaceAll(m, SnapshotPlaceholder, snapshotStamp(now)), nil
 }
 
 // snapshotDelay is added to the newest index Date of a lock to name a
@@ -32,15 +86,13 @@ func LockMirror(flag string, now time.Time) string {
 // files for more than a day after that.
 const snapshotDelay = 6 * time.Hour
 
-// BuildMirror picks the mirror to fetch a lock's packages from: the flag,
-// then $MirrorEnv, then the snapshot archive a little after the newest
-// index Date the lock records.
+// BuildMirror picks the mirror to fetch a lock's packages from (see
+// mirror); a SnapshotPlaceholder in it becomes a time a little after the
+// newest index Date the lock records.
 func BuildMirror(flag string, lock *deb.Lockfile) (string, error) {
-	if flag != "" {
-		return flag, nil
-	}
-	if env := os.Getenv(MirrorEnv); env != "" {
-		return env, nil
+	m, err := mirror(flag)
+	if err != nil || !strings.Contains(m, SnapshotPlaceholder) {
+		return m, err
 	}
 	var newest time.Time
 	for _, idx := range lock.Indexes {
@@ -53,7 +105,7 @@ func BuildMirror(flag string, lock *deb.Lockfile) (string, error) {
 		}
 	}
 	if newest.IsZero() {
-		return "", fmt.Errorf("lockfile records no index date to pick a snapshot from; pass --mirror or set %s", MirrorEnv)
+		return "", errors.New("lockfile records no index date to pick a snapshot from; pass a mirror without " + SnapshotPlaceholder)
 	}
-	return SnapshotBase + snapshotStamp(newest.Add(snapshotDelay)), nil
+	return strings.ReplaceAll(m, SnapshotPlaceholder, snapshotStamp(newest.Add(snapshotDelay))), nil
 }
