@@ -30,7 +30,7 @@ host_packages() {
   local want=() p
   while read -r p; do
     case "$p" in ''|'#'*) continue ;; esac
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || want+=("$p")
+    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = 'install ok installed' ] || want+=("$p")
   done <tests/host-packages.txt
   [ ${#want[@]} = 0 ] && { echo "all host packages present"; return 0; }
   echo "installing: ${want[*]}"

@@ -24,9 +24,11 @@ portable=$work/portable
 
 # The 20 largest ELF executables of /usr/bin that have a PT_INTERP.
 mapfile -t files < <(
-	find /usr/bin -maxdepth 1 -type f -printf '%s %p\n' | sort -rn | while read -r _ f; do
-		"$portable" inspect --json "$f" 2>/dev/null | grep -q '"interpreter":"/' && echo "$f"
-	done | head -20
+	n=0
+	while read -r _ f && [ $n -lt 20 ]; do
+		info=$("$portable" inspect --json "$f" 2>/dev/null) || continue
+		if grep -q '"interpreter":"/' <<<"$info"; then echo "$f"; n=$((n + 1)); fi
+	done < <(find /usr/bin -maxdepth 1 -type f -printf '%s %p\n' | sort -rn)
 )
 [ "${#files[@]}" -eq 20 ] || { echo "found only ${#files[@]} dynamic executables" >&2; exit 1; }
 
@@ -78,8 +80,8 @@ for f in "${files[@]}"; do
 	size_e=$((size_e + $(stat -c %s "$work/e/$b")))
 	# Both must read back the same interpreter and RPATH.
 	for out in "$work/p/$b" "$work/e/$b"; do
-		readelf -lW "$out" | grep -qF "interpreter: $interp]" || { echo "$out: wrong interpreter" >&2; exit 1; }
-		readelf -dW "$out" | grep -qF "Library rpath: [$rpath]" || { echo "$out: wrong RPATH" >&2; exit 1; }
+		grep -qF "interpreter: $interp]" <<<"$(readelf -lW "$out")" || { echo "$out: wrong interpreter" >&2; exit 1; }
+		grep -qF "Library rpath: [$rpath]" <<<"$(readelf -dW "$out")" || { echo "$out: wrong RPATH" >&2; exit 1; }
 	done
 	printf '%-40s in %10d  portable %+9d  patchelf %+9d bytes\n' "$b" "$(stat -c %s "$f")" \
 		$(($(stat -c %s "$work/p/$b") - $(stat -c %s "$f"))) $(($(stat -c %s "$work/e/$b") - $(stat -c %s "$f")))

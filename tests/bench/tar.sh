@@ -30,7 +30,7 @@ done
 sidroot=$("$top/tools/offline/sidroot.sh" ensure)
 rules_pkg=$sidroot/usr/share/bazel/rules/pkg
 [ -f "$rules_pkg/pkg/private/tar/build_tar.py" ] || { echo "no rules_pkg in $sidroot" >&2; exit 1; }
-version=$(sed -n 's/^ *version = "\([^"]*\)".*/\1/p' "$rules_pkg/MODULE.bazel" | head -1)
+version=$(sed -n '/^ *version = "/{s/^ *version = "\([^"]*\)".*/\1/p;q}' "$rules_pkg/MODULE.bazel")
 
 (cd "$top" && go build -o "$work/portable" ./tools/cmd/portable && go build -o "$work/tarwriter" ./tools/internal/archive/tarwriter)
 

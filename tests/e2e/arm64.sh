@@ -18,7 +18,7 @@ loader=$root/usr/sysroot/v2/lib/ld-linux-aarch64.so.1
 # e_machine (offset 18) of an aarch64 ELF is 183.
 m=$(od -An -tu2 -j18 -N2 "$(readlink -f "$loader")" | tr -d ' ')
 [ "$m" = 183 ] || fail "the sysroot's loader has e_machine $m, not 183 (aarch64)"
-v=$(qemu-aarch64 -L "$root" "$loader" --version | head -1)
+v=$(qemu-aarch64 -L "$root" "$loader" --version | sed -n 1p)
 grep -q 'version 2.41' <<<"$v" || fail "the sysroot's loader says: $v"
 out=$(qemu-aarch64 -L "$root" -E LD_DEBUG=libs bazel-bin/tests/arm64/hello_v2 arm64 2>"$root/ld.log")
 [ "$out" = "hello from arm64" ] || fail "hello_v2 printed: $out"

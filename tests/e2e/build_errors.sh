@@ -87,11 +87,18 @@ case_ "a newer glibc than the sysroot's, patched for an installed sysroot" //app
   "needs GLIBC_2.38 but sysroot v1 has glibc 2.36"
 # The control: the program itself is fine, against a sysroot new enough.
 n=$((n + 1))
-if "$top/tools/bazel" build //app:new_v3 >/dev/null 2>&1 && tar -tf bazel-bin/app/new_v3.tar | grep -qx 'new/bin/new'; then
-  echo "ok: the same program against v3 (glibc 2.43) builds"
-else
-  echo "FAIL: the same program against v3 (glibc 2.43) does not build"
+# (The listing is read whole before grep: with pipefail, `tar | grep -q` fails
+# whenever grep exits before tar has written its last line.)
+if ! out=$("$top/tools/bazel" build //app:new_v3 2>&1); then
+  echo "FAIL: the same program against v3 (glibc 2.43) does not build:"
+  grep -E 'ERROR|rror' <<<"$out" | head -5
   fails=$((fails + 1))
+elif ! listing=$(tar -tf bazel-bin/app/new_v3.tar) || ! grep -qx 'new/bin/new' <<<"$listing"; then
+  echo "FAIL: bazel-bin/app/new_v3.tar lacks new/bin/new; it has:"
+  echo "$listing"
+  fails=$((fails + 1))
+else
+  echo "ok: the same program against v3 (glibc 2.43) builds"
 fi
 echo "build errors: $((n - fails)) passed, $fails failed"
 [ $fails = 0 ]
