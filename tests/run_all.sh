@@ -14,6 +14,16 @@ export PATH=/usr/local/go/bin:$PATH
 passed=0 failed=0 failures=()
 BUILDIFIER_VERSION=v0.0.0-20260904073137-eaa4d125b423
 
+# retry CMD...: up to 3 tries, for steps that fetch from a registry.
+retry() {
+  local i
+  for i in 1 2 3; do
+    "$@" && return 0
+    [ $i = 3 ] || { echo "retrying in 10s: $*" >&2; sleep 10; }
+  done
+  return 1
+}
+
 phase() { # NAME CMD...
   local name=$1 start rc
   shift
@@ -34,17 +44,25 @@ host_packages() {
   done <tests/host-packages.txt
   [ ${#want[@]} = 0 ] && { echo "all host packages present"; return 0; }
   echo "installing: ${want[*]}"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${want[@]}" >/dev/null
+  # A fresh VM often runs apt-daily at boot: wait for its lock, not fail.
+  retry apt-get -o DPkg::Lock::Timeout=600 update -qq &&
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${want[@]}" >/dev/null
 }
 
 lint() {
   local bad
   bad=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bazel-*'))
   [ -z "$bad" ] || { echo "gofmt would change:"; echo "$bad"; return 1; }
+  retry go mod download || return 1
   go vet ./... || return 1
   # buildifier comes from the Go module proxy, pinned.
-  GOFLAGS=-mod=mod go run "github.com/bazelbuild/buildtools/buildifier@$BUILDIFIER_VERSION" \
-    -mode=check -lint=warn -r .
+  local bin
+  bin=$(mktemp -d)
+  retry env GOBIN="$bin" GOFLAGS=-mod=mod go install "github.com/bazelbuild/buildtools/buildifier@$BUILDIFIER_VERSION" || return 1
+  "$bin/buildifier" -mode=check -lint=warn -r .
+  local rc=$?
+  rm -rf "$bin"
+  return $rc
 }
 
 provision() {
@@ -66,6 +84,8 @@ examples() {
   for e in examples/*/e2e.sh tests/e2e/*.sh; do
     echo "--- $e"
     "$e" || { echo "FAILED: $e"; rc=1; }
+    # An idle server keeps its heap; only one workspace's is needed at a time.
+    case "$e" in examples/*) (cd "$(dirname "$e")" && "$top/tools/bazel" shutdown >/dev/null 2>&1) ;; esac
   done
   return $rc
 }

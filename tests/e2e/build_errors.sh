@@ -67,7 +67,7 @@ case_() { # NAME TARGET OUTPUT MESSAGE...
   for m in "$@"; do
     if ! grep -qF -- "$m" <<<"$out"; then
       echo "FAIL: $name: no '$m' in:"
-      grep -E 'ERROR|rror' <<<"$out" | head -5
+      grep -m5 -E 'ERROR|rror' <<<"$out" || true
       fails=$((fails + 1))
       return
     fi
@@ -91,7 +91,7 @@ n=$((n + 1))
 # whenever grep exits before tar has written its last line.)
 if ! out=$("$top/tools/bazel" build //app:new_v3 2>&1); then
   echo "FAIL: the same program against v3 (glibc 2.43) does not build:"
-  grep -E 'ERROR|rror' <<<"$out" | head -5
+  grep -m5 -E 'ERROR|rror' <<<"$out" || true
   fails=$((fails + 1))
 elif ! listing=$(tar -tf bazel-bin/app/new_v3.tar) || ! grep -qx 'new/bin/new' <<<"$listing"; then
   echo "FAIL: bazel-bin/app/new_v3.tar lacks new/bin/new; it has:"

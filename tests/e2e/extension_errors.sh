@@ -47,7 +47,7 @@ case_() { # NAME REPO MESSAGE TAGS...; bazel flags in the array flags
     echo "ok: $name: $msg"
   else
     echo "FAIL: $name: no '$msg' in:"
-    grep -E 'ERROR|Error' <<<"$out" | head -5
+    grep -m5 -E 'ERROR|Error' <<<"$out" || true
     fails=$((fails + 1))
   fi
 }
@@ -106,7 +106,7 @@ elif grep -qF "${apt%/}/pool/main/" <<<"$out"; then
   echo "ok: no mirror configured: the download went to apt's mirror $apt"
 else
   echo "FAIL: no mirror configured: no download from apt's mirror $apt in:"
-  grep -E 'ERROR|rror' <<<"$out" | head -5
+  grep -m5 -E 'ERROR|rror' <<<"$out" || true
   fails=$((fails + 1))
 fi
 echo "extension errors: $((n - fails)) passed, $fails failed"

@@ -18,7 +18,7 @@ want=$(listing "$tar")
 # pkg_tar adds the parent directories, which the sysroot tar leaves out.
 got=$(listing "$exact" | grep -vx 'd usr \|d usr/sysroot ')
 [ "$got" = "$want" ] || fail "$exact differs from $tar: $(diff <(echo "$want") <(echo "$got") | head -5)"
-links=$(grep -c '^l' <<<"$want")
+links=$(grep -c '^l' <<<"$want" || true)
 [ "$links" -gt 0 ] || fail "$tar has no symlinks; expected lib -> usr/lib and friends"
 grep -q '^l usr/sysroot/v2/lib64 usr/lib64$' <<<"$got" || fail "$exact lacks the link lib64 -> usr/lib64"
 layer_listing=$(listing "$layer")

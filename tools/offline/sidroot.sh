@@ -75,8 +75,8 @@ stamp_ok() { # DIR RECIPE
 ensure_host_tools() {
   if ! command -v mmdebstrap >/dev/null; then
     log "installing mmdebstrap on the host"
-    apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mmdebstrap >&2
+    apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq mmdebstrap >&2
   fi
   [ -x "$HOST_GO/bin/go" ] || die "no Go toolchain at $HOST_GO; install Go or set PORTABLE_HOST_GOROOT"
 }
@@ -125,10 +125,18 @@ build_modules() {
   log "fetching rules_go $RULES_GO_VERSION and gazelle $GAZELLE_VERSION from the Go module proxy"
   local gomodcache
   gomodcache=$(mktemp -d "$CACHE/gomodcache.tmp.XXXXXX")
-  local dirs
-  dirs=$(GOPROXY=$gp GOMODCACHE=$gomodcache GOFLAGS=-mod=mod go mod download -json \
-    "github.com/bazelbuild/rules_go@$RULES_GO_VERSION" \
-    "github.com/bazelbuild/bazel-gazelle@$GAZELLE_VERSION" | awk -F'"' '/"Dir":/ {print $4}')
+  local dirs i
+  # The Go command does not retry a failed fetch: try three times.
+  for i in 1 2 3; do
+    GOPROXY=$gp GOMODCACHE=$gomodcache GOFLAGS=-mod=mod go mod download -json \
+      "github.com/bazelbuild/rules_go@$RULES_GO_VERSION" \
+      "github.com/bazelbuild/bazel-gazelle@$GAZELLE_VERSION" >"$tmp/download.json" && break
+    [ $i = 3 ] && die "go mod download of rules_go and gazelle failed 3 times"
+    log "go mod download failed; retrying in 10s"
+    sleep 10
+  done
+  dirs=$(awk -F'"' '/"Dir":/ {print $4}' "$tmp/download.json")
+  rm -f "$tmp/download.json"
   local rg gz
   rg=$(echo "$dirs" | grep '/rules_go@') || die "rules_go download failed"
   gz=$(echo "$dirs" | grep '/bazel-gazelle@') || die "gazelle download failed"
@@ -140,8 +148,12 @@ build_modules() {
   find "$tmp" -type f \( -name '*.sh' -o -name '*.bash' -o -name '*.py' \) -exec chmod +x {} +
   # ...and gazelle's vendor/ tree, which go_repository_tools builds with
   # GO111MODULE=off. -e: test-only imports are not needed.
-  (cd "$tmp/gazelle" && GOPROXY=$gp GOFLAGS=-mod=mod go mod vendor -e >/dev/null 2>&1) ||
-    die "go mod vendor failed in gazelle"
+  for i in 1 2 3; do
+    (cd "$tmp/gazelle" && GOPROXY=$gp GOFLAGS=-mod=mod go mod vendor -e >/dev/null 2>&1) && break
+    [ $i = 3 ] && die "go mod vendor failed in gazelle 3 times"
+    log "go mod vendor failed; retrying in 10s"
+    sleep 10
+  done
   # Modules that bzlmod resolves but nothing here loads.
   local s
   for s in protobuf buildozer zlib apple_support; do write_stub "$tmp/stubs" "$s"; done
