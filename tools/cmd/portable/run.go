@@ -111,6 +111,10 @@ Commands:
 Run 'portable help COMMAND' or 'portable COMMAND --help' for the flags of one
 command.
 
+Environment: PORTABLE_DEBIAN_MIRROR (see 'portable help sysroot'); GOGC and
+GOMEMLIMIT (by default the helper collects no garbage below 1 GiB of heap,
+which makes large files faster; setting either restores Go's own rules).
+
 Exit status: 0 on success, 1 on failure, 2 on a usage mistake.
 `)
 }
