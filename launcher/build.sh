@@ -5,10 +5,11 @@
 #
 # The compiler runs inside launcher/ on relative paths, so no absolute path
 # reaches the output; with the same compiler the bytes are the same on every
-# run. The checked-in copy tools/internal/launcherbin/launcher_amd64 was built
-# with Debian 12's gcc 12:
+# run. The checked-in copies in tools/internal/launcherbin were built with
+# Debian 12's gcc 12 (gcc, gcc-aarch64-linux-gnu):
 #
 #   launcher/build.sh --arch x86_64 -o tools/internal/launcherbin/launcher_amd64
+#   launcher/build.sh --arch aarch64 -o tools/internal/launcherbin/launcher_arm64
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)

@@ -8,10 +8,17 @@ Example: `ctx.toolchains["@rules_portable//rules:toolchain_type"].portable.tool`
         "tool": "File: the `portable` executable.",
         "files_to_run": "FilesToRunProvider: pass it as the `executable` of `ctx.actions.run`.",
         "launcher": "File: the static launcher that bundles put at `bin/NAME`, built for the target platform.",
+        "launcher_arch": "string: the Debian architecture of `launcher` (the target platform's CPU, e.g. `\"amd64\"`), or None when rules_portable does not know that CPU. A bundle for a sysroot of another architecture takes the launcher built into the helper instead.",
     },
 )
 
 TOOLCHAIN_TYPE = "@rules_portable//rules:toolchain_type"
+
+def _launcher_arch(ctx):
+    for cpu, arch in ctx.attr._launcher_cpus.items():
+        if ctx.target_platform_has_constraint(cpu[platform_common.ConstraintValueInfo]):
+            return arch
+    return None
 
 def _portable_toolchain_impl(ctx):
     tool = ctx.attr.tool[DefaultInfo]
@@ -19,6 +26,7 @@ def _portable_toolchain_impl(ctx):
         tool = ctx.executable.tool,
         files_to_run = tool.files_to_run,
         launcher = ctx.file.launcher,
+        launcher_arch = _launcher_arch(ctx),
     )
     return [platform_common.ToolchainInfo(portable = info)]
 
@@ -28,6 +36,13 @@ portable_toolchain = rule(
 
 The project registers one built from source with rules_go. A release can
 register a prebuilt, sha256-checked binary instead by pointing `tool` at it.
+
+`launcher` is built for the target platform, so bundles for a sysroot of the
+target's architecture get the launcher this build made. The helper also
+carries launchers for x86_64 and aarch64 (built from the same source by
+`launcher/build.sh`); a bundle for a sysroot of another architecture, such as
+arm64 bundles built on an x86_64 machine without an aarch64 C toolchain,
+uses the helper's copy for that architecture.
 
 Example:
 
@@ -56,6 +71,14 @@ toolchain(
             mandatory = True,
             allow_single_file = True,
             cfg = "target",
+        ),
+        "_launcher_cpus": attr.label_keyed_string_dict(
+            doc = "Target CPUs that `launcher` can be built for, and their Debian architecture names.",
+            default = {
+                "@platforms//cpu:aarch64": "arm64",
+                "@platforms//cpu:x86_64": "amd64",
+            },
+            providers = [platform_common.ConstraintValueInfo],
         ),
     },
     provides = [platform_common.ToolchainInfo],

@@ -126,6 +126,19 @@ def _arm64_sysroot_impl(ctx):
 
 arm64_sysroot_test = analysistest.make(_arm64_sysroot_impl)
 
+# A bundle for an arm64 sysroot, built for an x86_64 target: the launcher
+# Bazel built is x86_64, so the helper must use its own aarch64 copy.
+def _arm64_bundle_impl(ctx):
+    env = analysistest.begin(ctx)
+    action = _action(env, "PortableBundle")
+    if action:
+        asserts.equals(env, None, _flag(action.argv, "--launcher"), "an x86_64 launcher must not go into an arm64 bundle")
+        asserts.false(env, [f for f in action.inputs.to_list() if f.basename == "launcher"], "the x86_64 launcher is no input")
+        asserts.true(env, _flag(action.argv, "--sysroot").endswith("arm64_v7"))
+    return analysistest.end(env)
+
+arm64_bundle_test = analysistest.make(_arm64_bundle_impl)
+
 def _failure_impl(ctx):
     env = analysistest.begin(ctx)
     asserts.expect_failure(env, ctx.attr.message)
@@ -168,6 +181,8 @@ def rules_test_suite(name):
     arm64_sysroot_test(name = "arm64_sysroot_test", target_under_test = ":arm64_v7")
     sysroot_binary(name = "hello_arm64_v7", binary = ":hello", sysroot = ":arm64_v7", tags = ["manual"])
     arm64_sysroot_binary_test(name = "arm64_sysroot_binary_test", target_under_test = ":hello_arm64_v7")
+    portable_binary(name = "bundle_arm64_v7", binary = ":hello", sysroot = ":arm64_v7", tags = ["manual"])
+    arm64_bundle_test(name = "arm64_bundle_test", target_under_test = ":bundle_arm64_v7")
 
     debian_packages(name = "sparc_packages", arch = "sparc64", glibc_version = "2.41", lock = "v2-runtime.lock.json", tags = ["manual"])
     sysroot(name = "sparc_v2", packages = ":sparc_packages", version = "v2", tags = ["manual"])
@@ -176,6 +191,7 @@ def rules_test_suite(name):
     tests = [
         ":arm64_sysroot_test",
         ":arm64_sysroot_binary_test",
+        ":arm64_bundle_test",
         ":unknown_arch_test",
         ":dev_without_dev_packages_test",
         ":sysroot_fields_test",

@@ -12,6 +12,7 @@ def _toolchain_provides_tool_impl(ctx):
         info.files_to_run.executable == info.tool,
         "files_to_run.executable must be the tool itself",
     )
+    asserts.equals(env, "amd64", info.launcher_arch, "the launcher is built for the target platform, x86_64 here")
     return analysistest.end(env)
 
 toolchain_provides_tool_test = analysistest.make(_toolchain_provides_tool_impl)

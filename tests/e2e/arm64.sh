@@ -5,6 +5,11 @@
 # that sysroot installs (/usr/sysroot/v2, arm64 layout). Installed into an
 # otherwise empty root (the sysroot's tar unpacked there), the program runs
 # under qemu-aarch64 with the sysroot's loader and libc, glibc 2.41.
+#
+# The same program bundled by portable_binary (//tests/arm64:hello_portable)
+# then runs with nothing installed. The launcher execs the real program, so
+# the kernel must run aarch64 files: lib/with_qemu_binfmt.sh gives it a
+# private binfmt_misc entry for qemu-aarch64.
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 command -v qemu-aarch64 >/dev/null || { echo "FAIL: no qemu-aarch64 (Debian package qemu-user)"; exit 1; }
@@ -29,3 +34,37 @@ if qemu-aarch64 -L "$root/usr/sysroot/v2/etc" bazel-bin/tests/arm64/hello_v2 >/d
   fail "hello_v2 ran without the sysroot installed"
 fi
 echo "arm64: $v; hello_v2 ran under qemu-aarch64 with libc from /usr/sysroot/v2: ok"
+
+# The bundle, with the helper's aarch64 launcher, runs with nothing
+# installed: from a moved writable copy (the launcher fixes the program up,
+# then execs it) and from a read-only one (it loads the program itself).
+b=$root/bundle
+mkdir -p "$b"
+tar -C "$b" -xf bazel-bin/tests/arm64/hello_portable.tar
+m=$(od -An -tu2 -j18 -N2 "$b/hello/bin/hello-aarch64" | tr -d ' ')
+[ "$m" = 183 ] || fail "the bundle's launcher has e_machine $m, not 183 (aarch64)"
+cp -a "$b/hello" "$b/moved"
+mkdir "$b/ro"
+got=$("$top/tests/e2e/lib/with_qemu_binfmt.sh" aarch64 bash -c '
+  b=$1
+  mount --bind "$b/hello" "$b/ro" && mount -o remount,bind,ro "$b/ro" || exit 1
+  for d in moved ro; do
+    out=$(LD_DEBUG=libs "$b/$d/bin/hello-aarch64" "$d" x 2>"$b/$d.log")
+    echo "$d status=$? out=$out"
+  done' - "$b") || fail "running the arm64 bundle failed: $got"
+want="moved status=3 out=hello from moved
+ro status=3 out=hello from ro"
+[ "$got" = "$want" ] || fail "the arm64 bundle printed:
+$got
+want:
+$want"
+for d in moved ro; do
+  # ld.so names it by $ORIGIN/../lib: B/libexec/../lib, or B/bin/../lib when
+  # the launcher loaded the program. (qemu itself, an x86_64 program, logs too.)
+  awk -v p="calling init: $b/$d/" 'index($0, p) && /\/lib\/libc\.so\.6$/ { f = 1 } END { exit !f }' "$b/$d.log" ||
+    fail "$d: libc did not come from the bundle: $(grep 'calling init' "$b/$d.log" | tail -3)"
+done
+grep -qF "$b/moved/lib/ld-linux-aarch64.so.1" "$b/moved/libexec/hello-aarch64" ||
+  fail "the moved copy's program does not name its own loader: the launcher did not fix it up"
+if grep -qF "$b/" "$b/hello/libexec/hello-aarch64"; then fail "the read-only copy was written to"; fi
+echo "arm64 bundle: ran moved (fixed up, then exec'd) and read-only (loaded by the launcher), libc from the bundle, exit status kept: ok"

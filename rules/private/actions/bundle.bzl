@@ -22,7 +22,12 @@ def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra
     args = ctx.actions.args()
     args.add("bundle")
     args.add("--sysroot", sysroot.tree.path)
-    args.add("--launcher", tool.launcher)
+    launchers = []
+    if tool.launcher_arch == sysroot.arch:
+        # The launcher this build made for the target platform. For a
+        # sysroot of another architecture the helper takes its own copy.
+        args.add("--launcher", tool.launcher)
+        launchers = [tool.launcher]
     if tar:
         args.add("--tar", tar)
     if prefix:
@@ -36,7 +41,7 @@ def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra
     ctx.actions.run(
         executable = tool.files_to_run,
         arguments = [args],
-        inputs = depset([binary, sysroot.tree, tool.launcher] + extra_libs + data, transitive = [runfiles] if runfiles else []),
+        inputs = depset([binary, sysroot.tree] + launchers + extra_libs + data, transitive = [runfiles] if runfiles else []),
         outputs = [out, tar] if tar else [out],
         mnemonic = "PortableBundle",
         progress_message = "Bundling %%{label} against sysroot %s (glibc %s)" % (sysroot.version, sysroot.glibc_version),

@@ -27,35 +27,47 @@ func repoFile(t *testing.T, rel string) string {
 	return p
 }
 
-// TestEmbeddedMatchesFreshBuild rebuilds the launcher from launcher/ with the
-// pinned flags and checks the embedded bytes are the same.
+// TestEmbeddedMatchesFreshBuild rebuilds each embedded launcher from
+// launcher/ with the pinned flags and checks the embedded bytes are the same.
 func TestEmbeddedMatchesFreshBuild(t *testing.T) {
-	if _, err := exec.LookPath("gcc"); err != nil {
-		t.Fatal("gcc not found: install the Debian package gcc (gcc 12 on bookworm) to rebuild the launcher")
-	}
-	out := filepath.Join(t.TempDir(), "launcher")
-	cmd := exec.Command(repoFile(t, "launcher/build.sh"), "--arch", "x86_64", "--cc", "gcc", "-o", out)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("launcher/build.sh: %v\n%s", err, b)
-	}
-	fresh, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	embedded, err := ForMachine(elf.EM_X86_64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(fresh, embedded) {
-		ver, _ := exec.Command("gcc", "--version").Output()
-		first := 0
-		for first < len(fresh) && first < len(embedded) && fresh[first] == embedded[first] {
-			first++
-		}
-		t.Fatalf("embedded launcher_amd64 (%d bytes) differs from a fresh build (%d bytes) at byte %d; "+
-			"host compiler: %s; if launcher/ changed, refresh it with "+
-			"launcher/build.sh --arch x86_64 -o tools/internal/launcherbin/launcher_amd64 (Debian 12 gcc 12)",
-			len(embedded), len(fresh), first, strings.SplitN(string(ver), "\n", 2)[0])
+	for _, c := range []struct {
+		machine elf.Machine
+		arch    string // launcher/build.sh --arch
+		cc, pkg string
+		file    string
+	}{
+		{elf.EM_X86_64, "x86_64", "gcc", "gcc", "launcher_amd64"},
+		{elf.EM_AARCH64, "aarch64", "aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu", "launcher_arm64"},
+	} {
+		t.Run(c.arch, func(t *testing.T) {
+			if _, err := exec.LookPath(c.cc); err != nil {
+				t.Fatalf("%s not found: install the Debian package %s (gcc 12 on bookworm) to rebuild the launcher", c.cc, c.pkg)
+			}
+			out := filepath.Join(t.TempDir(), "launcher")
+			cmd := exec.Command(repoFile(t, "launcher/build.sh"), "--arch", c.arch, "--cc", c.cc, "-o", out)
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("launcher/build.sh: %v\n%s", err, b)
+			}
+			fresh, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			embedded, err := ForMachine(c.machine)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(fresh, embedded) {
+				ver, _ := exec.Command(c.cc, "--version").Output()
+				first := 0
+				for first < len(fresh) && first < len(embedded) && fresh[first] == embedded[first] {
+					first++
+				}
+				t.Fatalf("embedded %s (%d bytes) differs from a fresh build (%d bytes) at byte %d; "+
+					"compiler: %s; if launcher/ changed, refresh it with "+
+					"launcher/build.sh --arch %s -o tools/internal/launcherbin/%s (Debian 12, gcc 12)",
+					c.file, len(embedded), len(fresh), first, strings.SplitN(string(ver), "\n", 2)[0], c.arch, c.file)
+			}
+		})
 	}
 }
 
@@ -139,7 +151,7 @@ func TestEmbeddedRunsAndFailsCleanly(t *testing.T) {
 }
 
 func TestForMachineUnknown(t *testing.T) {
-	for _, m := range []elf.Machine{elf.EM_AARCH64, elf.EM_386, elf.EM_RISCV} {
+	for _, m := range []elf.Machine{elf.EM_386, elf.EM_RISCV, elf.EM_PPC64} {
 		if _, err := ForMachine(m); err == nil || !strings.Contains(err.Error(), m.String()) {
 			t.Errorf("ForMachine(%v) = %v, want an error naming the machine", m, err)
 		}
