@@ -92,9 +92,16 @@ def apt_mirror(rctx):
             if len(fields) >= 2 and fields[0] == "URIs:":
                 return fields[1]
             if len(fields) >= 3 and fields[0] == "deb":
+                # The same rules as Parse in tools/internal/aptsrc: past
+                # the [options], the first word is the URI.
+                in_options = False
                 for x in fields[1:]:
-                    if not x.startswith("[") and not x.endswith("]") and "://" in x:
+                    if x.startswith("[") or in_options:
+                        in_options = not x.endswith("]")
+                        continue
+                    if "://" in x:
                         return x
+                    break
     return ""
 
 def _glibc_version(lock):

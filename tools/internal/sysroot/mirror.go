@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rules-portable/rules_portable/tools/internal/aptsrc"
 	"github.com/rules-portable/rules_portable/tools/internal/deb"
 )
 
@@ -23,45 +24,18 @@ const MirrorEnv = "PORTABLE_DEBIAN_MIRROR"
 // https://SNAPSHOT-HOST/archive/debian/{snapshot}.
 const SnapshotPlaceholder = "{snapshot}"
 
-// AptSources are where apt keeps this machine's Debian mirror: the deb822
-// file of current Debian releases, then the one-line format.
-func AptSources() []string {
-	return []string{"/etc/apt/sources.list.d/debian.sources", "/etc/apt/sources.list"}
-}
-
-// AptMirror returns the first Debian mirror URL in the apt source files,
-// "" when none of them names one.
-func AptMirror(files []string) string {
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(data), "\n") {
-			fields := strings.Fields(line)
-			switch {
-			case len(fields) >= 2 && fields[0] == "URIs:":
-				return fields[1]
-			case len(fields) >= 3 && fields[0] == "deb":
-				for _, f := range fields[1:] {
-					if !strings.HasPrefix(f, "[") && !strings.HasSuffix(f, "]") && strings.Contains(f, "://") {
-						return f
-					}
-				}
-			}
-		}
-	}
-	return ""
-}
+// aptFiles are the apt sources files the default mirror is read from; a
+// variable so that tests can point it elsewhere.
+var aptFiles = aptsrc.Files()
 
 // mirror picks the mirror URL: the flag, then $MirrorEnv, then apt's.
 func mirror(flag string) (string, error) {
-	for _, m := range []string{flag, os.Getenv(MirrorEnv), AptMirror(AptSources())} {
+	for _, m := range []string{flag, os.Getenv(MirrorEnv), aptsrc.Mirror(aptFiles)} {
 		if m != "" {
 			return m, nil
 		}
 	}
-	return "", fmt.Errorf("no Debian mirror: pass --mirror URL, set %s, or configure apt (%s)", MirrorEnv, strings.Join(AptSources(), " or "))
+	return "", fmt.Errorf("no Debian mirror: pass --mirror URL, set %s, or configure apt (%s)", MirrorEnv, strings.Join(aptFiles, " or "))
 }
 
 // snapshotStamp formats a time the way snapshot archive URLs name states

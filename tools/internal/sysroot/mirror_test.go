@@ -43,36 +43,21 @@ func TestMirrors(t *testing.T) {
 		t.Error("flag does not win for build")
 	}
 
-	// Without flag or env: apt's configuration. This machine has one.
+	// Without flag or env: apt's configuration.
 	t.Setenv(MirrorEnv, "")
-	got, err := BuildMirror("", lock)
-	if err != nil || got == "" || got != AptMirror(AptSources()) {
-		t.Errorf("default build mirror %q %v, want apt's %q", got, err, AptMirror(AptSources()))
+	sources := filepath.Join(t.TempDir(), "debian.sources")
+	if err := os.WriteFile(sources, []byte("Types: deb\nURIs: http://apt.example.invalid/debian\n"), 0o644); err != nil {
+		t.Fatal(err)
 	}
-}
-
-func TestAptMirror(t *testing.T) {
-	dir := t.TempDir()
-	deb822 := filepath.Join(dir, "debian.sources")
-	oneLine := filepath.Join(dir, "sources.list")
-	write := func(p, s string) {
-		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	defer func(old []string) { aptFiles = old }(aptFiles)
+	aptFiles = []string{sources}
+	if got, err := BuildMirror("", lock); err != nil || got != "http://apt.example.invalid/debian" {
+		t.Errorf("default build mirror %q %v, want apt's http://apt.example.invalid/debian", got, err)
 	}
-	write(deb822, "Types: deb\nURIs: http://a.example.invalid/debian\nSuites: bookworm\n")
-	write(oneLine, "# comment\ndeb [signed-by=/k.gpg arch=amd64] http://b.example.invalid/debian sid main\n")
-	missing := filepath.Join(dir, "missing")
-	for _, c := range []struct {
-		files []string
-		want  string
-	}{
-		{[]string{deb822, oneLine}, "http://a.example.invalid/debian"},
-		{[]string{missing, oneLine}, "http://b.example.invalid/debian"},
-		{[]string{missing}, ""},
-	} {
-		if got := AptMirror(c.files); got != c.want {
-			t.Errorf("AptMirror(%s) = %q, want %q", strings.Join(c.files, ", "), got, c.want)
-		}
+	// None of the three: an error that names all three.
+	aptFiles = []string{filepath.Join(t.TempDir(), "missing")}
+	if _, err := BuildMirror("", lock); err == nil || !strings.Contains(err.Error(), "--mirror") ||
+		!strings.Contains(err.Error(), MirrorEnv) || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("no mirror anywhere: err = %v, want one naming --mirror, %s and the apt file", err, MirrorEnv)
 	}
 }

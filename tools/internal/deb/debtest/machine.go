@@ -5,28 +5,20 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rules-portable/rules_portable/tools/internal/aptsrc"
 )
 
-// AptSources is where this machine's apt configuration names its Debian
-// mirror. Tests that need the real archive read the mirror from it at run
-// time; no mirror host is written in the repository.
-const AptSources = "/etc/apt/sources.list.d/debian.sources"
-
-// Mirror returns the first URIs: entry of AptSources, failing the test
-// when there is none.
+// Mirror returns the Debian mirror of this machine's apt configuration,
+// failing the test when there is none. Tests that need the real archive
+// read it at run time; no mirror host is written in the repository.
 func Mirror(t testing.TB) string {
 	t.Helper()
-	data, err := os.ReadFile(AptSources)
-	if err != nil {
-		t.Fatalf("no apt sources to take the Debian mirror from: %v", err)
+	m := aptsrc.Mirror(aptsrc.Files())
+	if m == "" {
+		t.Fatalf("no Debian mirror in %s: configure apt", strings.Join(aptsrc.Files(), " or "))
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "URIs:"); ok && len(strings.Fields(v)) > 0 {
-			return strings.Fields(v)[0]
-		}
-	}
-	t.Fatalf("no URIs: line in %s", AptSources)
-	return ""
+	return m
 }
 
 // CacheDir is the .deb download cache the tests share with the offline
