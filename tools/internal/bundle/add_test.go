@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/rules-portable/rules_portable/tools/internal/archive"
+	"github.com/rules-portable/rules_portable/tools/internal/deb/debtest"
 	"github.com/rules-portable/rules_portable/tools/internal/elf"
 )
 
@@ -174,13 +175,7 @@ func TestAddTree(t *testing.T) {
 
 func TestSidGlibcBundleRunsOnHost(t *testing.T) {
 	t.Parallel()
-	sid := os.Getenv("PORTABLE_SID_ROOT")
-	if sid == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("PORTABLE_SID_ROOT is not set; CI must provision the sid root (tools/offline/sidroot.sh ensure)")
-		}
-		t.Skip("PORTABLE_SID_ROOT not set")
-	}
+	sid := debtest.SidRoot(t)
 	if os.Getuid() != 0 {
 		t.Fatal("compiling inside the sid root uses chroot and needs root")
 	}

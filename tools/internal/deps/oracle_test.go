@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/rules-portable/rules_portable/tools/internal/deb/debtest"
 	"github.com/rules-portable/rules_portable/tools/internal/elf"
 )
 
@@ -209,13 +210,7 @@ func TestOracleLddUsrBin(t *testing.T) {
 // comparison is name => canonical in-root path, as in
 // TestOracleLddUsrBin.
 func TestOracleSidRoot(t *testing.T) {
-	root := os.Getenv("PORTABLE_SID_ROOT")
-	if root == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("PORTABLE_SID_ROOT is not set; CI must provision the sid root (tools/offline/sidroot.sh ensure)")
-		}
-		t.Skip("PORTABLE_SID_ROOT not set (tools/offline/sidroot.sh ensure prints the path)")
-	}
+	root := debtest.SidRoot(t)
 	rfs, err := newRootFS(root)
 	if err != nil {
 		t.Fatal(err)

@@ -31,3 +31,23 @@ func CacheDir() string {
 	}
 	return filepath.Join(base, "debs")
 }
+
+// SidRoot returns the Debian sid root that tools/offline/sidroot.sh makes
+// (glibc 2.43, gcc 15): $PORTABLE_SID_ROOT, else the finished root in the
+// shared cache ($RULES_PORTABLE_CACHE/sid-root, which carries a stamp only
+// once complete). Without one the test fails and says how to make it.
+func SidRoot(t testing.TB) string {
+	t.Helper()
+	if root := os.Getenv("PORTABLE_SID_ROOT"); root != "" {
+		return root
+	}
+	base := os.Getenv("RULES_PORTABLE_CACHE")
+	if base == "" {
+		base = "/var/cache/rules_portable"
+	}
+	root := filepath.Join(base, "sid-root")
+	if _, err := os.Stat(filepath.Join(root, ".rules_portable-stamp")); err != nil {
+		t.Fatalf("no Debian sid root at %s and PORTABLE_SID_ROOT is not set: run tools/offline/sidroot.sh ensure (it prints the path), as tests/run_all.sh does", root)
+	}
+	return root
+}
