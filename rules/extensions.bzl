@@ -7,7 +7,13 @@ use_repo(sysroot, "glibc_2_41")
 ```
 
 Then `sysroot(name = "v2", packages = "@glibc_2_41", version = "v2")` in a
-BUILD file builds the sysroot from those packages.
+BUILD file builds the sysroot from those packages. Each repository also has
+the target `:packages` (`@glibc_2_41//:packages`), which keeps working when
+`use_repo` gives the repository another name.
+
+All modules that use the extension share one namespace of repository names,
+so a module published for others should prefix its names; rules_portable's
+own are `rules_portable_glibc_2_36` and so on, and any other name is free.
 """
 
 load("//rules/private:debian_repository.bzl", "debian_packages_repository")

@@ -26,11 +26,12 @@ def _days_in_month(year, month):
         return 29 if leap else 28
     return 30 if month in (4, 6, 9, 11) else 31
 
-def snapshot_stamp(date, delay_hours = _SNAPSHOT_DELAY_HOURS):
+def snapshot_stamp(date, what, delay_hours = _SNAPSHOT_DELAY_HOURS):
     """Turns an RFC 1123 index date into a snapshot archive timestamp.
 
     Args:
       date: e.g. "Sat, 21 Nov 2026 09:15:44 UTC".
+      what: the lockfile, for the error message.
       delay_hours: hours to add.
 
     Returns:
@@ -38,7 +39,7 @@ def snapshot_stamp(date, delay_hours = _SNAPSHOT_DELAY_HOURS):
     """
     parts = date.replace(",", "").split(" ")
     if len(parts) != 6 or parts[2] not in _MONTHS:
-        fail("lockfile index date %r is not an RFC 1123 date like 'Sat, 21 Nov 2026 09:15:44 UTC'" % date)
+        fail("%s: lockfile index date %r is not an RFC 1123 date like 'Sat, 21 Nov 2026 09:15:44 UTC'; lock it again with `portable sysroot lock`" % (what, date))
     day, month, year = int(parts[1]), _MONTHS.index(parts[2]) + 1, int(parts[3])
     hms = [int(x) for x in parts[4].split(":")]
     hour = hms[0] + delay_hours
@@ -56,12 +57,13 @@ def _pad(n, width = 2):
     s = str(n)
     return "0" * (width - len(s)) + s
 
-def snapshot_mirror(mirror, lock):
+def snapshot_mirror(mirror, lock, what):
     """Puts the snapshot state that holds every pool file of a lock into mirror.
 
     Args:
       mirror: a mirror URL, possibly holding SNAPSHOT_PLACEHOLDER.
       lock: the decoded lockfile.
+      what: the lockfile's label, for error messages.
 
     Returns:
       mirror, with SNAPSHOT_PLACEHOLDER replaced by e.g. "20261121T151544Z".
@@ -70,8 +72,8 @@ def snapshot_mirror(mirror, lock):
         return mirror
     dates = [idx["date"] for idx in lock.get("indexes", [])]
     if not dates:
-        fail("lockfile records no index date to pick a snapshot from; use a mirror URL without %s" % SNAPSHOT_PLACEHOLDER)
-    stamps = sorted([snapshot_stamp(d) for d in dates])
+        fail("%s: lockfile records no index date to pick a snapshot from; use a mirror URL without %s" % (what, SNAPSHOT_PLACEHOLDER))
+    stamps = sorted([snapshot_stamp(d, what) for d in dates])
     return mirror.replace(SNAPSHOT_PLACEHOLDER, stamps[-1])
 
 def apt_mirror(rctx):
@@ -104,12 +106,12 @@ def apt_mirror(rctx):
                     break
     return ""
 
-def _glibc_version(lock):
+def _glibc_version(lock, what):
     for p in lock["packages"]:
         if p["name"] == "libc6":
             v = p["version"].split(":")[-1]
             return v.split("-")[0].split("+")[0]
-    fail("lockfile has no libc6 package: a sysroot needs glibc")
+    fail("%s: lockfile has no libc6 package: a sysroot needs glibc; lock it again with `portable sysroot lock -p libc6 ...`" % what)
 
 _BUILD = """\
 load("@rules_portable//rules/private:debian_packages.bzl", "debian_packages")
@@ -124,6 +126,14 @@ debian_packages(
     arch = "{arch}",
     visibility = ["//visibility:public"],
 )
+
+# The same under a fixed name, for a module that renamed this repository in
+# use_repo (where `@its_name` alone would look for a target of that name).
+alias(
+    name = "packages",
+    actual = ":{name}",
+    visibility = ["//visibility:public"],
+)
 """
 
 def _debian_packages_repository_impl(rctx):
@@ -133,7 +143,7 @@ def _debian_packages_repository_impl(rctx):
     mirror = rctx.os.environ.get("PORTABLE_DEBIAN_MIRROR") or rctx.attr.mirror or apt_mirror(rctx)
     if not mirror:
         fail("%s: no Debian mirror: set --repo_env=PORTABLE_DEBIAN_MIRROR=URL or the mirror attribute, or configure apt (%s)" % (rctx.attr.lock, " or ".join(_APT_SOURCES)))
-    mirror = snapshot_mirror(mirror, lock).rstrip("/")
+    mirror = snapshot_mirror(mirror, lock, rctx.attr.lock).rstrip("/")
     pending = []
     for p in lock["packages"]:
         pending.append(rctx.download(
@@ -148,7 +158,7 @@ def _debian_packages_repository_impl(rctx):
     rctx.file("BUILD.bazel", _BUILD.format(
         name = rctx.attr.original_name or rctx.name,
         dev = repr(any([p.get("dev", False) for p in lock["packages"]])),
-        glibc = _glibc_version(lock),
+        glibc = _glibc_version(lock, rctx.attr.lock),
         suite = lock["suite"],
         arch = lock.get("arch", "amd64"),
     ))

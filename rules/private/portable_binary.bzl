@@ -80,12 +80,12 @@ portable_binary(
             providers = [SysrootInfo],
         ),
         "data": attr.label_list(
-            doc = "Files to copy into the bundle under `share/<short path>`. Example: `[\"//app:config.json\"]`.",
+            doc = "Files to copy into the bundle under `share/<short path>` (`share/<repository>/<path>` for a file of another repository). Example: `[\"//app:config.json\"]`.",
             allow_files = True,
         ),
         "extra_libs": attr.label_list(
-            doc = "Shared libraries built by this build that the binary loads (by DT_NEEDED or dlopen); they go to `lib/`. Example: `[\":libplugin.so\"]`.",
-            allow_files = [".so"],
+            doc = "Shared libraries built by this build, or prebuilt ones, that the binary loads (by DT_NEEDED or dlopen); they go to `lib/`. Versioned names such as `libfoo.so.1` are fine; a file that is not an ELF shared library fails the bundle. Example: `[\":libplugin.so\"]`.",
+            allow_files = True,
         ),
         "compression": attr.string(
             doc = "Compression of the tar: `none` (`.tar`), `gzip` (`.tar.gz`) or `zstd` (`.tar.zst`). Example: `compression = \"zstd\"`.",

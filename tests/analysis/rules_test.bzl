@@ -170,7 +170,7 @@ def rules_test_suite(name):
     sysroot_test(name = "hello_test_v3", env = {"WANT_GLIBC": "2.43"}, sysroot = "//sysroots:v3", test = ":hello_test", tags = ["manual"])
     sysroot_test_test(name = "sysroot_test_test", target_under_test = ":hello_test_v3")
 
-    sysroot(name = "bad_version", packages = "@glibc_2_41", version = "2", tags = ["manual"])
+    sysroot(name = "bad_version", packages = "@glibc_2_41//:packages", version = "2", tags = ["manual"])
     failure_test(name = "bad_version_test", target_under_test = ":bad_version", message = "is not a version label like \"v2\"")
 
     sysroot(name = "dev_without_dev_packages", dev = True, packages = "@test_glibc_2_41_runtime", version = "v2", tags = ["manual"])

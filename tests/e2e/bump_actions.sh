@@ -56,7 +56,8 @@ for m in CppCompile CppLink GoCompilePkg GoLink PortableSysroot; do
   if grep -qw "$m" <<<"$ran"; then echo "FAIL: the bump re-ran $m" >&2; fail=1; fi
 done
 for m in PortableBundle PortablePatch PortableGlibcCheck; do
-  grep -qw "$m" <<<"$ran" || { echo "FAIL: the bump did not re-run $m" >&2; fail=1; }
+  c=$(awk -v m="$m" '$2 == m { print $1 }' <<<"$ran")
+  [ "$c" = 1 ] || { echo "FAIL: the bump ran ${c:-0} $m actions, want 1" >&2; fail=1; }
 done
 others=$(grep -vw 'PortableBundle\|PortablePatch\|PortableGlibcCheck' <<<"$ran" || true)
 [ -z "$others" ] || { echo "FAIL: the bump ran more than the bundle, patch and check actions: $others" >&2; fail=1; }

@@ -109,5 +109,46 @@ else
   grep -m5 -E 'ERROR|rror' <<<"$out" || true
   fails=$((fails + 1))
 fi
+# A user's repository may take the name of the docs' example, glibc_2_41,
+# for a lock of its own (v1's here): rules_portable's own repositories are
+# prefixed, so nothing collides, and each keeps its own lock.
+n=$((n + 1))
+{
+  printf 'module(name = "exterr")\n'
+  printf 'bazel_dep(name = "rules_portable", version = "0.0.0")\n'
+  printf 'local_path_override(module_name = "rules_portable", path = "%s")\n' "$top"
+  printf 'sysroot = use_extension("@rules_portable//rules:extensions.bzl", "sysroot")\n'
+  printf 'sysroot.debian(name = "glibc_2_41", lock = "//:v1.lock.json")\n'
+  printf 'use_repo(sysroot, "glibc_2_41")\n'
+  # The helper is built with this machine's Go, as in examples/hello.
+  printf 'bazel_dep(name = "rules_go", version = "0.59.0")\n'
+  printf 'go_sdk = use_extension("@rules_go//go:extensions.bzl", "go_sdk")\n'
+  printf 'go_sdk.host()\n'
+} >MODULE.bazel
+cat >app/BUILD.bazel <<'EOF2'
+load("@rules_portable//rules:defs.bzl", "sysroot")
+
+sysroot(
+    name = "mine",
+    packages = "@glibc_2_41",
+    version = "v9",
+)
+EOF2
+# glibc_of TARGET: the glibc version in the manifest of a built sysroot.
+glibc_of() {
+  local tree
+  tree=$("$top/tools/bazel" cquery --output=files "$1" 2>/dev/null | grep -v '\.tar$')
+  python3 -c 'import json, sys; print(json.load(open(sys.argv[1] + "/.sysroot/manifest.json"))["glibc"])' "$tree"
+}
+if ! out=$("$top/tools/bazel" build //app:mine @rules_portable//sysroots:v2 2>&1); then
+  echo "FAIL: a user's glibc_2_41 next to rules_portable's own:"
+  grep -m5 -E 'ERROR|rror' <<<"$out" || true
+  fails=$((fails + 1))
+elif [ "$(glibc_of //app:mine) $(glibc_of @rules_portable//sysroots:v2)" != "2.36 2.41" ]; then
+  echo "FAIL: a user's glibc_2_41 next to rules_portable's own: glibc $(glibc_of //app:mine) and $(glibc_of @rules_portable//sysroots:v2), want 2.36 (the user's lock) and 2.41 (v2)"
+  fails=$((fails + 1))
+else
+  echo "ok: a user's glibc_2_41 (v1's lock, glibc 2.36) next to rules_portable's v2 (glibc 2.41)"
+fi
 echo "extension errors: $((n - fails)) passed, $fails failed"
 [ $fails = 0 ]

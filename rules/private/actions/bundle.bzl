@@ -1,5 +1,7 @@
 """Actions that pack relocatable bundles."""
 
+load("//rules/private:toolchain.bzl", "TOOLCHAIN_TYPE")
+
 def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra_libs = [], prefix = None, runfiles = None):
     """Packs binary, its closure in sysroot and a launcher into out.
 
@@ -10,7 +12,8 @@ def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra
       sysroot: SysrootInfo to resolve the closure in.
       out: the output: a tar File, or a directory (tree artifact).
       tar: with a directory out, also this tar File, written by the same run.
-      data: Files to copy into the bundle under share/, by their short path.
+      data: Files to copy into the bundle under share/, by their short path
+        (`share/<repo>/<path>` for a file of another repository).
       extra_libs: shared library Files built by this build; they go to lib/.
       prefix: for the tar, the directory every entry is put under.
       runfiles: the binary's runfiles (a depset of Files). They are
@@ -35,11 +38,13 @@ def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra
     for lib in extra_libs:
         args.add("--add", "%s=lib/%s" % (lib.path, lib.basename))
     for f in data:
-        args.add("--add", "%s=share/%s" % (f.path, f.short_path))
+        # short_path of a file from another repository starts with ../
+        args.add("--add", "%s=share/%s" % (f.path, f.short_path.removeprefix("../")))
     args.add("-o", out.path if out.is_directory else out)
     args.add(binary)
     ctx.actions.run(
         executable = tool.files_to_run,
+        toolchain = TOOLCHAIN_TYPE,
         arguments = [args],
         inputs = depset([binary, sysroot.tree] + launchers + extra_libs + data, transitive = [runfiles] if runfiles else []),
         outputs = [out, tar] if tar else [out],

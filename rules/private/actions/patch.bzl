@@ -1,5 +1,7 @@
 """Actions that rewrite PT_INTERP and RPATH."""
 
+load("//rules/private:toolchain.bzl", "TOOLCHAIN_TYPE")
+
 def emit_patch(ctx, *, tool, binary, out, interpreter, rpath, interp_slot = 4096, after = []):
     """Writes a copy of binary with a new interpreter and DT_RPATH.
 
@@ -23,6 +25,7 @@ def emit_patch(ctx, *, tool, binary, out, interpreter, rpath, interp_slot = 4096
     args.add(binary)
     ctx.actions.run(
         executable = tool.files_to_run,
+        toolchain = TOOLCHAIN_TYPE,
         arguments = [args],
         inputs = [binary] + after,
         outputs = [out],

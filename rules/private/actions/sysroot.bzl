@@ -1,5 +1,7 @@
 """Actions that build and check sysroots."""
 
+load("//rules/private:toolchain.bzl", "TOOLCHAIN_TYPE")
+
 def emit_sysroot_build(ctx, *, tool, packages, version, dev, tree, tar, loader):
     """Builds a sysroot from pinned .deb files, with no network access.
 
@@ -27,6 +29,7 @@ def emit_sysroot_build(ctx, *, tool, packages, version, dev, tree, tar, loader):
     args.add("-o", tree.path)
     ctx.actions.run(
         executable = tool.files_to_run,
+        toolchain = TOOLCHAIN_TYPE,
         arguments = [args],
         inputs = [packages.lock] + packages.debs,
         outputs = [tree, tar, loader],
@@ -52,6 +55,7 @@ def emit_glibc_check(ctx, *, tool, sysroot, binary, out):
     args.add(binary)
     ctx.actions.run(
         executable = tool.files_to_run,
+        toolchain = TOOLCHAIN_TYPE,
         arguments = [args],
         inputs = [binary, sysroot.tree],
         outputs = [out],
