@@ -46,7 +46,11 @@ The test binary is bundled with its closure resolved in `sysroot` and run
 through the bundle's launcher from runfiles, so nothing needs to be installed
 under `/usr/sysroot` on the machine that runs the test. Sharding,
 `TEST_TMPDIR`, XML output and exit codes behave as for the wrapped test, and
-a test that re-executes itself through `/proc/self/exe` keeps working.
+a test that re-executes itself through `/proc/self/exe` keeps working. The
+wrapped test's `env` (through `RunEnvironmentInfo`) and data files come
+along. Its `args` do not (Bazel gives a test rule no way to read another
+test's `args`): give them to `sysroot_test` itself, which takes the common
+test attributes (`args`, `size`, `shard_count`, `tags`, ...).
 
 Example:
 
@@ -55,6 +59,7 @@ sysroot_test(
     name = "app_test_v3",
     test = ":app_test",
     sysroot = "@rules_portable//sysroots:v3",
+    args = ["-test.v"],  # the wrapped test's args are not inherited
 )
 ```""",
     attrs = {
