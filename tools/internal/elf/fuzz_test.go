@@ -59,6 +59,7 @@ func FuzzPatch(f *testing.F) {
 		f.Add(b, "/lib/ld.so", "/opt/lib", uint16(0), uint8(0))
 		f.Add(b, "/"+strings.Repeat("i", 150), "$ORIGIN/"+strings.Repeat("r", 90), uint16(4096), uint8(1))
 		f.Add(b, "", "", uint16(0), uint8(2))
+		f.Add(b, "", "/usr/sysroot/v2/lib", uint16(0), uint8(4))
 	})
 	f.Fuzz(func(t *testing.T, b []byte, interp, path string, slot uint16, mode uint8) {
 		if len(b) > 1<<20 {
@@ -83,6 +84,13 @@ func FuzzPatch(f *testing.F) {
 		case 2:
 			opts.SetRunPath, opts.RunPath, opts.ForceRPath = true, path, true
 		}
+		wantPath := path
+		if mode&4 != 0 && (opts.SetRPath || opts.SetRunPath) {
+			opts.KeepOrigin = true
+			if in, err := Parse(bytes.NewReader(b), int64(len(b))); err == nil {
+				wantPath = withOrigins(in.RPath, in.RunPath, path)
+			}
+		}
 		out, err := Patch(b, opts)
 		if err != nil {
 			return
@@ -99,8 +107,8 @@ func FuzzPatch(f *testing.F) {
 			if mode%4 == 1 {
 				got = g.RunPath
 			}
-			if got != path {
-				t.Fatalf("search path %q, want %q", got, path)
+			if got != wantPath {
+				t.Fatalf("search path %q, want %q", got, wantPath)
 			}
 		}
 		again, err := Patch(out, opts)

@@ -28,11 +28,41 @@ type PatchOptions struct {
 	// ForceRPath makes SetRunPath write DT_RPATH instead, the way
 	// patchelf's --force-rpath does.
 	ForceRPath bool
+	// KeepOrigin keeps the entries of the current DT_RPATH and DT_RUNPATH
+	// that start with $ORIGIN (or ${ORIGIN}), ahead of the new path, each
+	// once. They lead to libraries that travel with the program, such as
+	// the shared libraries of a Bazel build under _solib_<cpu>/.
+	KeepOrigin bool
+}
+
+// withOrigins is want with the $ORIGIN-relative entries of the current
+// search paths put first (see PatchOptions.KeepOrigin).
+func withOrigins(rpath, runpath, want string) string {
+	seen := map[string]bool{}
+	for _, e := range strings.Split(want, ":") {
+		seen[e] = true
+	}
+	var out []string
+	for _, list := range []string{rpath, runpath} {
+		for _, e := range strings.Split(list, ":") {
+			if (strings.HasPrefix(e, "$ORIGIN") || strings.HasPrefix(e, "${ORIGIN}")) && !seen[e] {
+				out = append(out, e)
+				seen[e] = true
+			}
+		}
+	}
+	if want != "" {
+		out = append(out, want)
+	}
+	return strings.Join(out, ":")
 }
 
 func (o PatchOptions) validate() error {
 	if o.SetRPath && o.SetRunPath {
 		return errors.New("set either an RPATH or a RUNPATH, not both")
+	}
+	if o.KeepOrigin && !o.SetRPath && !o.SetRunPath {
+		return errors.New("keeping the $ORIGIN entries applies only when a new RPATH or RUNPATH is set")
 	}
 	if o.Interpreter != "" {
 		switch {
@@ -204,6 +234,9 @@ func newPatch(f *File, in []byte, opts PatchOptions) (*patch, error) {
 			p.wantTag, p.wantPath = DTRPath, opts.RunPath
 		default:
 			p.wantTag, p.wantPath = DTRunPath, opts.RunPath
+		}
+		if opts.KeepOrigin {
+			p.wantPath = withOrigins(f.RPath, f.RunPath, p.wantPath)
 		}
 		if p.wantPath == "" {
 			p.wantTag = DTNull

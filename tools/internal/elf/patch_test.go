@@ -571,3 +571,49 @@ func TestPatchMovesPhdrTableWhenNoRoom(t *testing.T) {
 		}
 	}
 }
+
+// TestPatchKeepOrigin: the $ORIGIN entries of a program's search path (a
+// Bazel build's _solib_<cpu> directories, say) survive a new RPATH, ahead of
+// it and once each; other entries are replaced; a second patch changes
+// nothing.
+func TestPatchKeepOrigin(t *testing.T) {
+	in, err := os.ReadFile("testdata/hello-x86_64-runpath")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bazelish, err := Patch(in, PatchOptions{SetRunPath: true, RunPath: "$ORIGIN/../_solib_k8/_U_S_Sapp:/opt/old/lib:${ORIGIN}/plugins:$ORIGIN/../_solib_k8/_U_S_Sapp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sysroot = "/usr/sysroot/v2/lib/x86_64-linux-gnu"
+	opts := PatchOptions{SetRPath: true, RPath: sysroot, KeepOrigin: true}
+	out, err := Patch(bazelish, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Parse(bytes.NewReader(out), int64(len(out)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "$ORIGIN/../_solib_k8/_U_S_Sapp:${ORIGIN}/plugins:" + sysroot; f.RPath != want || f.HasRunPath {
+		t.Errorf("RPATH %q (RUNPATH present: %v), want %q and no RUNPATH", f.RPath, f.HasRunPath, want)
+	}
+	again, err := Patch(out, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(again, out) {
+		t.Error("patching again with the same options changed the file")
+	}
+	// Without KeepOrigin the new path replaces everything.
+	plain, err := Patch(bazelish, PatchOptions{SetRPath: true, RPath: sysroot})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, err := Parse(bytes.NewReader(plain), int64(len(plain))); err != nil || g.RPath != sysroot {
+		t.Errorf("without KeepOrigin: RPATH %q (%v), want %q", g.RPath, err, sysroot)
+	}
+	if _, err := Patch(bazelish, PatchOptions{Interpreter: "/x/ld.so", KeepOrigin: true}); err == nil {
+		t.Error("KeepOrigin without a new search path was accepted")
+	}
+}
