@@ -193,5 +193,8 @@ func ReadControl(r io.Reader) (Paragraph, error) {
 	if !found {
 		return Paragraph{}, errors.New("control.tar has no control file")
 	}
+	if err := checkPackageName(p.Get("Package")); err != nil {
+		return Paragraph{}, fmt.Errorf("control: Package: %w", err)
+	}
 	return p, nil
 }

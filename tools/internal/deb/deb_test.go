@@ -172,10 +172,54 @@ func FuzzArReader(f *testing.F) {
 }
 
 func FuzzWalk(f *testing.F) {
-	f.Add(debtest.Deb("x", "1.0", []debtest.Entry{debtest.File("./a", "b")}, "gz"))
-	f.Add(debtest.Deb("x", "1.0", []debtest.Entry{debtest.Symlink("./l", "/a")}, ""))
+	f.Add(debtest.Deb("xy", "1.0", []debtest.Entry{debtest.File("./a", "b")}, "gz"))
+	f.Add(debtest.Deb("xy", "1.0", []debtest.Entry{debtest.Symlink("./l", "/a")}, ""))
+	f.Add(debtest.Ar([]debtest.Member{debtest.M("debian-binary", []byte("2.0\n")),
+		debtest.M("control.tar", debtest.Tar([]debtest.Entry{debtest.File("./control", "Version: 1\n")})), debtest.M("data.tar", debtest.Tar(nil))}))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _ = listData(data)
-		_, _ = ReadControl(bytes.NewReader(data))
+		// Walk hands over control.tar, then data.tar, each once, and reads
+		// every entry to exactly its declared size.
+		var seen []Member
+		err := Walk(bytes.NewReader(data), func(m Member, tr *tar.Reader) error {
+			seen = append(seen, m)
+			if len(seen) > 2 || seen[len(seen)-1] != Member(len(seen)-1) {
+				t.Fatalf("members handed over in the order %v", seen)
+			}
+			for {
+				h, err := tr.Next()
+				if errors.Is(err, io.EOF) {
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+				n, err := io.Copy(io.Discard, tr)
+				if err != nil {
+					return err
+				}
+				// Regular files hold their size; links, directories and
+				// devices hold nothing, whatever their header says.
+				switch h.Typeflag {
+				case tar.TypeReg:
+					if n != h.Size {
+						t.Fatalf("%s entry %q: read %d bytes, header says %d", m, h.Name, n, h.Size)
+					}
+				case tar.TypeLink, tar.TypeSymlink, tar.TypeDir, tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+					if n != 0 {
+						t.Fatalf("%s entry %q of type %q: read %d bytes", m, h.Name, h.Typeflag, n)
+					}
+				}
+			}
+		})
+		if err == nil && len(seen) != 2 {
+			t.Fatalf("walk succeeded after handing over %v", seen)
+		}
+		p, err := ReadControl(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		if name := p.Get("Package"); !isDebianName(name) {
+			t.Fatalf("control accepted with Package %q: %+v", name, p)
+		}
 	})
 }

@@ -113,19 +113,32 @@ func packageFromParagraph(p Paragraph) (*Package, error) {
 }
 
 // CheckPoolPath refuses a Filename that could leave the mirror's tree when
-// appended to its URL: it must be relative, clean and free of "..".
+// appended to its URL: it must be relative, clean, free of ".." and under
+// pool/, where Debian's archives keep every package.
 func CheckPoolPath(p string) error {
+	if err := checkRelPath(p); err != nil {
+		return fmt.Errorf("pool %w", err)
+	}
+	if !strings.HasPrefix(p, "pool/") {
+		return fmt.Errorf("pool path %q is not under pool/", p)
+	}
+	return nil
+}
+
+// checkRelPath refuses a path that is not plain, relative and clean: one
+// that appended to a URL could add a query, an escape or a "..".
+func checkRelPath(p string) error {
 	if p == "" || strings.HasPrefix(p, "/") || strings.Contains(p, "\\") || strings.ContainsAny(p, "?#%") {
-		return fmt.Errorf("pool path %q is not a plain relative path", p)
+		return fmt.Errorf("path %q is not a plain relative path", p)
 	}
 	for _, c := range strings.Split(p, "/") {
 		if c == "" || c == "." || c == ".." {
-			return fmt.Errorf("pool path %q has an empty, '.' or '..' component", p)
+			return fmt.Errorf("path %q has an empty, '.' or '..' component", p)
 		}
 	}
 	for i := 0; i < len(p); i++ {
 		if p[i] <= ' ' || p[i] >= 0x7f {
-			return fmt.Errorf("pool path %q holds a blank or non-ASCII byte", p)
+			return fmt.Errorf("path %q holds a blank or non-ASCII byte", p)
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package deb
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -52,7 +53,10 @@ func TestLockfileRoundTrip(t *testing.T) {
 }
 
 func FuzzParseLockfile(f *testing.F) {
-	f.Add([]byte(`{"schema_version":1,"suite":"s","arch":"amd64","requested":["a"],"indexes":[],"packages":[{"name":"aa","version":"1","architecture":"amd64","filename":"p/a.deb","size":1,"sha256":"` + strings.Repeat("a", 64) + `","suite":"s"}]}`))
+	f.Add([]byte(`{"schema_version":1,"suite":"s","arch":"amd64","requested":["a"],"indexes":[],"packages":[{"name":"aa","version":"1","architecture":"amd64","filename":"pool/a.deb","size":1,"sha256":"` + strings.Repeat("a", 64) + `","suite":"s"}]}`))
+	f.Add([]byte(`{"schema_version":1,"arch":"amd64","requested":null,"indexes":null,"packages":[` +
+		`{"name":"bb","version":"1:2-3","architecture":"all","filename":"pool/b.deb","size":2,"sha256":"` + strings.Repeat("b", 64) + `","dev":true},` +
+		`{"name":"aa","version":"1","architecture":"amd64","filename":"pool/a.deb","size":1,"sha256":"` + strings.Repeat("a", 64) + `"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l, err := ParseLockfile(data)
 		if err != nil {
@@ -62,8 +66,22 @@ func FuzzParseLockfile(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ParseLockfile(out); err != nil {
-			t.Fatalf("marshalled lock does not parse: %v", err)
+		back, err := ParseLockfile(out)
+		if err != nil {
+			t.Fatalf("marshalled lock does not parse: %v\n%s", err, out)
+		}
+		// Marshal gives the canonical form: writing what it wrote, read
+		// back, gives the same bytes.
+		again, err := back.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(out, again) {
+			t.Fatalf("not canonical:\n%s\nthen\n%s", out, again)
+		}
+		sorted := slices.IsSortedFunc(back.Packages, func(a, b LockedPackage) int { return strings.Compare(a.Name, b.Name) })
+		if !sorted || len(back.Packages) != len(l.Packages) || back.HasDev() != l.HasDev() {
+			t.Fatalf("round trip changed the packages:\n%s", out)
 		}
 	})
 }

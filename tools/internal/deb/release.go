@@ -151,8 +151,15 @@ func parseRelease(text []byte) (*Release, error) {
 		if len(f) == 0 {
 			continue
 		}
-		if len(f) != 3 || len(f[0]) != 64 {
+		if len(f) != 3 {
 			return nil, fmt.Errorf("release: SHA256 line %q: want \"hash size path\"", line)
+		}
+		// The hash names by-hash URLs and cache files: hex digits only.
+		if !isHexSHA256(strings.ToLower(f[0])) {
+			return nil, fmt.Errorf("release: SHA256 line %q: hash is not 64 hex digits", line)
+		}
+		if err := checkRelPath(f[2]); err != nil {
+			return nil, fmt.Errorf("release: SHA256 line %q: %w", line, err)
 		}
 		size, err := strconv.ParseInt(f[1], 10, 64)
 		if err != nil || size < 0 {
@@ -164,12 +171,20 @@ func parseRelease(text []byte) (*Release, error) {
 }
 
 // parseReleaseDate reads the RFC 2822 dates of Release files, written in
-// UTC with either a zone name or a numeric offset.
+// UTC with either a zone name or a numeric offset. The result must survive
+// the lockfile, which writes it in UTC as RFC 1123: whole seconds (time.Parse
+// would take a fraction) and a four-digit year.
 func parseReleaseDate(s string) (time.Time, error) {
 	for _, layout := range []string{time.RFC1123, time.RFC1123Z, "Mon, 2 Jan 2006 15:04:05 MST", "Mon, 2 Jan 2006 15:04:05 -0700"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
+		t, err := time.Parse(layout, s)
+		if err != nil {
+			continue
 		}
+		t = t.UTC()
+		if t.Nanosecond() != 0 || t.Year() < 1 || t.Year() > 9999 {
+			break
+		}
+		return t, nil
 	}
 	return time.Time{}, fmt.Errorf("%q is not an RFC 2822 date", s)
 }

@@ -6,6 +6,9 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -141,4 +144,108 @@ func TestRealInRelease(t *testing.T) {
 	if _, err := ParseInRelease(bad, VerifyOptions{Keyring: ring, Now: time.Now(), AllowExpired: true}); err == nil {
 		t.Fatal("tampered real InRelease accepted")
 	}
+}
+
+// isLowerHex64 is an independent check of a sha256 as the parsers store
+// it: exactly 64 lower-case hex digits.
+func isLowerHex64(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// isPlainRelPath reports whether p, appended to a mirror URL or joined
+// to a directory, stays below it: relative, clean, no ".." element, no
+// backslash or NUL.
+func isPlainRelPath(p string) bool {
+	if p == "" || path.IsAbs(p) || path.Clean(p) != p || !filepath.IsLocal(p) || strings.ContainsAny(p, "\\\x00") {
+		return false
+	}
+	return !slices.Contains(strings.Split(p, "/"), "..")
+}
+
+// checkDateRoundTrip requires a parsed Release date to be UTC and to come
+// back unchanged from the RFC 1123 text the lockfile stores it as, read
+// both by parseReleaseDate and by time.Parse (as sysroot.BuildMirror
+// reads the lock).
+func checkDateRoundTrip(t *testing.T, in string, d time.Time) {
+	t.Helper()
+	if d.Location() != time.UTC {
+		t.Fatalf("%q: date %v is not in UTC", in, d)
+	}
+	s := d.Format(time.RFC1123)
+	back, err := parseReleaseDate(s)
+	if err != nil || !back.Equal(d) {
+		t.Fatalf("%q: parsed as %v, written as %q, read back as %v (%v)", in, d, s, back, err)
+	}
+	if lock, err := time.Parse(time.RFC1123, s); err != nil || !lock.Equal(d) {
+		t.Fatalf("%q: lockfile date %q reads back as %v (%v), want %v", in, s, lock, err, d)
+	}
+}
+
+// FuzzParseRelease fuzzes the text inside the signature: what
+// ParseInRelease parses once the signature has been checked.
+func FuzzParseRelease(f *testing.F) {
+	f.Add(testRelease)
+	f.Add("Date: Sat, 2 Jan 2027 09:15:44 +0100\nNotAutomatic: yes\nSHA256:\n " + strings.Repeat("A", 64) + " 0 main/Release\n\n")
+	f.Add("Suite: a\nSHA256: " + strings.Repeat("0", 64) + " 1 x\n")
+	f.Add("Suite: a\n\nSuite: b\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		rel, err := parseRelease([]byte(in))
+		if err != nil {
+			if rel != nil {
+				t.Fatalf("%q: a Release and an error: %v", in, err)
+			}
+			return
+		}
+		for key, fi := range rel.Files {
+			if key != fi.Path {
+				t.Fatalf("%q: Files[%q] holds path %q", in, key, fi.Path)
+			}
+			if !isLowerHex64(fi.SHA256) {
+				t.Fatalf("%q: %s: sha256 %q is not 64 lower-case hex digits", in, key, fi.SHA256)
+			}
+			if fi.Size < 0 {
+				t.Fatalf("%q: %s: size %d", in, key, fi.Size)
+			}
+			if !isPlainRelPath(fi.Path) {
+				t.Fatalf("%q: index path %q is not a plain relative path", in, fi.Path)
+			}
+			if !strings.Contains(in, fi.Path) || !strings.Contains(strings.ToLower(in), fi.SHA256) {
+				t.Fatalf("%q: entry %+v is not in the input", in, fi)
+			}
+		}
+		for _, w := range slices.Concat(rel.Architectures, rel.Components) {
+			if w == "" || strings.ContainsAny(w, " \t\r\n") || !strings.Contains(in, w) {
+				t.Fatalf("%q: architecture or component %q", in, w)
+			}
+		}
+		for _, d := range []time.Time{rel.Date, rel.ValidUntil} {
+			if !d.IsZero() {
+				checkDateRoundTrip(t, in, d)
+			}
+		}
+	})
+}
+
+func FuzzParseReleaseDate(f *testing.F) {
+	for _, s := range []string{"Fri, 30 Oct 2026 08:08:01 UTC", "Sat, 2 Jan 2027 09:15:44 +0100", "Mon, 02 Jan 2006 15:04:05 GMT", "Fri, 31 Dec 9999 23:00:00 -0500", "Sat, 01 Jan 0000 00:30:00 +0100", "Fri, 30 Oct 2026 08:08:01.5 UTC"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		d, err := parseReleaseDate(in)
+		if err != nil {
+			if !d.IsZero() {
+				t.Fatalf("%q: date %v and an error: %v", in, d, err)
+			}
+			return
+		}
+		checkDateRoundTrip(t, in, d)
+	})
 }

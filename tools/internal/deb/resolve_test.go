@@ -3,6 +3,7 @@ package deb
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -214,4 +215,105 @@ func TestParseIndexErrors(t *testing.T) {
 			t.Errorf("%q -> %q accepted", c.from, c.to)
 		}
 	}
+}
+
+// isDebianName is an independent check of policy §5.6.1: at least two of
+// [a-z0-9+.-], starting with a letter or digit.
+func isDebianName(s string) bool {
+	if len(s) < 2 || !(s[0] >= 'a' && s[0] <= 'z' || s[0] >= '0' && s[0] <= '9') {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func FuzzParseIndex(f *testing.F) {
+	f.Add("Package: aa\nVersion: 1:2.0-1\nArchitecture: amd64\nFilename: pool/a.deb\nSize: 10\nSHA256: " + strings.Repeat("A", 64) + "\nDepends: b\n\n" +
+		"Package: bb\nVersion: 1\nArchitecture: all\nFilename: pool/main/b/bb.deb\nSize: 1\nSHA256: " + strings.Repeat("0", 64) + "\nEssential: yes\n")
+	f.Add("Package: aa\nVersion: 1\nArchitecture: amd64\nFilename: ../a.deb\nSize: 10\nSHA256: " + strings.Repeat("a", 64) + "\n")
+	f.Add("Package: aa\nVersion: 1\nArchitecture: amd64\nFilename: pool/a.deb\nSize: 0\nSHA256: " + strings.Repeat("a", 64) + "\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		idx, err := ParseIndex(strings.NewReader(in), "s")
+		if err != nil {
+			if idx != nil {
+				t.Fatalf("%q: an index and an error: %v", in, err)
+			}
+			return
+		}
+		// Each package takes six fields, each at least "X:".
+		if len(idx.Packages) > strings.Count(in, ":")/6 {
+			t.Fatalf("%q: %d packages", in, len(idx.Packages))
+		}
+		for _, p := range idx.Packages {
+			if !isDebianName(p.Name) {
+				t.Fatalf("%q: package name %q", in, p.Name)
+			}
+			vs := p.Version.String()
+			if v, err := ParseVersion(vs); vs == "" || err != nil || CompareVersions(v, p.Version) != 0 {
+				t.Fatalf("%q: %s: version %q (%v)", in, p.Name, vs, err)
+			}
+			if p.Architecture == "" || p.Suite != "s" || p.Size <= 0 {
+				t.Fatalf("%q: package %+v", in, p)
+			}
+			if err := CheckPoolPath(p.Filename); err != nil || !isPlainRelPath(p.Filename) || !strings.Contains(in, p.Filename) {
+				t.Fatalf("%q: %s: filename %q (%v)", in, p.Name, p.Filename, err)
+			}
+			if !isLowerHex64(p.SHA256) || !strings.Contains(strings.ToLower(in), p.SHA256) {
+				t.Fatalf("%q: %s: sha256 %q", in, p.Name, p.SHA256)
+			}
+		}
+	})
+}
+
+func FuzzCheckPoolPath(f *testing.F) {
+	for _, s := range []string{"pool/main/g/glibc/libc6_2.41-12_amd64.deb", "pool/a..b.deb", "pool/../x", "/pool/x", "pool//x", "pool/./x", "pool\\x", "pool/x\x00", "pool/x?y", "dists/sid/InRelease", "pool"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		if CheckPoolPath(p) != nil {
+			return
+		}
+		if !isPlainRelPath(p) || !strings.HasPrefix(p, "pool/") {
+			t.Fatalf("accepted %q", p)
+		}
+		// Appended to a mirror URL it names a file below the mirror, as is.
+		u, err := url.Parse("http://mirror.invalid/debian/" + p)
+		if err != nil || u.Path != "/debian/"+p || u.RawQuery != "" || u.Fragment != "" || u.Host != "mirror.invalid" {
+			t.Fatalf("accepted %q, which is URL %+v (%v)", p, u, err)
+		}
+	})
+}
+
+func FuzzParseRequest(f *testing.F) {
+	for _, s := range []string{"libc6", "libc6=2.41-12", "a", "aa=", "aa==1", "Aa", "g++-14=1:14.2.0-19", "aa=1=2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := ParseRequest(s)
+		if err != nil {
+			if r != (Request{}) {
+				t.Fatalf("%q: request %+v and an error: %v", s, r, err)
+			}
+			return
+		}
+		if !isDebianName(r.Name) {
+			t.Fatalf("%q: name %q", s, r.Name)
+		}
+		if r.Version != "" {
+			if _, err := ParseVersion(r.Version); err != nil {
+				t.Fatalf("%q: version %q: %v", s, r.Version, err)
+			}
+		}
+		if r.String() != strings.TrimSuffix(s, "=") {
+			t.Fatalf("%q printed as %q", s, r.String())
+		}
+		again, err := ParseRequest(r.String())
+		if err != nil || again != r {
+			t.Fatalf("%q printed as %q, which parses as %+v (%v)", s, r.String(), again, err)
+		}
+	})
 }
