@@ -98,7 +98,7 @@ func (a *addFlag) Set(s string) error {
 
 // parseInterspersed parses flags that may come after positional
 // arguments (portable bundle /usr/bin/curl -o curl.tar.gz); "--" ends
-// flag parsing.
+// flag parsing (but not as a flag's value: -o -- names the output "--").
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
@@ -109,13 +109,38 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 		if len(rest) == 0 {
 			return pos, nil
 		}
-		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+		if endsWithTerminator(fs, args[:len(args)-len(rest)]) {
 			return append(pos, rest...), nil
 		}
 		pos = append(pos, rest[0])
 		args = rest[1:]
 	}
 }
+
+// endsWithTerminator reports whether the arguments fs.Parse consumed end
+// with "--" as the terminator, not as a flag's value (-o --): parsed
+// again without it, by a flag set with the same flags that stores
+// nothing, they are complete only in the first case.
+func endsWithTerminator(fs *flag.FlagSet, consumed []string) bool {
+	n := len(consumed)
+	if n == 0 || consumed[n-1] != "--" {
+		return false
+	}
+	probe := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
+	probe.SetOutput(io.Discard)
+	fs.VisitAll(func(f *flag.Flag) {
+		b, ok := f.Value.(interface{ IsBoolFlag() bool })
+		probe.Var(probeValue(ok && b.IsBoolFlag()), f.Name, "")
+	})
+	return probe.Parse(consumed[:n-1]) == nil
+}
+
+// probeValue is a flag value that accepts anything; true for a bool flag.
+type probeValue bool
+
+func (probeValue) String() string     { return "" }
+func (probeValue) Set(string) error   { return nil }
+func (v probeValue) IsBoolFlag() bool { return bool(v) }
 
 // sourceDateEpoch reads $SOURCE_DATE_EPOCH; unset gives the zero time.
 func sourceDateEpoch() (time.Time, error) {

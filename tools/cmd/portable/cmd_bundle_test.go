@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"errors"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -186,4 +189,123 @@ func TestBundleSameFromAnySandbox(t *testing.T) {
 	if !bytes.Equal(archives[0], archives[1]) {
 		t.Error("bundles of the same inputs from two sandboxes differ")
 	}
+}
+
+// logValue is a flag.Value that logs every value set, as "name=value".
+type logValue struct {
+	name   string
+	isBool bool
+	log    *[]string
+}
+
+func (v logValue) String() string   { return "" }
+func (v logValue) IsBoolFlag() bool { return v.isBool }
+func (v logValue) Set(s string) error {
+	if v.isBool {
+		if _, err := strconv.ParseBool(s); err != nil {
+			return err
+		}
+	}
+	*v.log = append(*v.log, v.name+"="+s)
+	return nil
+}
+
+// interspersedModel is what parseInterspersed should do with a string
+// flag -o, a repeatable string flag -add and a bool flag -b, written out
+// from the flag package's rules: "-x" or "--x", "=value" or (not for a
+// bool) the next argument as the value, a lone "-" or any other
+// argument is positional, and "--" where a flag could start makes every
+// later argument positional.
+func interspersedModel(args []string) (pos, sets []string, ok bool) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(pos, args[i+1:]...), sets, true
+		}
+		if len(a) < 2 || a[0] != '-' {
+			pos = append(pos, a)
+			continue
+		}
+		name := strings.TrimPrefix(a[1:], "-")
+		if name == "" || name[0] == '-' || name[0] == '=' {
+			return nil, nil, false
+		}
+		name, val, hasVal := strings.Cut(name, "=")
+		switch name {
+		case "b":
+			if !hasVal {
+				val = "true"
+			} else if _, err := strconv.ParseBool(val); err != nil {
+				return nil, nil, false
+			}
+		case "o", "add":
+			if !hasVal {
+				if i+1 == len(args) {
+					return nil, nil, false
+				}
+				i++
+				val = args[i]
+			}
+		default: // unknown, or -h/-help
+			return nil, nil, false
+		}
+		sets = append(sets, name+"="+val)
+	}
+	return pos, sets, true
+}
+
+// FuzzParseInterspersed: flags may follow positional arguments, "--"
+// ends the flags (and a flag's value "--" does not). Arguments are the
+// input's lines. parseInterspersed never panics, agrees with
+// interspersedModel on acceptance, positionals and flag values, keeps
+// the positionals in input order, and takes every flag value from the
+// input.
+func FuzzParseInterspersed(f *testing.F) {
+	for _, s := range []string{
+		"", "prog\n-o\nout", "/usr/bin/curl\n-o\ncurl.tar.gz\n--add\nx=y\n-b", "-o\n--\nprog\n-b",
+		"-b\n--\n-o\nx", "a\n--\n--\nb", "-o=--\nx\n-b", "-h", "---x", "-=x", "-b=maybe", "-\n-b",
+		"-o\n-o\n--\nx\n-b", "-b=false\np\n--\n-b", "--o\n-\n-", "-o",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		args := strings.Split(in, "\n")
+		var sets []string
+		fs := flag.NewFlagSet("portable bundle", flag.ContinueOnError)
+		fs.Var(logValue{name: "o", log: &sets}, "o", "")
+		fs.Var(logValue{name: "add", log: &sets}, "add", "")
+		fs.Var(logValue{name: "b", isBool: true, log: &sets}, "b", "")
+		pos, err := parseInterspersed(fs, args)
+		wantPos, wantSets, ok := interspersedModel(args)
+		if (err == nil) != ok {
+			t.Fatalf("parseInterspersed(%q): error %v, model accepts: %v", args, err, ok)
+		}
+		if err != nil {
+			if pos != nil {
+				t.Fatalf("parseInterspersed(%q) = %q with error %v", args, pos, err)
+			}
+			return
+		}
+		// Positionals are a subsequence of the arguments.
+		j := 0
+		for _, p := range pos {
+			for j < len(args) && args[j] != p {
+				j++
+			}
+			if j == len(args) {
+				t.Fatalf("parseInterspersed(%q) = %q: %q is not from the input, or out of order", args, pos, p)
+			}
+			j++
+		}
+		// Flag values are an argument, the part of one after "=", or a bool's "true".
+		for _, s := range sets {
+			_, v, _ := strings.Cut(s, "=")
+			if !slices.ContainsFunc(args, func(a string) bool { return a == v || strings.HasSuffix(a, "="+v) }) && s != "b=true" {
+				t.Fatalf("parseInterspersed(%q) set %s, which is not from the input", args, s)
+			}
+		}
+		if !slices.Equal(pos, wantPos) || !slices.Equal(sets, wantSets) {
+			t.Fatalf("parseInterspersed(%q):\npositional %q, flags %q\nwant       %q, flags %q", args, pos, sets, wantPos, wantSets)
+		}
+	})
 }

@@ -95,16 +95,17 @@ func x86ISALevelBits(hwcaps []string) uint32 {
 
 // ParseHWCapsList parses an explicit, comma-separated list of glibc-hwcaps
 // subdirectory names in priority order ("x86-64-v3,x86-64-v2"). "none"
-// (or "") is the empty list.
+// (or "") is the empty list. White space around a name, or around "none",
+// is ignored.
 func ParseHWCapsList(s string) ([]string, error) {
-	if s == "" || s == "none" {
+	if t := strings.TrimSpace(s); t == "" || t == "none" {
 		return []string{}, nil
 	}
 	var out []string
 	seen := map[string]bool{}
 	for _, n := range strings.Split(s, ",") {
 		n = strings.TrimSpace(n)
-		if n == "" || n == "." || n == ".." || strings.ContainsAny(n, "/:") {
+		if n == "" || n == "." || n == ".." || strings.ContainsAny(n, "/:\x00") {
 			return nil, fmt.Errorf("hwcaps %q: %q is not a glibc-hwcaps subdirectory name", s, n)
 		}
 		if seen[n] {

@@ -4,10 +4,12 @@ import (
 	"archive/tar"
 	"bytes"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/rules-portable/rules_portable/tools/internal/deb/debtest"
@@ -24,7 +26,10 @@ func extractEntries(t *testing.T, entries []debtest.Entry) (*pkgTree, string, er
 	}
 	tree, err := extractTar(bytes.NewReader(debtest.Tar(entries)), "pkg", dir)
 	// Nothing may appear next to the extraction directory.
-	ents, _ := os.ReadDir(parent)
+	ents, rerr := os.ReadDir(parent)
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
 	if len(ents) != 1 {
 		t.Fatalf("extraction wrote outside its directory: %v", ents)
 	}
@@ -115,36 +120,116 @@ func TestExtractRefuses(t *testing.T) {
 }
 
 // FuzzExtract feeds arbitrary tar streams through the entry handling. The
-// property: whatever the input, nothing is written outside the directory
-// and every symlink made stays inside it.
+// property: whatever the input, nothing is created, changed or linked
+// outside the extraction directory, which sits several levels deep in a
+// private temporary directory with a sentinel file at every level, and
+// every symlink made is clean and relative and stays inside it.
 func FuzzExtract(f *testing.F) {
 	f.Add(debtest.Tar([]debtest.Entry{debtest.Dir("./usr/"), debtest.File("./usr/a", "x"), debtest.Symlink("./lib/l", "/usr/a")}))
 	f.Add(debtest.Tar([]debtest.Entry{debtest.File("./../x", "x")}))
+	f.Add(debtest.Tar([]debtest.Entry{debtest.File("../../../s", "x")}))
+	f.Add(debtest.Tar([]debtest.Entry{debtest.File("/abs", "x")}))
 	f.Add(debtest.Tar([]debtest.Entry{debtest.Symlink("./usr/l", "/etc"), debtest.File("./usr/l/x", "x")}))
+	f.Add(debtest.Tar([]debtest.Entry{debtest.Symlink("./usr/l", "../../.."), debtest.File("./usr/l/s", "x")}))
+	f.Add(debtest.Tar([]debtest.Entry{debtest.Symlink("./usr/l", "../../../s"), debtest.File("./usr/l", "x")}))
 	f.Add(debtest.Tar([]debtest.Entry{debtest.File("./usr/a", "x"), {Name: "./usr/b", Type: tar.TypeLink, Linkname: "./usr/a"}}))
+	f.Add(debtest.Tar([]debtest.Entry{{Name: "./usr/h", Type: tar.TypeLink, Linkname: "../../../s"}}))
+	f.Add(debtest.Tar([]debtest.Entry{{Name: "./usr/h", Type: tar.TypeLink, Linkname: "/etc/passwd"}}))
+	f.Add(debtest.Tar([]debtest.Entry{debtest.Symlink("./usr/l", "../../../s"), {Name: "./usr/h", Type: tar.TypeLink, Linkname: "./usr/l"}}))
 	f.Fuzz(func(t *testing.T, tarData []byte) {
-		parent, _ := os.MkdirTemp("", "fz")
-		defer os.RemoveAll(parent)
-		dir := filepath.Join(parent, "root")
-		os.Mkdir(dir, 0o755)
-		tree, err := extractTar(bytes.NewReader(tarData), "x", dir)
-		ents, _ := os.ReadDir(parent)
-		if len(ents) != 1 {
-			t.Fatalf("wrote outside the directory: %v", ents)
+		priv := t.TempDir()
+		// The sentinels: priv/s, priv/a/s, ... next to every directory on
+		// the way down to the root.
+		levels := []string{priv, filepath.Join(priv, "a"), filepath.Join(priv, "a", "b"), filepath.Join(priv, "a", "b", "c")}
+		dir := filepath.Join(levels[len(levels)-1], "root")
+		allowed := map[string]bool{dir: true}
+		for i, l := range levels {
+			if i > 0 {
+				if err := os.Mkdir(l, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			allowed[l] = true
+			allowed[filepath.Join(l, "s")] = true
+			if err := os.WriteFile(filepath.Join(l, "s"), []byte("sentinel"), 0o600); err != nil {
+				t.Fatal(err)
+			}
 		}
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		tree, xerr := extractTar(bytes.NewReader(tarData), "x", dir)
+		// Whether or not extraction failed: nothing new outside dir, and
+		// every symlink inside it points inside it.
+		err := filepath.WalkDir(priv, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !allowed[p] && !strings.HasPrefix(p, dir+"/") {
+				t.Fatalf("extraction created %s outside %s", p, dir)
+			}
+			if d.Type()&fs.ModeSymlink == 0 {
+				return nil
+			}
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			if !localLinkTarget(dir, p, target) {
+				t.Fatalf("symlink %s -> %s leaves %s or is not clean", p, target, dir)
+			}
+			return nil
+		})
 		if err != nil {
+			t.Fatal(err)
+		}
+		// No sentinel was written to, re-moded or hard linked.
+		for _, l := range levels {
+			s := filepath.Join(l, "s")
+			fi, err := os.Lstat(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := os.ReadFile(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, ok := fi.Sys().(*syscall.Stat_t)
+			if !ok || string(body) != "sentinel" || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 || st.Nlink != 1 {
+				t.Fatalf("%s was touched: %v, %d links, %q", s, fi.Mode(), st.Nlink, body)
+			}
+		}
+		if xerr != nil {
+			if tree != nil {
+				t.Fatalf("extractTar gave a tree and the error %v", xerr)
+			}
 			return
 		}
 		for p, n := range tree.nodes {
 			if n.Type != TypeSymlink {
 				continue
 			}
-			full, err := filepath.Abs(filepath.Join(dir, filepath.Dir(p), n.Target))
-			if err != nil || !(full == dir || strings.HasPrefix(full, dir+"/")) {
-				t.Fatalf("symlink %s -> %s leaves the root", p, n.Target)
+			full := filepath.Join(dir, p)
+			if !localLinkTarget(dir, full, n.Target) {
+				t.Fatalf("symlink %s -> %s in the tree leaves the root", p, n.Target)
+			}
+			if got, err := os.Readlink(full); err != nil || got != n.Target {
+				t.Fatalf("symlink %s: tree says %q, disk %q, %v", p, n.Target, got, err)
 			}
 		}
 	})
+}
+
+// localLinkTarget reports whether the symlink at link (inside dir) with
+// this target stays in dir: the target is relative and clean (so ".."
+// comes only in front and climbs through real directories, not through
+// other links) and, read from the link's directory, lands in dir.
+func localLinkTarget(dir, link, target string) bool {
+	if target == "" || filepath.IsAbs(target) || filepath.Clean(target) != target {
+		return false
+	}
+	full := filepath.Join(filepath.Dir(link), target)
+	return full == dir || strings.HasPrefix(full, dir+"/")
 }
 
 func TestExtractRefusesHuge(t *testing.T) {

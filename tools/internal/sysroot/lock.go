@@ -155,12 +155,17 @@ func resolveLock(pr *Progress, u *deb.Universe, indexes []deb.LockedIndex, opts 
 	return lock, nil
 }
 
+// parseRequests reads -p values, each "name" or "name=version".
 func parseRequests(ss []string) ([]deb.Request, error) {
 	var out []deb.Request
 	for _, s := range ss {
 		r, err := deb.ParseRequest(s)
 		if err != nil {
 			return nil, fmt.Errorf("package %q: %w", s, err)
+		}
+		if r.String() != s {
+			// "name=" would silently lock the newest version.
+			return nil, fmt.Errorf("package %q: empty version after '='", s)
 		}
 		out = append(out, r)
 	}

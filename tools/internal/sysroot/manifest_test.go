@@ -1,6 +1,8 @@
 package sysroot
 
 import (
+	"bytes"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -26,8 +28,18 @@ func TestParseManifestErrors(t *testing.T) {
 	}
 }
 
+// FuzzParseManifest: whatever ParseManifest accepts, Marshal writes in a
+// canonical form: it parses again, to the same manifest, and marshalling
+// that gives the very same bytes.
 func FuzzParseManifest(f *testing.F) {
 	f.Add([]byte(`{"schema_version":1,"label":"v1","glibc":"2.36","files":[{"path":"a","type":"file","mode":"0644","size":1,"sha256":"x"}]}`))
+	f.Add([]byte(`{"schema_version":1,"label":"v1","arch":"amd64","triplet":"x86_64-linux-gnu","glibc":"2.36","glibcxx":"3.4.30","loader":"lib64/ld-linux-x86-64.so.2","flavour":"dev","suite":"bookworm",` +
+		`"indexes":[{"suite":"bookworm","codename":"bookworm","date":"Sat, 10 Feb 2024 09:24:31 UTC","not_automatic":true,"path":"main/binary-amd64/Packages.xz","size":8,"sha256":"ab"}],` +
+		`"packages":[{"name":"libc6","version":"2.36-9","architecture":"amd64","sha256":"cd"}],` +
+		`"files":[{"path":"usr/lib","type":"dir","mode":"0755"},{"path":"usr/lib/l","type":"symlink","mode":"0777","target":"../x"}]}`))
+	// Spellings that decode to the same manifest: escapes, invalid UTF-8,
+	// keys in another case, a repeated key, null lists, trailing text.
+	f.Add([]byte("{\"Schema_Version\":1,\"label\":\"<a&b>\\u2028\xff\",\"label\":\"\\u00e9\\ud800\",\"glibc\":\"2.41\",\"files\":null,\"packages\":[]} trailing"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := ParseManifest(data)
 		if err != nil {
@@ -37,8 +49,19 @@ func FuzzParseManifest(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ParseManifest(out); err != nil {
-			t.Fatalf("marshalled manifest does not parse: %v", err)
+		m2, err := ParseManifest(out)
+		if err != nil {
+			t.Fatalf("marshalled manifest does not parse: %v\n%s", err, out)
+		}
+		if !reflect.DeepEqual(m, m2) {
+			t.Fatalf("manifest changed in a round trip:\n%+v\n%+v", m, m2)
+		}
+		out2, err := m2.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(out, out2) {
+			t.Fatalf("marshal, parse, marshal is not stable:\n%s\n%s", out, out2)
 		}
 	})
 }
