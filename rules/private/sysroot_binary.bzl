@@ -33,6 +33,9 @@ def _sysroot_binary_impl(ctx):
         interpreter = installed_loader(sysroot),
         rpath = installed_library_dirs(sysroot),
         interp_slot = PATH_MAX,
+        # A shared cc_library of this build is found through the binary's
+        # $ORIGIN/.../_solib_<cpu> entries: keep them.
+        keep_origin = True,
         after = [stamp],
     )
     return [
@@ -49,9 +52,11 @@ sysroot_binary = rule(
 
 The output is a copy of `binary` whose `PT_INTERP` names the sysroot's loader
 (in a PATH_MAX slot, so it can be re-pointed in place) and whose `DT_RPATH`
-names the sysroot's library directories. It runs on any host where the
-sysroot's tar is installed, whatever glibc the host has. The build fails when
-`binary` needs a newer glibc than the sysroot's.
+names the sysroot's library directories, after the binary's own
+`$ORIGIN`-relative entries (which find the shared libraries this build made,
+in the binary's runfiles). It runs on any host where the sysroot's tar is
+installed, whatever glibc the host has. The build fails when `binary` needs a
+newer glibc than the sysroot's.
 
 Example:
 

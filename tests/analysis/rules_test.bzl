@@ -79,6 +79,7 @@ def _sysroot_binary_impl(ctx):
         asserts.equals(env, "/usr/sysroot/v2/lib64/ld-linux-x86-64.so.2", _flag(argv, "--set-interpreter"))
         asserts.equals(env, "/usr/sysroot/v2/lib/x86_64-linux-gnu:/usr/sysroot/v2/usr/lib/x86_64-linux-gnu", _flag(argv, "--set-rpath"))
         asserts.equals(env, "4096", _flag(argv, "--interp-slot"))
+        asserts.true(env, "--keep-origin" in argv, "the build's own shared libraries stay reachable through $ORIGIN")
     check = _action(env, "PortableGlibcCheck")
     if check:
         asserts.true(env, _flag(check.argv, "--sysroot").endswith("sysroots/v2"), "the gate reads the sysroot tree")

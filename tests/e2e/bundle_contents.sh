@@ -58,7 +58,7 @@ EOF2
 echo "greeting from share/" >app/greeting.txt
 cat >app/BUILD.bazel <<'EOF2'
 load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_library", "cc_test")
-load("@rules_portable//rules:defs.bzl", "portable_binary", "sysroot_test")
+load("@rules_portable//rules:defs.bzl", "portable_binary", "sysroot_binary", "sysroot_test")
 
 cc_library(
     name = "greet",
@@ -93,6 +93,14 @@ cc_binary(
     linkshared = True,
 )
 
+# For hosts with /usr/sysroot/v3 installed; the shared library stays
+# reachable through the binary's $ORIGIN entries.
+sysroot_binary(
+    name = "main_installed",
+    binary = ":main",
+    sysroot = "@rules_portable//sysroots:v3",
+)
+
 portable_binary(
     name = "portable",
     binary = ":main",
@@ -116,6 +124,23 @@ tar -C "$dir" -xf bazel-bin/app/portable.tar
 out=$(env -i "$dir/main/bin/main" all)
 want=$(printf 'glibc 2.43\nplugin loaded\ngreeting from share/')
 [ "$out" = "$want" ] || fail "the bundle printed: $out"
+# sysroot_binary keeps the $ORIGIN entries that lead to the shared
+# library: in a root with only /usr/sysroot/v3 and bazel-bin's layout
+# (app/main_installed, _solib_*/), the program runs on glibc 2.43 and finds
+# libapp_Slibgreet.so.
+"$top/tools/bazel" build //app:main_installed >/dev/null 2>&1 || fail "sysroot_binary of a binary with a shared cc_library failed"
+v3tar=$("$top/tools/bazel" cquery --output=files @rules_portable//sysroots:v3 2>/dev/null | grep '\.tar$')
+root=$dir/root
+mkdir -p "$root/w/app"
+tar -C "$root" -xf "$v3tar"
+cp bazel-bin/app/main_installed "$root/w/app/"
+cp -rL bazel-bin/_solib_* "$root/w/"
+# ld.so finds $ORIGIN through /proc/self/exe: the root gets a /proc of its
+# own, in a private mount namespace.
+mkdir -p "$root/proc"
+out=$(unshare -m --propagation private sh -c 'mount -t proc proc "$1/proc" && exec chroot "$1" /w/app/main_installed' - "$root" 2>&1) ||
+  fail "main_installed in a root with only /usr/sysroot/v3: $out"
+[ "$out" = "glibc 2.43" ] || fail "main_installed printed: $out"
 # A change to the library alone (the program's own bytes stay the same)
 # re-runs the bundle: the library is one of its inputs.
 sed -i 's|return gnu_get_libc_version();|return gnu_get_libc_version() + 1;|' app/greet.c
@@ -123,4 +148,4 @@ sed -i 's|return gnu_get_libc_version();|return gnu_get_libc_version() + 1;|' ap
 got=$(tar -xOf bazel-bin/app/portable.tar main/lib/libapp_Slibgreet.so | sha256sum | cut -d' ' -f1)
 want=$(sha256sum <bazel-bin/app/libgreet.so | cut -d' ' -f1)
 [ "$got" = "$want" ] || fail "after greet.c changed, the bundle still has the old libapp_Slibgreet.so"
-echo "the build's shared libraries, plugin and data: bundled for sysroot_test and portable_binary, run on glibc 2.43, and rebundled when the library changes: ok"
+echo "the build's shared libraries, plugin and data: bundled for sysroot_test and portable_binary, run on glibc 2.43, and rebundled when the library changes; sysroot_binary keeps the library reachable: ok"

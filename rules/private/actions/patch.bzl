@@ -2,7 +2,7 @@
 
 load("//rules/private:toolchain.bzl", "TOOLCHAIN_TYPE")
 
-def emit_patch(ctx, *, tool, binary, out, interpreter, rpath, interp_slot = 4096, after = []):
+def emit_patch(ctx, *, tool, binary, out, interpreter, rpath, interp_slot = 4096, keep_origin = False, after = []):
     """Writes a copy of binary with a new interpreter and DT_RPATH.
 
     Args:
@@ -13,6 +13,8 @@ def emit_patch(ctx, *, tool, binary, out, interpreter, rpath, interp_slot = 4096
       interpreter: the absolute PT_INTERP to write.
       rpath: list of absolute library directories for DT_RPATH.
       interp_slot: bytes to reserve for PT_INTERP, so later re-pointing is in place.
+      keep_origin: keep the binary's $ORIGIN-relative search path entries
+        (the build's own shared libraries) ahead of rpath.
       after: Files that must exist first, e.g. the stamp of a check that
         must pass before any output is written.
     """
@@ -20,6 +22,8 @@ def emit_patch(ctx, *, tool, binary, out, interpreter, rpath, interp_slot = 4096
     args.add("patch")
     args.add("--set-interpreter", interpreter)
     args.add_joined("--set-rpath", rpath, join_with = ":")
+    if keep_origin:
+        args.add("--keep-origin")
     args.add("--interp-slot", str(interp_slot))
     args.add("-o", out)
     args.add(binary)

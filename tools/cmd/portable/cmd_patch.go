@@ -24,6 +24,10 @@ DT_RPATH, or writes DT_RPATH with --force-rpath (as patchelf does). An empty
 value removes both entries. RPATH is searched before LD_LIBRARY_PATH and
 applies to the libraries a library loads too; RUNPATH does neither.
 
+--keep-origin keeps the entries of the current RPATH/RUNPATH that start
+with $ORIGIN ahead of the new path (each once): they find libraries that
+travel with the program, such as the shared libraries of a Bazel build.
+
 --interp-slot N makes PT_INTERP exactly N bytes (the path, then NUL padding;
 N <= 4096, the kernel's limit), so that a launcher can later re-point it
 with an in-place write of up to N-1 bytes.
@@ -40,12 +44,13 @@ Examples:
 `
 
 func runPatch(e *env, args []string) error {
-	fs := newFlagSet(e, "patch", "[--set-interpreter P] [--set-rpath R | --set-runpath R] [--force-rpath] [--interp-slot N] [-o OUT] FILE", patchHelp)
+	fs := newFlagSet(e, "patch", "[--set-interpreter P] [--set-rpath R | --set-runpath R] [--force-rpath] [--keep-origin] [--interp-slot N] [-o OUT] FILE", patchHelp)
 	var opts elf.PatchOptions
 	fs.StringVar(&opts.Interpreter, "set-interpreter", "", "new PT_INTERP, an absolute `path`")
 	fs.StringVar(&opts.RPath, "set-rpath", "", "write DT_RPATH (colon-separated `dirs`, $ORIGIN allowed) and drop DT_RUNPATH")
 	fs.StringVar(&opts.RunPath, "set-runpath", "", "write DT_RUNPATH (colon-separated `dirs`) and drop DT_RPATH")
 	fs.BoolVar(&opts.ForceRPath, "force-rpath", false, "make --set-runpath write DT_RPATH instead")
+	fs.BoolVar(&opts.KeepOrigin, "keep-origin", false, "keep the current $ORIGIN entries of RPATH/RUNPATH ahead of the new path")
 	fs.IntVar(&opts.InterpSlot, "interp-slot", 0, "reserve exactly `N` bytes for PT_INTERP (<= 4096)")
 	out := fs.String("o", "", "write the result to `OUT` instead of replacing FILE")
 	if err := parseFlags(fs, args); err != nil {
@@ -64,6 +69,9 @@ func runPatch(e *env, args []string) error {
 	}
 	if opts.SetRPath && opts.SetRunPath {
 		return usagef("patch: --set-rpath and --set-runpath are exclusive")
+	}
+	if opts.KeepOrigin && !opts.SetRPath && !opts.SetRunPath {
+		return usagef("patch: --keep-origin only applies with --set-rpath or --set-runpath")
 	}
 	if opts.ForceRPath && !opts.SetRunPath {
 		return usagef("patch: --force-rpath only applies to --set-runpath (--set-rpath always writes DT_RPATH)")

@@ -67,6 +67,16 @@ func TestPatchCLI(t *testing.T) {
 	if f, _ := elf.Open(ls); f.HasRunPath || f.HasRPath {
 		t.Error("search path not removed")
 	}
+	// --keep-origin: the $ORIGIN entries stay, ahead of the new path.
+	if _, _, err := runCLI(t, "patch", "--set-runpath", "$ORIGIN/../_solib_k8/x:/opt/old", ls); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runCLI(t, "patch", "--set-rpath", "/usr/sysroot/v2/lib", "--keep-origin", ls); err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := elf.Open(ls); f.RPath != "$ORIGIN/../_solib_k8/x:/usr/sysroot/v2/lib" || f.HasRunPath {
+		t.Errorf("--keep-origin: rpath %q (runpath present %v)", f.RPath, f.HasRunPath)
+	}
 }
 
 func TestPatchCLIErrors(t *testing.T) {
@@ -82,6 +92,7 @@ func TestPatchCLIErrors(t *testing.T) {
 		{[]string{"patch", "--set-rpath", "/a", "--set-runpath", "/b", "/usr/bin/ls"}, true, "exclusive"},
 		{[]string{"patch", "--force-rpath", "--set-rpath", "/a", "/usr/bin/ls"}, true, "--force-rpath"},
 		{[]string{"patch", "--interp-slot", "5000", "/usr/bin/ls"}, true, "4096"},
+		{[]string{"patch", "--keep-origin", "--set-interpreter", "/lib/ld.so", "/usr/bin/ls"}, true, "--keep-origin only applies"},
 		{[]string{"patch", "--set-rpath", "/a"}, true, "exactly one FILE"},
 		{[]string{"patch", "--set-interpreter", "ld.so", "-o", filepath.Join(dir, "o"), "/usr/bin/ls"}, false, "not an absolute path"},
 		{[]string{"patch", "--set-interpreter", "/lib/ld.so", script}, false, script + ": is a script"},

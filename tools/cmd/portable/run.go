@@ -29,7 +29,7 @@ func commands() []command {
 	return []command{
 		{name: "version", summary: "print the version of this helper", usage: "", run: runVersion},
 		{name: "inspect", summary: "print interpreter, needed libraries, RPATH/RUNPATH and glibc versions of ELF files", usage: "[--json] FILE...", run: runInspect},
-		{name: "patch", summary: "set the interpreter and RPATH/RUNPATH of an ELF file, in place or by growing it", usage: "[--set-interpreter P] [--set-rpath R | --set-runpath R] [--force-rpath] [--interp-slot N] [-o OUT] FILE", run: runPatch},
+		{name: "patch", summary: "set the interpreter and RPATH/RUNPATH of an ELF file, in place or by growing it", usage: "[--set-interpreter P] [--set-rpath R | --set-runpath R] [--force-rpath] [--keep-origin] [--interp-slot N] [-o OUT] FILE", run: runPatch},
 		{name: "deps", summary: "print the shared-library closure of ELF files as ld.so would load it, without running them", usage: "[--root DIR] [--json] [--library-path P] FILE...", run: runDeps},
 		{name: "sysroot", summary: "lock, build, verify and check versioned sysroots made from pinned Debian packages", usage: "lock|build|verify|check [FLAGS] [ARGS]", run: runSysroot},
 		{name: "bundle", summary: "pack programs, their library closure and launchers into a relocatable directory or tar", usage: bundleUsage, run: runBundle},
