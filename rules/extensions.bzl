@@ -30,7 +30,7 @@ _debian = tag_class(
             mandatory = True,
         ),
         "mirror": attr.string(
-            doc = "Debian mirror URL. `{snapshot}` in it becomes a time a few hours after the lock's newest index date, for a snapshot archive of Debian, which keeps every pool file a lock names. Default: this machine's apt mirror (`/etc/apt/sources.list.d/debian.sources`, else `/etc/apt/sources.list`). The repo env `PORTABLE_DEBIAN_MIRROR` overrides it; so does `--downloader_config` URL rewriting. Example: `mirror = \"https://deb.example.org/debian\"`.",
+            doc = "Debian mirror URL. `{snapshot}` in it becomes a time a few hours after the lock's newest index date, for a snapshot archive of Debian, which keeps every pool file a lock names. Default: this machine's apt mirror (`/etc/apt/sources.list.d/debian.sources`, else `/etc/apt/sources.list`). The repo env `PORTABLE_DEBIAN_MIRROR` overrides it; so does `--downloader_config` URL rewriting. With no mirror at all, or `PORTABLE_DEBIAN_MIRROR=offline`, the .debs come only from the repository cache or `--distdir` (files named as in the pool). Example: `mirror = \"https://deb.example.org/debian\"`.",
         ),
     },
 )

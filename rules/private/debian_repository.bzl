@@ -14,6 +14,14 @@ SNAPSHOT_PLACEHOLDER = "{snapshot}"
 # Where apt keeps the machine's Debian mirror (read in this order).
 _APT_SOURCES = ["/etc/apt/sources.list.d/debian.sources", "/etc/apt/sources.list"]
 
+# PORTABLE_DEBIAN_MIRROR=offline: take the .debs only from the repository
+# cache or --distdir.
+OFFLINE = "offline"
+
+# A URL that is never fetched from (.invalid never resolves); it carries the
+# file name by which --distdir is searched.
+_NO_MIRROR = "http://no-mirror.invalid/debian"
+
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 # Hours added to the index date: the index is published within a few hours of
@@ -141,19 +149,31 @@ def _debian_packages_repository_impl(rctx):
     if lock.get("schema_version") != 1:
         fail("%s: lockfile schema_version %r is not supported (want 1); regenerate it with `portable sysroot lock`" % (rctx.attr.lock, lock.get("schema_version")))
     mirror = rctx.os.environ.get("PORTABLE_DEBIAN_MIRROR") or rctx.attr.mirror or apt_mirror(rctx)
-    if not mirror:
-        fail("%s: no Debian mirror: set --repo_env=PORTABLE_DEBIAN_MIRROR=URL or the mirror attribute, or configure apt (%s)" % (rctx.attr.lock, " or ".join(_APT_SOURCES)))
-    mirror = snapshot_mirror(mirror, lock, rctx.attr.lock).rstrip("/")
+
+    # With no mirror (or "offline"), the files can still come from the
+    # repository cache (by sha256) or --distdir (by file name), which Bazel
+    # reads before any network: the URL only has to carry the file name.
+    offline = mirror in ("", OFFLINE)
+    mirror = _NO_MIRROR if offline else snapshot_mirror(mirror, lock, rctx.attr.lock).rstrip("/")
     pending = []
     for p in lock["packages"]:
-        pending.append(rctx.download(
+        pending.append((p, rctx.download(
             url = "%s/%s" % (mirror, p["filename"]),
             output = "sha256/" + p["sha256"],
             sha256 = p["sha256"],
             block = False,
-        ))
-    for d in pending:
-        d.wait()
+            allow_fail = offline,
+        )))
+    for p, d in pending:
+        if not d.wait().success:
+            why = "PORTABLE_DEBIAN_MIRROR is %s" % OFFLINE if rctx.os.environ.get("PORTABLE_DEBIAN_MIRROR") == OFFLINE else "no Debian mirror is configured"
+            fail("%s: %s (sha256 %s) is in neither the repository cache nor --distdir, and %s: set --repo_env=PORTABLE_DEBIAN_MIRROR=URL or the mirror attribute, or configure apt (%s)" % (
+                rctx.attr.lock,
+                p["filename"].split("/")[-1],
+                p["sha256"],
+                why,
+                " or ".join(_APT_SOURCES),
+            ))
     rctx.symlink(rctx.attr.lock, "lock.json")
     rctx.file("BUILD.bazel", _BUILD.format(
         name = rctx.attr.original_name or rctx.name,

@@ -109,6 +109,55 @@ else
   grep -m5 -E 'ERROR|rror' <<<"$out" || true
   fails=$((fails + 1))
 fi
+# PORTABLE_DEBIAN_MIRROR=offline (as with no mirror configured at all): the
+# .debs come from the repository cache or --distdir, or the fetch fails with
+# a message that says so.
+module_with() { # REPO: a module with one sysroot.debian of v2's lock
+  {
+    printf 'module(name = "exterr")\n'
+    printf 'bazel_dep(name = "rules_portable", version = "0.0.0")\n'
+    printf 'local_path_override(module_name = "rules_portable", path = "%s")\n' "$top"
+    printf 'sysroot = use_extension("@rules_portable//rules:extensions.bzl", "sysroot")\n'
+    printf 'sysroot.debian(name = "%s", lock = "//:v2.lock.json")\n' "$1"
+    printf 'use_repo(sysroot, "%s")\n' "$1"
+  } >MODULE.bazel
+}
+offline_case() { # NAME REPO WANT(pass|MESSAGE) FLAGS...
+  local name=$1 repo=$2 want=$3 out
+  shift 3
+  n=$((n + 1))
+  module_with "$repo"
+  if out=$("$top/tools/bazel" build --repo_env=PORTABLE_DEBIAN_MIRROR=offline "$@" "@$repo//:all" 2>&1); then
+    if [ "$want" = pass ]; then echo "ok: $name: built"; return; fi
+    echo "FAIL: $name: the build passed"
+  elif [ "$want" != pass ] && grep -qF "$want" <<<"$out"; then
+    echo "ok: $name: $want"
+    return
+  else
+    echo "FAIL: $name: $([ "$want" = pass ] && echo "the build failed" || echo "no '$want'"):"
+    grep -m5 -E 'ERROR|rror' <<<"$out" || true
+  fi
+  fails=$((fails + 1))
+}
+# The shared repository cache gets v2's .debs the normal way first.
+module_with cached
+"$top/tools/bazel" build @cached//:all >/dev/null 2>&1 || { echo "FAIL: fetching v2's .debs into the repository cache"; fails=$((fails + 1)); }
+offline_case "offline, from the repository cache" offline_cache pass
+offline_case "offline, nothing cached" offline_none "is in neither the repository cache nor --distdir, and PORTABLE_DEBIAN_MIRROR is offline" --repository_cache=
+# A --distdir holds the files by their pool names. (Inside the workspace:
+# Bazel runs in tools/bazel's root, which sees the workspace but not /tmp.)
+distdir=$PWD/distdir
+mkdir -p "$distdir"
+repo_cache=$("$top/tools/bazel" info repository_cache 2>/dev/null)
+python3 - "$top/sysroots/v2.lock.json" "$repo_cache" "$distdir" <<'PY'
+import json, os, shutil, sys
+lock, cache, out = sys.argv[1:]
+for p in json.load(open(lock))["packages"]:
+    shutil.copy(os.path.join(cache, "content_addressable", "sha256", p["sha256"], "file"), os.path.join(out, os.path.basename(p["filename"])))
+PY
+offline_case "offline, from --distdir" offline_distdir pass --repository_cache= "--distdir=$distdir"
+rm -rf "$distdir"
+
 # A user's repository may take the name of the docs' example, glibc_2_41,
 # for a lock of its own (v1's here): rules_portable's own repositories are
 # prefixed, so nothing collides, and each keeps its own lock.

@@ -46,7 +46,8 @@ first deb line of /etc/apt/sources.list). Locks name no mirror, only pool
 paths and hashes. In a mirror URL, {snapshot} stands for a state of a
 snapshot archive of Debian: lock puts the time now there, build a time a
 little after the lock's index date, so a lock keeps building after plain
-mirrors have dropped its packages.
+mirrors have dropped its packages. PORTABLE_DEBIAN_MIRROR=offline makes
+build work from its cache alone, as --offline does (lock refuses it).
 
 Examples:
   portable sysroot lock --suite trixie -p libc6 -p libstdc++6 -p libgcc-s1 --dev -o v2.lock.json
@@ -271,6 +272,9 @@ func runSysrootBuild(e *env, args []string) error {
 	lock, err := deb.ParseLockfile(data)
 	if err != nil {
 		return fmt.Errorf("sysroot build: %s: %w", *lockPath, err)
+	}
+	if *mirror == "" && sysroot.OfflineByEnv() {
+		*offline = true
 	}
 	var m string
 	if !*offline { // offline, nothing is downloaded: no mirror is needed

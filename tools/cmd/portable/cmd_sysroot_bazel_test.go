@@ -124,6 +124,12 @@ func TestSysrootBuildForBazel(t *testing.T) {
 	if _, err := os.Stat(empty); err == nil {
 		t.Fatal("a failed build left its output directory")
 	}
+	// PORTABLE_DEBIAN_MIRROR=offline does the same as --offline.
+	t.Setenv("PORTABLE_DEBIAN_MIRROR", "offline")
+	_, _, err = runCLI(t, "sysroot", "build", "--lock", "../../../sysroots/v1.lock.json", "--label", "v1", "--cache", t.TempDir(), "-o", empty)
+	if err == nil || !strings.Contains(err.Error(), "downloads are off") {
+		t.Fatalf("build with PORTABLE_DEBIAN_MIRROR=offline and an empty cache: %v", err)
+	}
 }
 
 // stageLikeBazel copies the tree src to dst the way Bazel's sandbox stages

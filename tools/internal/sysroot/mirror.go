@@ -28,9 +28,20 @@ const SnapshotPlaceholder = "{snapshot}"
 // variable so that tests can point it elsewhere.
 var aptFiles = aptsrc.Files()
 
+// Offline, as the value of $MirrorEnv, means no downloads: build takes
+// every package from its cache (as with --offline), and Bazel's repository
+// rule from the repository cache or --distdir. lock needs a real mirror.
+const Offline = "offline"
+
+// OfflineByEnv reports whether $MirrorEnv asks for no downloads.
+func OfflineByEnv() bool { return os.Getenv(MirrorEnv) == Offline }
+
 // mirror picks the mirror URL: the flag, then $MirrorEnv, then apt's.
 func mirror(flag string) (string, error) {
 	for _, m := range []string{flag, os.Getenv(MirrorEnv), aptsrc.Mirror(aptFiles)} {
+		if m == Offline {
+			return "", fmt.Errorf("%s=%s forbids downloads; pass --mirror URL to fetch from a mirror", MirrorEnv, Offline)
+		}
 		if m != "" {
 			return m, nil
 		}

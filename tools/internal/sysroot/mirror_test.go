@@ -54,6 +54,18 @@ func TestMirrors(t *testing.T) {
 	if got, err := BuildMirror("", lock); err != nil || got != "http://apt.example.invalid/debian" {
 		t.Errorf("default build mirror %q %v, want apt's http://apt.example.invalid/debian", got, err)
 	}
+	// "offline" is no mirror to fetch from.
+	t.Setenv(MirrorEnv, Offline)
+	if _, err := LockMirror("", time.Now()); err == nil || !strings.Contains(err.Error(), "forbids downloads") {
+		t.Errorf("lock with %s=%s: err = %v, want a refusal", MirrorEnv, Offline, err)
+	}
+	if !OfflineByEnv() {
+		t.Errorf("OfflineByEnv() is false with %s=%s", MirrorEnv, Offline)
+	}
+	if got, err := BuildMirror("http://flag.example.invalid/d", lock); err != nil || got != "http://flag.example.invalid/d" {
+		t.Errorf("a --mirror flag must still win over %s=%s: %q %v", MirrorEnv, Offline, got, err)
+	}
+	t.Setenv(MirrorEnv, "")
 	// None of the three: an error that names all three.
 	aptFiles = []string{filepath.Join(t.TempDir(), "missing")}
 	if _, err := BuildMirror("", lock); err == nil || !strings.Contains(err.Error(), "--mirror") ||
