@@ -116,7 +116,7 @@ grep -qx 'glibc 2.43' bazel-testlogs/app/main_test_v3/test.log || fail "the test
 "$top/tools/bazel" build //app:portable >/dev/null 2>&1 || fail "portable_binary of a binary with a shared cc_library failed"
 listing=$(tar -tf bazel-bin/app/portable.tar)
 for f in main/lib/libapp_Slibgreet.so main/lib/libplugin.so main/share/app/greeting.txt; do
-  grep -qx "$f" <<<"$listing" || fail "the bundle lacks $f; it has: $(echo $listing); main needs: $(readelf -dW bazel-bin/app/main | grep -E 'NEEDED|RUNPATH|RPATH' | tr -s ' ' | tr '\n' ';')"
+  grep -qx "$f" <<<"$listing" || fail "the bundle lacks $f; it has: $(echo $listing)"
 done
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"; (cd "$ws" && "$top/tools/bazel" clean --expunge >/dev/null 2>&1); rm -rf "$ws"' EXIT
