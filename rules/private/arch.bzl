@@ -1,19 +1,20 @@
-"""Debian architectures and where a sysroot of each keeps its loader and libraries.
+"""Debian architectures, where a sysroot of each keeps its loader and libraries,
+and the @platforms CPU constraint (`cpu`) of each.
 
 The same table as `Arches()` in tools/internal/sysroot/arch.go, which the
 helper uses when it builds a sysroot; a Go test keeps the two equal.
 """
 
 ARCHES = {
-    "amd64": struct(triplet = "x86_64-linux-gnu", loader = "lib64/ld-linux-x86-64.so.2"),
-    "arm64": struct(triplet = "aarch64-linux-gnu", loader = "lib/ld-linux-aarch64.so.1"),
-    "armel": struct(triplet = "arm-linux-gnueabi", loader = "lib/ld-linux.so.3"),
-    "armhf": struct(triplet = "arm-linux-gnueabihf", loader = "lib/ld-linux-armhf.so.3"),
-    "i386": struct(triplet = "i386-linux-gnu", loader = "lib/ld-linux.so.2"),
-    "loong64": struct(triplet = "loongarch64-linux-gnu", loader = "lib64/ld-linux-loongarch-lp64d.so.1"),
-    "ppc64el": struct(triplet = "powerpc64le-linux-gnu", loader = "lib64/ld64.so.2"),
-    "riscv64": struct(triplet = "riscv64-linux-gnu", loader = "lib/ld-linux-riscv64-lp64d.so.1"),
-    "s390x": struct(triplet = "s390x-linux-gnu", loader = "lib/ld64.so.1"),
+    "amd64": struct(triplet = "x86_64-linux-gnu", loader = "lib64/ld-linux-x86-64.so.2", cpu = "x86_64"),
+    "arm64": struct(triplet = "aarch64-linux-gnu", loader = "lib/ld-linux-aarch64.so.1", cpu = "aarch64"),
+    "armel": struct(triplet = "arm-linux-gnueabi", loader = "lib/ld-linux.so.3", cpu = "arm"),
+    "armhf": struct(triplet = "arm-linux-gnueabihf", loader = "lib/ld-linux-armhf.so.3", cpu = "armv7"),
+    "i386": struct(triplet = "i386-linux-gnu", loader = "lib/ld-linux.so.2", cpu = "x86_32"),
+    "loong64": struct(triplet = "loongarch64-linux-gnu", loader = "lib64/ld-linux-loongarch-lp64d.so.1", cpu = "loongarch64"),
+    "ppc64el": struct(triplet = "powerpc64le-linux-gnu", loader = "lib64/ld64.so.2", cpu = "ppc64le"),
+    "riscv64": struct(triplet = "riscv64-linux-gnu", loader = "lib/ld-linux-riscv64-lp64d.so.1", cpu = "riscv64"),
+    "s390x": struct(triplet = "s390x-linux-gnu", loader = "lib/ld64.so.1", cpu = "s390x"),
 }
 
 def arch_layout(arch, what):
@@ -34,3 +35,11 @@ def arch_layout(arch, what):
         loader_path = a.loader,
         library_dirs = ["lib/" + a.triplet, "usr/lib/" + a.triplet],
     )
+
+def platform_cpus():
+    """The @platforms CPU constraint label of each architecture.
+
+    Returns:
+      A dict from e.g. "@platforms//cpu:x86_64" to the Debian name "amd64".
+    """
+    return {"@platforms//cpu:" + a.cpu: name for name, a in ARCHES.items()}

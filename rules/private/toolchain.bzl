@@ -1,5 +1,7 @@
 """The portable helper toolchain: how rules reach the `portable` Go binary."""
 
+load(":arch.bzl", "platform_cpus")
+
 PortableToolInfo = provider(
     doc = """The `portable` helper that every rules_portable action runs.
 
@@ -73,11 +75,8 @@ toolchain(
             cfg = "target",
         ),
         "_launcher_cpus": attr.label_keyed_string_dict(
-            doc = "Target CPUs that `launcher` can be built for, and their Debian architecture names.",
-            default = {
-                "@platforms//cpu:aarch64": "arm64",
-                "@platforms//cpu:x86_64": "amd64",
-            },
+            doc = "Target CPUs and their Debian architecture names (from arch.bzl).",
+            default = platform_cpus(),
             providers = [platform_common.ConstraintValueInfo],
         ),
     },

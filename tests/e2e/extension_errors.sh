@@ -28,9 +28,12 @@ cp "$top/sysroots/v1.lock.json" "$top/sysroots/v2.lock.json" .
 echo 'exports_files(glob(["*.json"]))' >BUILD.bazel
 fails=0
 flags=()
-case_() { # NAME REPO MESSAGE TAGS...; bazel flags in the array flags
-  local name=$1 repo=$2 msg=$3
-  shift 3
+# write_module REPO LINES...: the workspace's MODULE.bazel, depending on
+# rules_portable at $top, with LINES (sysroot.debian tags and the like)
+# and use_repo of REPO.
+write_module() {
+  local repo=$1
+  shift
   {
     printf 'module(name = "exterr")\n'
     printf 'bazel_dep(name = "rules_portable", version = "0.0.0")\n'
@@ -39,6 +42,11 @@ case_() { # NAME REPO MESSAGE TAGS...; bazel flags in the array flags
     printf '%s\n' "$@"
     printf 'use_repo(sysroot, "%s")\n' "$repo"
   } >MODULE.bazel
+}
+case_() { # NAME REPO MESSAGE TAGS...; bazel flags in the array flags
+  local name=$1 repo=$2 msg=$3
+  shift 3
+  write_module "$repo" "$@"
   local out
   if out=$("$top/tools/bazel" build "${flags[@]}" "${target:-@$repo//:all}" 2>&1); then
     echo "FAIL: $name: the build passed"
@@ -92,14 +100,7 @@ apt=$( (cat "$root/etc/apt/sources.list.d/debian.sources" "$root/etc/apt/sources
   awk '$1 == "URIs:" {print $2; exit} $1 == "deb" {for (i = 2; i <= NF; i++) if ($i ~ /:\/\//) {print $i; exit}}')
 [ -n "$apt" ] || { echo "FAIL: the root has no apt mirror"; exit 1; }
 n=8
-{
-  printf 'module(name = "exterr")\n'
-  printf 'bazel_dep(name = "rules_portable", version = "0.0.0")\n'
-  printf 'local_path_override(module_name = "rules_portable", path = "%s")\n' "$top"
-  printf 'sysroot = use_extension("@rules_portable//rules:extensions.bzl", "sysroot")\n'
-  printf 'sysroot.debian(name = "apt", lock = "//:v2.lock.json")\n'
-  printf 'use_repo(sysroot, "apt")\n'
-} >MODULE.bazel
+write_module apt 'sysroot.debian(name = "apt", lock = "//:v2.lock.json")'
 if out=$("$top/tools/bazel" build --repo_env=PORTABLE_DEBIAN_MIRROR= --repository_cache= @apt//:all 2>&1); then
   echo "ok: no mirror configured: the .debs came from apt's mirror $apt"
 elif grep -qF "${apt%/}/pool/main/" <<<"$out"; then
@@ -113,14 +114,7 @@ fi
 # .debs come from the repository cache or --distdir, or the fetch fails with
 # a message that says so.
 module_with() { # REPO: a module with one sysroot.debian of v2's lock
-  {
-    printf 'module(name = "exterr")\n'
-    printf 'bazel_dep(name = "rules_portable", version = "0.0.0")\n'
-    printf 'local_path_override(module_name = "rules_portable", path = "%s")\n' "$top"
-    printf 'sysroot = use_extension("@rules_portable//rules:extensions.bzl", "sysroot")\n'
-    printf 'sysroot.debian(name = "%s", lock = "//:v2.lock.json")\n' "$1"
-    printf 'use_repo(sysroot, "%s")\n' "$1"
-  } >MODULE.bazel
+  write_module "$1" "sysroot.debian(name = \"$1\", lock = \"//:v2.lock.json\")"
 }
 offline_case() { # NAME REPO WANT(pass|MESSAGE) FLAGS...
   local name=$1 repo=$2 want=$3 out
@@ -162,18 +156,12 @@ rm -rf "$distdir"
 # for a lock of its own (v1's here): rules_portable's own repositories are
 # prefixed, so nothing collides, and each keeps its own lock.
 n=$((n + 1))
-{
-  printf 'module(name = "exterr")\n'
-  printf 'bazel_dep(name = "rules_portable", version = "0.0.0")\n'
-  printf 'local_path_override(module_name = "rules_portable", path = "%s")\n' "$top"
-  printf 'sysroot = use_extension("@rules_portable//rules:extensions.bzl", "sysroot")\n'
-  printf 'sysroot.debian(name = "glibc_2_41", lock = "//:v1.lock.json")\n'
-  printf 'use_repo(sysroot, "glibc_2_41")\n'
-  # The helper is built with this machine's Go, as in examples/hello.
-  printf 'bazel_dep(name = "rules_go", version = "0.59.0")\n'
-  printf 'go_sdk = use_extension("@rules_go//go:extensions.bzl", "go_sdk")\n'
-  printf 'go_sdk.host()\n'
-} >MODULE.bazel
+# The helper is built with this machine's Go, as in examples/hello.
+write_module glibc_2_41 \
+  'sysroot.debian(name = "glibc_2_41", lock = "//:v1.lock.json")' \
+  'bazel_dep(name = "rules_go", version = "0.59.0")' \
+  'go_sdk = use_extension("@rules_go//go:extensions.bzl", "go_sdk")' \
+  'go_sdk.host()'
 cat >app/BUILD.bazel <<'EOF2'
 load("@rules_portable//rules:defs.bzl", "sysroot")
 

@@ -49,9 +49,7 @@ func Parse(data []byte) string {
 			inOptions := false
 			for _, f := range fields[1:] {
 				switch {
-				case strings.HasPrefix(f, "["):
-					inOptions = !strings.HasSuffix(f, "]")
-				case inOptions:
+				case inOptions || strings.HasPrefix(f, "["):
 					inOptions = !strings.HasSuffix(f, "]")
 				case strings.Contains(f, "://"):
 					return f

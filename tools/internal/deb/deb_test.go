@@ -43,25 +43,32 @@ func dpkgDeb(t *testing.T, comp string) []byte {
 	return data
 }
 
+// eachEntry reads every entry of tr to its end and calls fn with its
+// header and the number of content bytes read.
+func eachEntry(tr *tar.Reader, fn func(h *tar.Header, n int64)) error {
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		n, err := io.Copy(io.Discard, tr)
+		if err != nil {
+			return err
+		}
+		fn(h, n)
+	}
+}
+
 func listData(data []byte) (map[string]*tar.Header, error) {
 	got := map[string]*tar.Header{}
 	err := Walk(bytes.NewReader(data), func(m Member, tr *tar.Reader) error {
 		if m != DataMember {
 			return nil
 		}
-		for {
-			h, err := tr.Next()
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			if _, err := io.Copy(io.Discard, tr); err != nil {
-				return err
-			}
-			got[h.Name] = h
-		}
+		return eachEntry(tr, func(h *tar.Header, _ int64) { got[h.Name] = h })
 	})
 	return got, err
 }
@@ -185,18 +192,7 @@ func FuzzWalk(f *testing.F) {
 			if len(seen) > 2 || seen[len(seen)-1] != Member(len(seen)-1) {
 				t.Fatalf("members handed over in the order %v", seen)
 			}
-			for {
-				h, err := tr.Next()
-				if errors.Is(err, io.EOF) {
-					return nil
-				}
-				if err != nil {
-					return err
-				}
-				n, err := io.Copy(io.Discard, tr)
-				if err != nil {
-					return err
-				}
+			return eachEntry(tr, func(h *tar.Header, n int64) {
 				// Regular files hold their size; links, directories and
 				// devices hold nothing, whatever their header says.
 				switch h.Typeflag {
@@ -209,7 +205,7 @@ func FuzzWalk(f *testing.F) {
 						t.Fatalf("%s entry %q of type %q: read %d bytes", m, h.Name, h.Typeflag, n)
 					}
 				}
-			}
+			})
 		})
 		if err == nil && len(seen) != 2 {
 			t.Fatalf("walk succeeded after handing over %v", seen)

@@ -15,7 +15,7 @@ func TestArchTableMatchesRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	re := regexp.MustCompile(`"([a-z0-9]+)": struct\(triplet = "([^"]+)", loader = "([^"]+)"\)`)
+	re := regexp.MustCompile(`"([a-z0-9]+)": struct\(triplet = "([^"]+)", loader = "([^"]+)", cpu = "[a-z0-9_]+"\)`)
 	var got []Arch
 	for _, m := range re.FindAllStringSubmatch(string(data), -1) {
 		got = append(got, Arch{Name: m[1], Triplet: m[2], Loader: m[3]})
