@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -190,7 +191,15 @@ func repoint(root, p string) (bool, error) {
 
 // replaceWithSlot writes a copy of p with slot at off next to p and
 // renames it over p.
+//
+// It holds syscall.ForkLock for reading while the copy is open for
+// writing, which keeps this process from forking meanwhile: a child forked
+// then would hold the descriptor until its exec, and an execve of the
+// renamed program in that window (a launcher's, say) fails with "text file
+// busy" (Go issue 22315). Forks take the lock for writing.
 func replaceWithSlot(p string, off int64, slot []byte) (err error) {
+	syscall.ForkLock.RLock()
+	defer syscall.ForkLock.RUnlock()
 	src, err := os.Open(p)
 	if err != nil {
 		return err
