@@ -55,6 +55,12 @@ func X86HWCapsFromCPUInfo(cpuinfo []byte) ([]string, error) {
 	if flags == nil {
 		return nil, fmt.Errorf("cpuinfo: no flags line (not an x86 CPU?)")
 	}
+	return x86HWCaps(flags), nil
+}
+
+// x86HWCaps returns the glibc-hwcaps levels a CPU with these features
+// supports, highest first; nil below the baseline or at it.
+func x86HWCaps(flags map[string]bool) []string {
 	have := func(fs []string) bool {
 		for _, f := range fs {
 			if !flags[f] {
@@ -64,7 +70,7 @@ func X86HWCapsFromCPUInfo(cpuinfo []byte) ([]string, error) {
 		return true
 	}
 	if !have(x86Baseline) {
-		return nil, nil
+		return nil
 	}
 	var levels []string
 	for _, l := range x86Levels {
@@ -73,7 +79,7 @@ func X86HWCapsFromCPUInfo(cpuinfo []byte) ([]string, error) {
 		}
 		levels = append([]string{l.name}, levels...)
 	}
-	return levels, nil
+	return levels
 }
 
 // x86ISALevelBits returns the GNU_PROPERTY_X86_ISA_1 bits (baseline = 1,

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"os"
 	"strings"
 )
 
@@ -110,37 +109,42 @@ type CPU struct {
 }
 
 // HostCPU describes this machine's processor as glibc 2.36's ld.so on
-// x86_64 sees it, from /proc/cpuinfo: the x86-64-vN levels it supports
-// and, on Intel CPUs, the "haswell" or "xeon_phi" platform and the
-// "avx512_1" capability that glibc derives from the CPU features. On
+// x86_64 sees it: the x86-64-vN levels it supports and, on Intel CPUs, the
+// "haswell" or "xeon_phi" platform and the "avx512_1" capability that
+// glibc derives from the CPU features. Like ld.so it asks the CPU itself
+// (CPUID, and XGETBV for the register state the kernel enables), not
+// /proc/cpuinfo: a kernel or hypervisor may leave a flag out of that text
+// (seen: "abm", LZCNT, on an AMD guest whose ld.so uses x86-64-v3). On
 // other architectures it returns the zero CPU.
 func HostCPU() (CPU, error) {
-	data, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return CPU{}, fmt.Errorf("reading the host CPU features: %w", err)
+	vendor, flags, ok := hostX86Flags()
+	if !ok {
+		return CPU{}, nil
 	}
-	return CPUFromCPUInfo(data)
+	return cpuFromFlags(vendor, flags), nil
 }
 
-// CPUFromCPUInfo is HostCPU for given /proc/cpuinfo text. Text without an
-// x86 "flags" line gives the zero CPU.
+// CPUFromCPUInfo is HostCPU for given /proc/cpuinfo text (its flag names).
+// Text without an x86 "flags" line gives the zero CPU.
 func CPUFromCPUInfo(cpuinfo []byte) (CPU, error) {
 	fields := cpuinfoFields(cpuinfo)
 	flagLine, ok := fields["flags"]
 	if !ok {
 		return CPU{}, nil
 	}
-	levels, err := X86HWCapsFromCPUInfo(cpuinfo)
-	if err != nil {
-		return CPU{}, err
-	}
-	c := CPU{HWCaps: levels}
-	if fields["vendor_id"] != "GenuineIntel" {
-		return c, nil
-	}
 	flags := map[string]bool{}
 	for _, f := range strings.Fields(flagLine) {
 		flags[f] = true
+	}
+	return cpuFromFlags(fields["vendor_id"], flags), nil
+}
+
+// cpuFromFlags is the CPU glibc 2.36 derives from the vendor and the
+// features, named as /proc/cpuinfo names them.
+func cpuFromFlags(vendor string, flags map[string]bool) CPU {
+	c := CPU{HWCaps: x86HWCaps(flags)}
+	if vendor != "GenuineIntel" {
+		return c
 	}
 	all := func(names ...string) bool {
 		for _, n := range names {
@@ -165,7 +169,7 @@ func CPUFromCPUInfo(cpuinfo []byte) (CPU, error) {
 		c.Platform = "haswell"
 	}
 	c.LegacyHWCap = hw
-	return c, nil
+	return c
 }
 
 // cpuinfoFields returns the "key: value" pairs of the first processor.
