@@ -1,6 +1,7 @@
 """Public API of rules_portable. This file only re-exports: everything
 defined outside it (under rules/private/) is private and may change."""
 
+load("//rules/private:cc_toolchain.bzl", _portable_cc_toolchain = "portable_cc_toolchain")
 load("//rules/private:portable_binary.bzl", _portable_binary = "portable_binary")
 load("//rules/private:sysroot.bzl", _sysroot = "sysroot")
 load("//rules/private:sysroot_binary.bzl", _sysroot_binary = "sysroot_binary", _sysroot_linkopts = "sysroot_linkopts")
@@ -8,6 +9,7 @@ load("//rules/private:sysroot_test.bzl", _sysroot_test = "sysroot_test")
 load("//rules/private:toolchain.bzl", _portable_toolchain = "portable_toolchain")
 
 portable_binary = _portable_binary
+portable_cc_toolchain = _portable_cc_toolchain
 portable_toolchain = _portable_toolchain
 sysroot = _sysroot
 sysroot_binary = _sysroot_binary

@@ -11,11 +11,22 @@ BUILD file builds the sysroot from those packages. Each repository also has
 the target `:packages` (`@glibc_2_41//:packages`), which keeps working when
 `use_repo` gives the repository another name.
 
-All modules that use the extension share one namespace of repository names,
+The `compiler` extension probes a gcc of the build machine for
+`portable_cc_toolchain(compiler = ...)`; rules_portable's own toolchains use
+`@rules_portable_host_gcc//:gcc`, made by it:
+
+```starlark
+compiler = use_extension("@rules_portable//rules:extensions.bzl", "compiler")
+compiler.host_gcc(name = "cross_gcc", gcc = "aarch64-linux-gnu-gcc")
+use_repo(compiler, "cross_gcc")
+```
+
+All modules that use an extension share one namespace of repository names,
 so a module published for others should prefix its names; rules_portable's
 own are `rules_portable_glibc_2_36` and so on, and any other name is free.
 """
 
+load("//rules/private:compiler.bzl", "host_gcc_repository")
 load("//rules/private:debian_repository.bzl", "debian_packages_repository")
 
 _debian = tag_class(
@@ -56,4 +67,36 @@ sysroot = module_extension(
     implementation = _sysroot_impl,
     doc = "Creates repositories of pinned Debian packages for sysroots.",
     tag_classes = {"debian": _debian},
+)
+
+_host_gcc = tag_class(
+    doc = "A repository whose target `:gcc` describes a gcc of the build machine: its path, version, target triplet and builtin include directories, probed when the repository is made (again on each Bazel server start). The repo env `PORTABLE_CC` overrides which gcc.",
+    attrs = {
+        "name": attr.string(
+            doc = "Repository name, e.g. `host_gcc`; use `@host_gcc//:gcc` as a `portable_cc_toolchain`'s `compiler`.",
+            mandatory = True,
+        ),
+        "gcc": attr.string(
+            doc = "The gcc driver: a name looked up on PATH, or an absolute path. Example: `gcc = \"aarch64-linux-gnu-gcc\"`.",
+            default = "gcc",
+        ),
+    },
+)
+
+def _compiler_impl(mctx):
+    seen = {}
+    for mod in mctx.modules:
+        for tag in mod.tags.host_gcc:
+            if tag.name in seen:
+                if seen[tag.name] != tag.gcc:
+                    fail("compiler.host_gcc: repository %r is declared twice, for %r and %r; give one of them another name" % (tag.name, seen[tag.name], tag.gcc))
+                continue
+            seen[tag.name] = tag.gcc
+            host_gcc_repository(name = tag.name, gcc = tag.gcc)
+    return mctx.extension_metadata(reproducible = True)
+
+compiler = module_extension(
+    implementation = _compiler_impl,
+    doc = "Creates repositories that describe a gcc of the build machine, for `portable_cc_toolchain`.",
+    tag_classes = {"host_gcc": _host_gcc},
 )

@@ -25,8 +25,10 @@ def arch_layout(arch, what):
       what: what asks, for the error message, e.g. a label.
 
     Returns:
-      A struct with `loader_path` (e.g. "lib64/ld-linux-x86-64.so.2") and
-      `library_dirs` (e.g. ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]).
+      A struct with `loader_path` (e.g. "lib64/ld-linux-x86-64.so.2"),
+      `library_dirs` (e.g. ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"]),
+      `triplet` (e.g. "x86_64-linux-gnu") and `cpu` (the @platforms CPU, e.g.
+      "x86_64").
     """
     a = ARCHES.get(arch)
     if not a:
@@ -34,6 +36,8 @@ def arch_layout(arch, what):
     return struct(
         loader_path = a.loader,
         library_dirs = ["lib/" + a.triplet, "usr/lib/" + a.triplet],
+        triplet = a.triplet,
+        cpu = a.cpu,
     )
 
 def platform_cpus():

@@ -14,6 +14,7 @@ def _debian_packages_impl(ctx):
             suite = ctx.attr.suite,
             arch = ctx.attr.arch,
             dev_available = ctx.attr.dev_available,
+            gcc_version = ctx.attr.gcc_version,
         ),
     ]
 
@@ -27,6 +28,7 @@ debian_packages = rule(
         "suite": attr.string(doc = "Debian suite of the lock."),
         "arch": attr.string(doc = "Debian architecture of the lock.", default = "amd64"),
         "dev_available": attr.bool(doc = "Whether the lock pins the dev flavour too."),
+        "gcc_version": attr.string(doc = "Major version of the dev flavour's libstdc++-N-dev, or empty."),
     },
     provides = [DebianPackagesInfo],
 )

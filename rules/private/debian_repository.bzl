@@ -121,6 +121,17 @@ def _glibc_version(lock, what):
             return v.split("-")[0].split("+")[0]
     fail("%s: lockfile has no libc6 package: a sysroot needs glibc; lock it again with `portable sysroot lock -p libc6 ...`" % what)
 
+def _gcc_version(lock):
+    # The GCC of the dev flavour's C++ runtime: libgcc-12-dev, libstdc++-12-dev
+    # install under usr/lib/gcc/<triplet>/12 and usr/include/c++/12.
+    for p in lock["packages"]:
+        name = p["name"]
+        if p.get("dev", False) and name.startswith("libstdc++-") and name.endswith("-dev"):
+            major = name[len("libstdc++-"):-len("-dev")]
+            if major.isdigit():
+                return major
+    return ""
+
 _BUILD = """\
 load("@rules_portable//rules/private:debian_packages.bzl", "debian_packages")
 
@@ -128,6 +139,7 @@ debian_packages(
     name = "{name}",
     debs = glob(["sha256/*"]),
     dev_available = {dev},
+    gcc_version = "{gcc}",
     glibc_version = "{glibc}",
     lock = "lock.json",
     suite = "{suite}",
@@ -178,6 +190,7 @@ def _debian_packages_repository_impl(rctx):
     rctx.file("BUILD.bazel", _BUILD.format(
         name = rctx.attr.original_name or rctx.name,
         dev = repr(any([p.get("dev", False) for p in lock["packages"]])),
+        gcc = _gcc_version(lock),
         glibc = _glibc_version(lock, rctx.attr.lock),
         suite = lock["suite"],
         arch = lock.get("arch", "amd64"),

@@ -3,12 +3,14 @@
 load("//rules/private/actions:bundle.bzl", "emit_bundle", "emit_launch_script")
 load(":providers.bzl", "PortableBundleInfo", "SysrootInfo")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
+load(":transition.bzl", "TRANSITION_ATTRS", "sysroot_transition")
 
 _EXTENSIONS = {"none": ".tar", "gzip": ".tar.gz", "zstd": ".tar.zst"}
 
 def _portable_binary_impl(ctx):
     sysroot = ctx.attr.sysroot[SysrootInfo]
     tool = ctx.toolchains[TOOLCHAIN_TYPE].portable
+    target = ctx.attr.binary[0]
     binary = ctx.file.binary
     name = ctx.attr.bundle_name or binary.basename
     tar = ctx.actions.declare_file(ctx.label.name + _EXTENSIONS[ctx.attr.compression])
@@ -25,7 +27,7 @@ def _portable_binary_impl(ctx):
         data = ctx.files.data,
         extra_libs = ctx.files.extra_libs,
         prefix = name,
-        runfiles = ctx.attr.binary[DefaultInfo].default_runfiles.files,
+        runfiles = target[DefaultInfo].default_runfiles.files,
     )
     run = ctx.actions.declare_file(ctx.label.name + ".run")
     emit_launch_script(ctx, tree = tree, binary = binary, out = run, comment = "Runs %s from its bundle; `bazel run` passes the arguments through." % ctx.label)
@@ -70,9 +72,10 @@ portable_binary(
 ```""",
     attrs = {
         "binary": attr.label(
-            doc = "The dynamically linked ELF executable: a `cc_binary`, a cgo `go_binary` or a prebuilt file. Example: `\":app\"`.",
+            doc = "The dynamically linked ELF executable: a `cc_binary`, a cgo `go_binary` or a prebuilt file. It is built for the sysroot's platform (see `compile_against_sysroot`). Example: `\":app\"`.",
             mandatory = True,
             allow_single_file = True,
+            cfg = sysroot_transition,
         ),
         "sysroot": attr.label(
             doc = "The `sysroot` to take glibc and the other libraries from. Example: `\"@rules_portable//sysroots:v2\"`.",
@@ -95,7 +98,7 @@ portable_binary(
         "bundle_name": attr.string(
             doc = "Top directory of the tar. Default: the binary's file name. Example: `bundle_name = \"hello\"`.",
         ),
-    },
+    } | TRANSITION_ATTRS,
     executable = True,
     provides = [PortableBundleInfo],
     toolchains = [TOOLCHAIN_TYPE],

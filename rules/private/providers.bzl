@@ -10,6 +10,7 @@ DebianPackagesInfo = provider(
         "suite": "string: the Debian suite the lock was resolved in, e.g. \"trixie\".",
         "arch": "string: the Debian architecture of the lock, e.g. \"amd64\".",
         "dev_available": "bool: whether the lock also pins the dev flavour (headers, crt objects).",
+        "gcc_version": "string: the major version of the dev flavour's C++ runtime (`libstdc++-N-dev`), e.g. \"12\"; empty when the lock has none (C only).",
     },
 )
 
@@ -26,6 +27,9 @@ Example: `ctx.attr.sysroot[SysrootInfo].glibc_version == "2.41"`""",
         "loader_path": "string: the loader's path inside the sysroot, e.g. \"lib64/ld-linux-x86-64.so.2\".",
         "library_dirs": "list of string: library directories inside the sysroot, in search order, e.g. [\"lib/x86_64-linux-gnu\", \"usr/lib/x86_64-linux-gnu\"].",
         "tree": "File: the sysroot as a directory (tree artifact).",
+        "dev": "bool: whether this is the dev flavour (headers, crt objects, linker scripts), which a `portable_cc_toolchain` compiles against.",
+        "gcc_version": "string: in the dev flavour, the major version of its libstdc++ and libgcc dev files (under `usr/include/c++/<N>` and `usr/lib/gcc/<triplet>/<N>`), e.g. \"12\"; empty when it has none.",
+        "suite": "string: the Debian suite its packages come from, e.g. \"bookworm\".",
         "tar": "File: a deterministic tar of the sysroot with its files under `usr/sysroot/<version>/`.",
         "files": "depset of File: everything above, for runfiles and inputs.",
     },

@@ -4,10 +4,9 @@ load("//rules/private/actions:patch.bzl", "emit_patch")
 load("//rules/private/actions:sysroot.bzl", "emit_glibc_check")
 load(":arch.bzl", "arch_layout")
 load(":providers.bzl", "SysrootInfo")
+load(":slot.bzl", "PATH_MAX", "padded_interpreter")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
-
-# The kernel refuses a PT_INTERP longer than PATH_MAX (4096 bytes with its NUL).
-PATH_MAX = 4096
+load(":transition.bzl", "TRANSITION_ATTRS", "sysroot_transition")
 
 def installed_loader(sysroot):
     return sysroot.install_dir + "/" + sysroot.loader_path
@@ -42,7 +41,7 @@ def _sysroot_binary_impl(ctx):
         DefaultInfo(
             files = depset([out]),
             executable = out,
-            runfiles = ctx.runfiles(files = [out]).merge(ctx.attr.binary[DefaultInfo].default_runfiles),
+            runfiles = ctx.runfiles(files = [out]).merge(ctx.attr.binary[0][DefaultInfo].default_runfiles),
         ),
     ]
 
@@ -69,16 +68,17 @@ sysroot_binary(
 ```""",
     attrs = {
         "binary": attr.label(
-            doc = "The dynamically linked ELF executable to point at the sysroot: a `cc_binary`, a cgo `go_binary` or a prebuilt file. Example: `\":app\"`.",
+            doc = "The dynamically linked ELF executable to point at the sysroot: a `cc_binary`, a cgo `go_binary` or a prebuilt file. It is built for the sysroot's platform (see `compile_against_sysroot`). Example: `\":app\"`.",
             mandatory = True,
             allow_single_file = True,
+            cfg = sysroot_transition,
         ),
         "sysroot": attr.label(
             doc = "The `sysroot` target to run against. Example: `\"//sysroots:v2\"`.",
             mandatory = True,
             providers = [SysrootInfo],
         ),
-    },
+    } | TRANSITION_ATTRS,
     executable = True,
     toolchains = [TOOLCHAIN_TYPE],
 )
@@ -109,10 +109,8 @@ def sysroot_linkopts(version, arch = "amd64"):
         fail("sysroot_linkopts: version %r is not a version label like \"v2\"" % version)
     layout = arch_layout(arch, "sysroot_linkopts")
     prefix = "/usr/sysroot/" + version + "/"
-    pad = PATH_MAX - 1 - len(prefix) - len(layout.loader_path)
-    interp = prefix + "/" * pad + layout.loader_path
     return [
-        "-Wl,--dynamic-linker=" + interp,
+        "-Wl,--dynamic-linker=" + padded_interpreter(prefix, layout.loader_path),
         "-Wl,--disable-new-dtags",
         "-Wl,-rpath," + ":".join([prefix + d for d in layout.library_dirs]),
     ]

@@ -3,11 +3,12 @@
 load("//rules/private/actions:bundle.bzl", "emit_bundle", "emit_launch_script")
 load(":providers.bzl", "SysrootInfo")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
+load(":transition.bzl", "TRANSITION_ATTRS", "sysroot_transition")
 
 def _sysroot_test_impl(ctx):
     sysroot = ctx.attr.sysroot[SysrootInfo]
     tool = ctx.toolchains[TOOLCHAIN_TYPE].portable
-    test = ctx.attr.test
+    test = ctx.attr.test[0]
     binary = test[DefaultInfo].files_to_run.executable
     tree = ctx.actions.declare_directory(ctx.label.name + ".bundle")
     emit_bundle(
@@ -64,10 +65,10 @@ sysroot_test(
 ```""",
     attrs = {
         "test": attr.label(
-            doc = "The test to run: a `cc_test`, a `go_test` (cgo) or any test whose executable is a dynamic ELF. Example: `\":app_test\"`.",
+            doc = "The test to run: a `cc_test`, a `go_test` (cgo) or any test whose executable is a dynamic ELF. It is built for the sysroot's platform (see `compile_against_sysroot`). Example: `\":app_test\"`.",
             mandatory = True,
             executable = True,
-            cfg = "target",
+            cfg = sysroot_transition,
         ),
         "env": attr.string_dict(
             doc = "Extra environment variables for the test, on top of the wrapped test's own. Example: `{\"WANT_GLIBC\": \"2.43\"}`.",
@@ -77,7 +78,7 @@ sysroot_test(
             mandatory = True,
             providers = [SysrootInfo],
         ),
-    },
+    } | TRANSITION_ATTRS,
     test = True,
     toolchains = [TOOLCHAIN_TYPE],
 )

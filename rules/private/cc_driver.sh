@@ -1,0 +1,24 @@
+#!/bin/sh
+# The compiler driver of every portable_cc_toolchain. It runs the compiler
+# that PORTABLE_CC names (set by the toolchain, like PORTABLE_SYSROOT) on
+# the arguments Bazel gives. When the compile or link fails because a
+# function is not declared or not defined, it says which sysroot the target
+# was built against: an older glibc lacking a function is the likely cause,
+# and that is a build error here, not a run-time one on the user's machine.
+cc=${PORTABLE_CC:?"PORTABLE_CC is not set: this driver runs only as a portable_cc_toolchain's compiler"}
+err=$(mktemp "${TMPDIR:-/tmp}/cc_driver.XXXXXX") || exit 1
+"$cc" "$@" 2>"$err"
+rc=$?
+cat "$err" >&2
+if [ "$rc" != 0 ]; then
+  # gcc quotes 'name' in the C locale and with curly quotes in UTF-8 ones.
+  missing=$(sed -n \
+    -e "s/.*implicit declaration of function [‘'\`]\([A-Za-z0-9_]*\)[’'].*/\1/p" \
+    -e "s/.*undefined reference to [‘'\`]\([A-Za-z0-9_]*\)[’'].*/\1/p" \
+    "$err" | sort -u | tr '\n' ' ')
+  if [ -n "$missing" ]; then
+    echo "rules_portable: this target is compiled and linked against sysroot ${PORTABLE_SYSROOT:-?}, which does not declare or define: ${missing% }. If glibc provides it in a newer version, build against a newer sysroot (a platform with a newer @rules_portable//platforms:glibc value), or give the code a fallback for older glibc." >&2
+  fi
+fi
+rm -f "$err"
+exit "$rc"
