@@ -1,5 +1,6 @@
 """Public providers of rules_portable. This file only re-exports."""
 
+load("//rules/private:compiler.bzl", _PortableCompilerInfo = "PortableCompilerInfo")
 load(
     "//rules/private:providers.bzl",
     _PortableBundleInfo = "PortableBundleInfo",
@@ -8,5 +9,6 @@ load(
 load("//rules/private:toolchain.bzl", _PortableToolInfo = "PortableToolInfo")
 
 PortableBundleInfo = _PortableBundleInfo
+PortableCompilerInfo = _PortableCompilerInfo
 PortableToolInfo = _PortableToolInfo
 SysrootInfo = _SysrootInfo

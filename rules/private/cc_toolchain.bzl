@@ -260,10 +260,11 @@ def portable_cc_toolchain(
         **kwargs):
     """A C and C++ toolchain that compiles and links against a dev sysroot.
 
-    It runs the build machine's gcc with `--sysroot` set to the dev flavour
-    of a sysroot, so programs see that sysroot's glibc, kernel and
-    libstdc++ headers and link against its crt objects, `libc.so` linker
-    script, libgcc and libstdc++. The highest `GLIBC_` and `GLIBCXX_`
+    It runs the build machine's gcc against the dev flavour of a sysroot
+    (its include directories in place of the standard ones, and
+    `--sysroot` for the linker), so programs see that sysroot's glibc,
+    kernel and libstdc++ headers and link against its crt objects,
+    `libc.so` linker script, libgcc and libstdc++. The highest `GLIBC_` and `GLIBCXX_`
     version a program needs is then at most the sysroot's. Executables name
     the standard loader (e.g. `/lib64/ld-linux-x86-64.so.2`) in a PATH_MAX
     slot, so they run on any host whose glibc is at least the sysroot's and

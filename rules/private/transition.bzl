@@ -48,11 +48,11 @@ sysroot_transition = transition(
 # The attributes every rule with sysroot_transition on its binary has.
 TRANSITION_ATTRS = {
     "compile_against_sysroot": attr.bool(
-        doc = """Build `binary` for the sysroot's platform, so it is compiled and linked against the sysroot's own headers and libraries (its dev flavour) by the cc toolchain of that platform: the glibc it needs is then at most the sysroot's. Changing `sysroot` rebuilds the binary. `False` keeps the binary as the build made it for the host platform and only patches and bundles it; a prebuilt file is never rebuilt either way. Example: `compile_against_sysroot = False`.""",
+        doc = """Build the program (`binary`; `test` of `sysroot_test`) for the sysroot's platform, so it is compiled and linked against the sysroot's own headers and libraries (its dev flavour) by the cc toolchain of that platform: the glibc it needs is then at most the sysroot's. Changing `sysroot` rebuilds it. `False` keeps it as the build made it for the command line's platform and only patches and bundles it; set it for a prebuilt file, which has nothing to compile. Example: `compile_against_sysroot = False`.""",
         default = True,
     ),
     "platform": attr.label(
-        doc = """The platform to build `binary` for when `compile_against_sysroot` is set. Needed only for a sysroot that is not one of rules_portable's (whose platforms are `@rules_portable//platforms:linux_x86_64_glibc_2_36` and so on); it must carry the glibc constraint of a registered `portable_cc_toolchain` for that sysroot. Example: `platform = "//platforms:linux_x86_64_glibc_2_41_mine"`.""",
+        doc = """The platform to build the program for when `compile_against_sysroot` is set. Needed only for a sysroot that is not one of rules_portable's (whose platforms are `@rules_portable//platforms:linux_x86_64_glibc_2_36` and so on); it must carry the glibc constraint of a registered `portable_cc_toolchain` for that sysroot. Example: `platform = "//platforms:linux_x86_64_glibc_2_41_mine"`.""",
         providers = [platform_common.PlatformInfo],
     ),
     "_allowlist_function_transition": attr.label(

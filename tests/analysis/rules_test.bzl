@@ -180,9 +180,9 @@ def rules_test_suite(name):
     debian_packages(name = "arm64_packages", arch = "arm64", glibc_version = "2.41", lock = "v2-runtime.lock.json", tags = ["manual"])
     sysroot(name = "arm64_v7", packages = ":arm64_packages", version = "v7", tags = ["manual"])
     arm64_sysroot_test(name = "arm64_sysroot_test", target_under_test = ":arm64_v7")
-    sysroot_binary(name = "hello_arm64_v7", binary = ":hello", sysroot = ":arm64_v7", tags = ["manual"])
+    sysroot_binary(name = "hello_arm64_v7", binary = ":hello", compile_against_sysroot = False, sysroot = ":arm64_v7", tags = ["manual"])
     arm64_sysroot_binary_test(name = "arm64_sysroot_binary_test", target_under_test = ":hello_arm64_v7")
-    portable_binary(name = "bundle_arm64_v7", binary = ":hello", sysroot = ":arm64_v7", tags = ["manual"])
+    portable_binary(name = "bundle_arm64_v7", binary = ":hello", compile_against_sysroot = False, sysroot = ":arm64_v7", tags = ["manual"])
     arm64_bundle_test(name = "arm64_bundle_test", target_under_test = ":bundle_arm64_v7")
 
     debian_packages(name = "sparc_packages", arch = "sparc64", glibc_version = "2.41", lock = "v2-runtime.lock.json", tags = ["manual"])
