@@ -5,7 +5,7 @@ load("//rules/private:cc_toolchain.bzl", _portable_cc_toolchain = "portable_cc_t
 load("//rules/private:portable_binary.bzl", _portable_binary = "portable_binary")
 load("//rules/private:sysroot.bzl", _sysroot = "sysroot")
 load("//rules/private:sysroot_binary.bzl", _sysroot_binary = "sysroot_binary", _sysroot_linkopts = "sysroot_linkopts")
-load("//rules/private:sysroot_test.bzl", _sysroot_test = "sysroot_test")
+load("//rules/private:sysroot_test.bzl", _sysroot_test = "sysroot_test", _sysroot_test_suite = "sysroot_test_suite")
 load("//rules/private:toolchain.bzl", _portable_toolchain = "portable_toolchain")
 
 portable_binary = _portable_binary
@@ -15,3 +15,4 @@ sysroot = _sysroot
 sysroot_binary = _sysroot_binary
 sysroot_linkopts = _sysroot_linkopts
 sysroot_test = _sysroot_test
+sysroot_test_suite = _sysroot_test_suite

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # End-to-end check of examples/go_cgo: the cgo binary's bundle runs outside
-# Bazel on glibc 2.43, and its go_test passes against v3 and v2 inside
+# Bazel on glibc 2.43, and its go_test passes against v3 and v1 inside
 # `bazel test`, reporting the sysroot's glibc from inside the test, with
 # its XML report, split across shards, and failing when the test fails.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 ../../tools/bazel build //app:portable
-../../tools/bazel test //app:app_test_v3 //app:app_test_v2 //app:app_test
+../../tools/bazel test //app:app_test_v3 //app:app_test_v1 //app:app_test
 fail() { echo "FAIL: $*" >&2; exit 1; }
 grep -q "running on glibc 2.43" bazel-testlogs/app/app_test_v3/test.log || fail "v3 test did not run on glibc 2.43"
-grep -q "running on glibc 2.41" bazel-testlogs/app/app_test_v2/test.log || fail "v2 test did not run on glibc 2.41"
+grep -q "running on glibc 2.43, compiled against glibc 2.43 headers" bazel-testlogs/app/app_test_v3/test.log || fail "v3 test was not compiled against v3"
+grep -q "running on glibc 2.36, compiled against glibc 2.36 headers" bazel-testlogs/app/app_test_v1/test.log || fail "v1 test did not run on glibc 2.36 with v1's headers"
 grep -q "re-exec through" bazel-testlogs/app/app_test_v3/test.log || fail "re-exec test did not run"
 # XML output: the Go test's own report, one testcase per test.
 for t in TestGlibc TestReexec TestTestEnv; do

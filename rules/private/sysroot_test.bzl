@@ -28,7 +28,13 @@ def _sysroot_test_impl(ctx):
         comment = "Runs %s through its bundle against sysroot %s (glibc %s)." % (test.label, sysroot.version, sysroot.glibc_version),
     )
     runfiles = ctx.runfiles(files = [tree]).merge(test[DefaultInfo].default_runfiles)
-    env = {}
+
+    # What the test runs against, for tests that check it (the user's env
+    # and the wrapped test's come on top).
+    env = {
+        "PORTABLE_SYSROOT_VERSION": sysroot.version,
+        "PORTABLE_SYSROOT_GLIBC": sysroot.glibc_version,
+    }
     inherited = []
     if RunEnvironmentInfo in test:
         env.update(test[RunEnvironmentInfo].environment)
@@ -47,7 +53,10 @@ The test binary is bundled with its closure resolved in `sysroot` and run
 through the bundle's launcher from runfiles, so nothing needs to be installed
 under `/usr/sysroot` on the machine that runs the test. Sharding,
 `TEST_TMPDIR`, XML output and exit codes behave as for the wrapped test, and
-a test that re-executes itself through `/proc/self/exe` keeps working. The
+a test that re-executes itself through `/proc/self/exe` keeps working.
+By default the test is also compiled and linked against the sysroot (see
+`compile_against_sysroot`). The test sees `PORTABLE_SYSROOT_VERSION` (e.g.
+`v3`) and `PORTABLE_SYSROOT_GLIBC` (e.g. `2.43`) in its environment. The
 wrapped test's `env` (through `RunEnvironmentInfo`) and data files come
 along. Its `args` do not (Bazel gives a test rule no way to read another
 test's `args`): give them to `sysroot_test` itself, which takes the common
@@ -82,3 +91,56 @@ sysroot_test(
     test = True,
     toolchains = [TOOLCHAIN_TYPE],
 )
+
+def sysroot_test_suite(name, test, sysroots, **kwargs):
+    """Runs one test against several sysroots: a version matrix in one `bazel test`.
+
+    Declares a `sysroot_test` named `<name>_<sysroot name>` for each sysroot
+    (each compiles the test against that sysroot, see
+    `compile_against_sysroot`, and runs it on its glibc) and a `test_suite`
+    named `name` of them all.
+
+    Example:
+
+    ```starlark
+    sysroot_test_suite(
+        name = "app_test_matrix",
+        test = ":app_test",
+        sysroots = [
+            "@rules_portable//sysroots:v1",
+            "@rules_portable//sysroots:v2",
+            "@rules_portable//sysroots:v3",
+        ],
+    )
+    # bazel test //app:app_test_matrix runs app_test_matrix_v1, _v2 and _v3.
+    ```
+
+    Args:
+      name: the `test_suite`, and the prefix of each test's name.
+      test: the test to run, as `sysroot_test`'s `test`.
+      sysroots: the `sysroot` targets to run it against; their names must
+        differ (`v1`, `v2`, ...).
+      **kwargs: passed to each `sysroot_test` (`env`, `args`, `size`,
+        `tags`, `compile_against_sysroot`, ...); `tags` and `visibility`
+        also to the suite.
+    """
+    tests = []
+    seen = {}
+    for s in sysroots:
+        suffix = native.package_relative_label(s).name
+        if suffix in seen:
+            fail("sysroot_test_suite %s: sysroots %s and %s have the same name %r; the tests are named <name>_<sysroot name>" % (name, seen[suffix], s, suffix))
+        seen[suffix] = s
+        sysroot_test(
+            name = name + "_" + suffix,
+            test = test,
+            sysroot = s,
+            **kwargs
+        )
+        tests.append(":" + name + "_" + suffix)
+    native.test_suite(
+        name = name,
+        tests = tests,
+        tags = kwargs.get("tags"),
+        visibility = kwargs.get("visibility"),
+    )

@@ -2,6 +2,8 @@
 package main
 
 // #include <gnu/libc-version.h>
+// #include <stdio.h>
+// static int glibc_headers_minor(void) { return __GLIBC_MINOR__; }
 import "C"
 
 import (
@@ -13,6 +15,12 @@ import (
 // program was built against.
 func glibcVersion() string {
 	return C.GoString(C.gnu_get_libc_version())
+}
+
+// glibcHeaders is the glibc whose headers the cgo code was compiled
+// against: the sysroot's, when the program is built for its platform.
+func glibcHeaders() string {
+	return fmt.Sprintf("2.%d", int(C.glibc_headers_minor()))
 }
 
 func main() {

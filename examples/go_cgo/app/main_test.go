@@ -12,7 +12,11 @@ import (
 // reports a version at all.
 func TestGlibc(t *testing.T) {
 	got := glibcVersion()
-	t.Logf("running on glibc %s", got)
+	t.Logf("running on glibc %s, compiled against glibc %s headers", got, glibcHeaders())
+	// sysroot_test compiles the test against the sysroot it runs on.
+	if os.Getenv("PORTABLE_SYSROOT_GLIBC") != "" && glibcHeaders() != got {
+		t.Errorf("compiled against glibc %s headers but running on %s", glibcHeaders(), got)
+	}
 	want := os.Getenv("WANT_GLIBC")
 	switch {
 	case want != "" && got != want:
