@@ -3,11 +3,12 @@
 load("//rules/private/actions:bundle.bzl", "emit_bundle", "emit_launch_script")
 load(":providers.bzl", "PortableBundleInfo", "SysrootInfo")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
-load(":transition.bzl", "TRANSITION_ATTRS", "sysroot_transition")
+load(":transition.bzl", "TRANSITION_ATTRS", "check_sysroot_platform", "sysroot_transition")
 
 _EXTENSIONS = {"none": ".tar", "gzip": ".tar.gz", "zstd": ".tar.zst"}
 
 def _portable_binary_impl(ctx):
+    check_sysroot_platform(ctx)
     sysroot = ctx.attr.sysroot[SysrootInfo]
     tool = ctx.toolchains[TOOLCHAIN_TYPE].portable
     target = ctx.attr.binary[0]

@@ -6,7 +6,7 @@ load(":arch.bzl", "arch_layout")
 load(":providers.bzl", "SysrootInfo")
 load(":slot.bzl", "PATH_MAX", "padded_interpreter")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
-load(":transition.bzl", "TRANSITION_ATTRS", "sysroot_transition")
+load(":transition.bzl", "TRANSITION_ATTRS", "check_sysroot_platform", "sysroot_transition")
 
 def installed_loader(sysroot):
     return sysroot.install_dir + "/" + sysroot.loader_path
@@ -15,6 +15,7 @@ def installed_library_dirs(sysroot):
     return [sysroot.install_dir + "/" + d for d in sysroot.library_dirs]
 
 def _sysroot_binary_impl(ctx):
+    check_sysroot_platform(ctx)
     sysroot = ctx.attr.sysroot[SysrootInfo]
     tool = ctx.toolchains[TOOLCHAIN_TYPE].portable
     binary = ctx.file.binary

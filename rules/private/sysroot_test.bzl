@@ -3,9 +3,10 @@
 load("//rules/private/actions:bundle.bzl", "emit_bundle", "emit_launch_script")
 load(":providers.bzl", "SysrootInfo")
 load(":toolchain.bzl", "TOOLCHAIN_TYPE")
-load(":transition.bzl", "TRANSITION_ATTRS", "sysroot_transition")
+load(":transition.bzl", "TRANSITION_ATTRS", "check_sysroot_platform", "sysroot_transition")
 
 def _sysroot_test_impl(ctx):
+    check_sysroot_platform(ctx)
     sysroot = ctx.attr.sysroot[SysrootInfo]
     tool = ctx.toolchains[TOOLCHAIN_TYPE].portable
     test = ctx.attr.test[0]

@@ -30,14 +30,26 @@ def sysroot_platform(sysroot, platform):
     return platform or _KNOWN.get(sysroot)
 
 def _impl(settings, attr):
-    if not attr.compile_against_sysroot:
-        return {_PLATFORMS: settings[_PLATFORMS]}
-    platform = sysroot_platform(attr.sysroot, attr.platform)
-    if not platform:
+    platform = sysroot_platform(attr.sysroot, attr.platform) if attr.compile_against_sysroot else None
+
+    # No platform: the rule's check_sysroot_platform fails the target with
+    # the fix (a failure here could not say which target, nor be tested).
+    return {_PLATFORMS: [str(platform)] if platform else settings[_PLATFORMS]}
+
+def check_sysroot_platform(ctx):
+    """Fails when the program must be built for a sysroot whose platform is unknown.
+
+    Args:
+      ctx: the context of a rule with TRANSITION_ATTRS and a `sysroot`.
+    """
+    if not ctx.attr.compile_against_sysroot:
+        return
+    platform = ctx.attr.platform.label if ctx.attr.platform else None
+    if not sysroot_platform(ctx.attr.sysroot.label, platform):
         fail(("sysroot %s is not one of rules_portable's, so the platform to compile against it is not known: " +
               "set platform = a platform with its glibc constraint and a portable_cc_toolchain registered for it " +
-              "(see portable_cc_toolchain), or compile_against_sysroot = False to patch a binary built for the host") % attr.sysroot)
-    return {_PLATFORMS: [str(platform)]}
+              "(see portable_cc_toolchain), or compile_against_sysroot = False to patch a program built for the " +
+              "command line's platform (always so for a prebuilt file)") % ctx.attr.sysroot.label, attr = "sysroot")
 
 sysroot_transition = transition(
     implementation = _impl,

@@ -94,7 +94,11 @@ sysroot_binary_test = analysistest.make(_sysroot_binary_impl)
 def _sysroot_test_impl(ctx):
     env = analysistest.begin(ctx)
     target = analysistest.target_under_test(env)
-    asserts.equals(env, {"WANT_GLIBC": "2.43"}, target[RunEnvironmentInfo].environment)
+    asserts.equals(env, {
+        "PORTABLE_SYSROOT_GLIBC": "2.43",
+        "PORTABLE_SYSROOT_VERSION": "v3",
+        "WANT_GLIBC": "2.43",
+    }, target[RunEnvironmentInfo].environment)
     bundle = _action(env, "PortableBundle")
     if bundle:
         asserts.true(env, _flag(bundle.argv, "--sysroot").endswith("sysroots/v3"))

@@ -6,7 +6,8 @@
 #     (a copy of this machine's curl: libcurl.so.4 is not in sysroot v2);
 #   - portable_binary and sysroot_binary of a program that needs a newer
 #     glibc than the sysroot has (built in the sid root against glibc 2.43
-#     with C23's strtol, GLIBC_2.38, and pointed at sysroot v1, glibc 2.36).
+#     with C23's strtol, GLIBC_2.38, with compile_against_sysroot = False,
+#     and pointed at sysroot v1, glibc 2.36).
 #
 # Each must fail the build with its message and leave no output behind.
 set -euo pipefail
@@ -35,15 +36,19 @@ cc_binary(
     copts = ["-std=c2x"],
 )
 
+# The gate: `new` as built for the host platform (the sid root, glibc
+# 2.43) is only patched and bundled, not compiled against v1.
 portable_binary(
     name = "new_v1",
     binary = ":new",
+    compile_against_sysroot = False,
     sysroot = "@rules_portable//sysroots:v1",
 )
 
 sysroot_binary(
     name = "new_v1_installed",
     binary = ":new",
+    compile_against_sysroot = False,
     sysroot = "@rules_portable//sysroots:v1",
 )
 
