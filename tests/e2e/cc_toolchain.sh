@@ -106,6 +106,19 @@ echo "--- for glibc 2.43 ($v3)"
 build_copy v3 "$v3" //tests/cc:strtol //tests/cc:cxx20
 [ "$(field "$tmp/v3/strtol" max_glibc)" = GLIBC_2.38 ] || fail "strtol for glibc 2.43 needs $(field "$tmp/v3/strtol" max_glibc), want GLIBC_2.38"
 echo "strtol for v3 needs GLIBC_2.38"
+bazel build //tests/cc:strtol_v3
+mkdir -p "$tmp/strtol_v3"
+tar -C "$tmp/strtol_v3" -xf bazel-bin/tests/cc/strtol_v3.tar
+out=$("$tmp/strtol_v3/strtol/bin/strtol" 9)
+[ "$out" = "glibc 2.43, 9" ] || fail "strtol_v3 said: $out"
+echo "strtol for v3, bundled, runs on v3: $out"
+
+echo "--- the launcher, freestanding, is the same whatever the platform's toolchain"
+bazel build //launcher
+cp bazel-bin/launcher/launcher "$tmp/launcher.host"
+bazel build "$v1" //launcher
+cmp "$tmp/launcher.host" bazel-bin/launcher/launcher || fail "the launcher built for glibc 2.36 differs from the host toolchain's"
+echo "launcher: identical"
 
 echo "--- strlcpy (glibc 2.38)"
 set +e

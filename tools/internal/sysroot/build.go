@@ -404,14 +404,13 @@ func (a *assembly) linkMergedDirs() error {
 var ldScriptPath = regexp.MustCompile(`(^|[\s(])(/[^\s()]+)`)
 
 // fixLinkerScripts rewrites the absolute paths in the dev flavour's
-// linker scripts (libc.so, libm.so, ...) with ld's "=" prefix, which
-// means "inside the sysroot", so gcc --sysroot=DIR never reaches the
-// host's libraries.
+// linker scripts (libc.so, libm.so, and libm.a, which glibc makes a script
+// too) with ld's "=" prefix, which means "inside the sysroot", so gcc
+// --sysroot=DIR never reaches the host's libraries, dynamic or static.
 func (a *assembly) fixLinkerScripts() error {
-	dir := "usr/lib/" + a.arch.Triplet + "/"
 	var paths []string
 	for p, n := range a.nodes {
-		if n.Type == TypeFile && strings.HasPrefix(p, dir) && strings.HasSuffix(p, ".so") && n.Size < 64<<10 {
+		if n.Type == TypeFile && strings.HasPrefix(p, "usr/lib/") && (strings.HasSuffix(p, ".so") || strings.HasSuffix(p, ".a")) && n.Size < 64<<10 {
 			paths = append(paths, p)
 		}
 	}
@@ -423,7 +422,7 @@ func (a *assembly) fixLinkerScripts() error {
 		if err != nil {
 			return err
 		}
-		if bytes.HasPrefix(data, []byte("\x7fELF")) || !(bytes.Contains(data, []byte("GROUP")) || bytes.Contains(data, []byte("INPUT"))) {
+		if bytes.HasPrefix(data, []byte("\x7fELF")) || bytes.HasPrefix(data, []byte("!<arch>\n")) || !(bytes.Contains(data, []byte("GROUP")) || bytes.Contains(data, []byte("INPUT"))) {
 			continue
 		}
 		var out bytes.Buffer

@@ -312,6 +312,11 @@ func TestNeedsGlibc238(t *testing.T) {
 	if err != nil || !strings.Contains(string(script), "=/usr/lib/x86_64-linux-gnu/libc.so.6") {
 		t.Fatalf("libc.so: %s %v", script, err)
 	}
+	// ...and so do the static ones (libm.a is a script naming libm-2.N.a).
+	script, err = os.ReadFile(filepath.Join(libdir, "libm.a"))
+	if err != nil || !strings.Contains(string(script), "GROUP ( =/usr/lib/x86_64-linux-gnu/libm-2.") {
+		t.Fatalf("libm.a: %.200s %v", script, err)
+	}
 	if _, err := Verify(dev); err != nil {
 		t.Error(err)
 	}
