@@ -72,6 +72,26 @@ func runInspect(e *env, args []string) error {
 	return nil
 }
 
+// describeInterpreter shows a PT_INTERP for people: a path padded with
+// slashes (a linker's PATH_MAX slot, e.g. rules_portable's cc toolchains)
+// is shown with the runs collapsed, which name the same file, and the
+// count; --json keeps the exact bytes.
+func describeInterpreter(interp string, slot int64) string {
+	var b strings.Builder
+	extra := 0
+	for i := 0; i < len(interp); i++ {
+		if interp[i] == '/' && i > 0 && interp[i-1] == '/' {
+			extra++
+			continue
+		}
+		b.WriteByte(interp[i])
+	}
+	if extra < 8 {
+		return fmt.Sprintf("%s (slot %d bytes)", interp, slot)
+	}
+	return fmt.Sprintf("%s (padded with %d extra slashes; slot %d bytes)", b.String(), extra, slot)
+}
+
 func printReport(w io.Writer, r elf.Report) {
 	fmt.Fprintf(w, "%s: %s %s %s %s, %s\n", r.Path, r.Class, r.Data, r.Machine, r.Type, r.Linkage)
 	line := func(k, v string) {
@@ -80,7 +100,7 @@ func printReport(w io.Writer, r elf.Report) {
 		}
 	}
 	if r.Interpreter != "" {
-		line("interpreter", fmt.Sprintf("%s (slot %d bytes)", r.Interpreter, r.InterpSlot))
+		line("interpreter", describeInterpreter(r.Interpreter, r.InterpSlot))
 	}
 	line("needed", strings.Join(r.Needed, " "))
 	line("rpath", r.RPath)

@@ -57,6 +57,35 @@ func TestInspectHuman(t *testing.T) {
 	}
 }
 
+// A loader path padded with slashes (a PATH_MAX slot reserved at link time)
+// reads as the path it names; --json keeps every byte.
+func TestInspectPaddedInterpreter(t *testing.T) {
+	dir := t.TempDir()
+	padded := strings.Repeat("/", 4000) + "lib64/ld-linux-x86-64.so.2"
+	out := filepath.Join(dir, "ls")
+	if _, _, err := runCLI(t, "patch", "--set-interpreter", padded, "-o", out, "/usr/bin/ls"); err != nil {
+		t.Fatal(err)
+	}
+	human, _, err := runCLI(t, "inspect", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "interpreter: /lib64/ld-linux-x86-64.so.2 (padded with 3999 extra slashes; slot "; !strings.Contains(human, want) {
+		t.Errorf("output lacks %q:\n%.300s", want, human)
+	}
+	js, _, err := runCLI(t, "inspect", "--json", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct{ Interpreter string }
+	if err := json.Unmarshal([]byte(js), &r); err != nil {
+		t.Fatalf("%v: %.300s", err, js)
+	}
+	if r.Interpreter != padded {
+		t.Errorf("--json interpreter = %.60q..., want the padded path", r.Interpreter)
+	}
+}
+
 func TestInspectBadInput(t *testing.T) {
 	dir := t.TempDir()
 	script := filepath.Join(dir, "script")
