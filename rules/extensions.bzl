@@ -46,21 +46,33 @@ _debian = tag_class(
     },
 )
 
-def _sysroot_impl(mctx):
+def _unique_tags(mctx, tag_class, what, key):
+    """The tags of one class across all modules, once per name.
+
+    The same name declared again with the same key is the same repository
+    (two modules may both want it); with another key it is an error.
+    """
     seen = {}
+    tags = []
     for mod in mctx.modules:
-        for tag in mod.tags.debian:
+        for tag in getattr(mod.tags, tag_class):
+            k = key(tag)
             if tag.name in seen:
-                if seen[tag.name] != str(tag.lock):
-                    fail("sysroot.debian: repository %r is declared twice, with lock %s and %s; give one of them another name" % (tag.name, seen[tag.name], tag.lock))
+                if seen[tag.name] != k:
+                    fail("%s: repository %r is declared twice, with %s and %s; give one of them another name" % (what, tag.name, seen[tag.name], k))
                 continue
-            seen[tag.name] = str(tag.lock)
-            debian_packages_repository(
-                name = tag.name,
-                original_name = tag.name,
-                lock = tag.lock,
-                mirror = tag.mirror,
-            )
+            seen[tag.name] = k
+            tags.append(tag)
+    return tags
+
+def _sysroot_impl(mctx):
+    for tag in _unique_tags(mctx, "debian", "sysroot.debian", lambda t: "lock " + str(t.lock)):
+        debian_packages_repository(
+            name = tag.name,
+            original_name = tag.name,
+            lock = tag.lock,
+            mirror = tag.mirror,
+        )
     return mctx.extension_metadata(reproducible = True)
 
 sysroot = module_extension(
@@ -84,15 +96,8 @@ _host_gcc = tag_class(
 )
 
 def _compiler_impl(mctx):
-    seen = {}
-    for mod in mctx.modules:
-        for tag in mod.tags.host_gcc:
-            if tag.name in seen:
-                if seen[tag.name] != tag.gcc:
-                    fail("compiler.host_gcc: repository %r is declared twice, for %r and %r; give one of them another name" % (tag.name, seen[tag.name], tag.gcc))
-                continue
-            seen[tag.name] = tag.gcc
-            host_gcc_repository(name = tag.name, gcc = tag.gcc)
+    for tag in _unique_tags(mctx, "host_gcc", "compiler.host_gcc", lambda t: "gcc %r" % t.gcc):
+        host_gcc_repository(name = tag.name, gcc = tag.gcc)
     return mctx.extension_metadata(reproducible = True)
 
 compiler = module_extension(

@@ -10,16 +10,9 @@ load("//rules:defs.bzl", "portable_binary", "sysroot_binary", "sysroot_test_suit
 # The toolchain's configuration, for a failure case with a run-time sysroot.
 load("//rules/private:cc_toolchain.bzl", "portable_cc_toolchain_config")  # buildifier: disable=bzl-visibility
 load("//rules/private:slot.bzl", "PATH_MAX")  # buildifier: disable=bzl-visibility
+load(":helpers.bzl", "failure_test", "one_action")
 
 _V1 = {"//command_line_option:platforms": str(Label("//platforms:linux_x86_64_glibc_2_36"))}
-
-def _actions(env, mnemonic):
-    return [a for a in analysistest.target_actions(env) if a.mnemonic == mnemonic]
-
-def _one(env, mnemonic):
-    found = _actions(env, mnemonic)
-    asserts.equals(env, 1, len(found), "want exactly one %s action" % mnemonic)
-    return found[0] if found else None
 
 def _isystem(argv):
     return [argv[i + 1] for i, a in enumerate(argv) if a == "-isystem" and i + 1 < len(argv)]
@@ -27,7 +20,7 @@ def _isystem(argv):
 # A C program for glibc 2.36: v1's headers, no standard include directories.
 def _c_compile_impl(ctx):
     env = analysistest.begin(ctx)
-    compile = _one(env, "CppCompile")
+    compile = one_action(env, "CppCompile")
     if compile:
         argv = compile.argv
         asserts.true(env, argv[0].endswith("cc_driver.sh"), "the compiler is the driver: %s" % argv[0])
@@ -52,7 +45,7 @@ c_compile_test = analysistest.make(_c_compile_impl, config_settings = _V1)
 # C++: libstdc++'s headers of the sysroot (GCC 12 on bookworm), first.
 def _cxx_compile_impl(ctx):
     env = analysistest.begin(ctx)
-    compile = _one(env, "CppCompile")
+    compile = one_action(env, "CppCompile")
     if compile:
         argv = compile.argv
         asserts.true(env, "-nostdinc++" in argv)
@@ -67,7 +60,7 @@ cxx_compile_test = analysistest.make(_cxx_compile_impl, config_settings = _V1)
 # standard loader in a PATH_MAX slot.
 def _link_impl(ctx):
     env = analysistest.begin(ctx)
-    link = _one(env, "CppLink")
+    link = one_action(env, "CppLink")
     if link:
         argv = link.argv
         interp = [a[len("-Wl,--dynamic-linker="):] for a in argv if a.startswith("-Wl,--dynamic-linker=")]
@@ -87,7 +80,7 @@ link_test = analysistest.make(_link_impl, config_settings = _V1)
 # The host platform keeps the host's toolchain: no sysroot in sight.
 def _host_impl(ctx):
     env = analysistest.begin(ctx)
-    compile = _one(env, "CppCompile")
+    compile = one_action(env, "CppCompile")
     if compile:
         asserts.false(env, "-nostdinc" in compile.argv, "the host platform must not get a sysroot toolchain")
         asserts.false(env, "-DSELECTED_GLIBC_2_36" in compile.argv, "select() must take the default branch")
@@ -99,7 +92,7 @@ host_compile_test = analysistest.make(_host_impl)
 # of its own), unless compile_against_sysroot = False.
 def _transitioned_impl(ctx):
     env = analysistest.begin(ctx)
-    patch = _one(env, "PortablePatch")
+    patch = one_action(env, "PortablePatch")
     if patch:
         binary = patch.argv[-1] if patch.argv[-1] != patch.outputs.to_list()[0].path else None
         inputs = [f.path for f in patch.inputs.to_list() if f.basename == "hello"]
@@ -109,17 +102,6 @@ def _transitioned_impl(ctx):
     return analysistest.end(env)
 
 transitioned_test = analysistest.make(_transitioned_impl, attrs = {"transitioned": attr.bool(mandatory = True)})
-
-def _failure_impl(ctx):
-    env = analysistest.begin(ctx)
-    asserts.expect_failure(env, ctx.attr.message)
-    return analysistest.end(env)
-
-failure_test = analysistest.make(
-    _failure_impl,
-    attrs = {"message": attr.string(mandatory = True)},
-    expect_failure = True,
-)
 
 def cc_toolchain_test_suite(name):
     """Declares the targets under test and the tests.

@@ -9,11 +9,7 @@ load("//rules:providers.bzl", "PortableBundleInfo", "SysrootInfo")
 
 # A debian_packages target stands in for a lock of another architecture.
 load("//rules/private:debian_packages.bzl", "debian_packages")  # buildifier: disable=bzl-visibility
-
-def _action(env, mnemonic):
-    found = [a for a in analysistest.target_actions(env) if a.mnemonic == mnemonic]
-    asserts.equals(env, 1, len(found), "want exactly one %s action" % mnemonic)
-    return found[0] if found else None
+load(":helpers.bzl", "failure_test", "one_action")
 
 def _flag(argv, name):
     for i, a in enumerate(argv):
@@ -33,7 +29,7 @@ def _sysroot_impl(ctx):
     asserts.equals(env, ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu"], info.library_dirs)
     asserts.equals(env, "v2.tar", info.tar.basename)
     asserts.true(env, info.tree.is_directory, "tree must be a tree artifact")
-    action = _action(env, "PortableSysroot")
+    action = one_action(env, "PortableSysroot")
     if action:
         argv = action.argv
         asserts.equals(env, ["sysroot", "build"], argv[1:3])
@@ -56,7 +52,7 @@ def _portable_binary_impl(ctx):
     asserts.true(env, info.directory.is_directory)
     asserts.equals(env, ["hello"], info.entry_points)
     asserts.equals(env, "v2", info.sysroot.version)
-    action = _action(env, "PortableBundle")
+    action = one_action(env, "PortableBundle")
     if action:
         argv = action.argv
         asserts.equals(env, "bundle", argv[1])
@@ -73,14 +69,14 @@ portable_binary_test = analysistest.make(_portable_binary_impl)
 # sysroot_binary: interpreter and RPATH at the installed path, and the glibc gate.
 def _sysroot_binary_impl(ctx):
     env = analysistest.begin(ctx)
-    patch = _action(env, "PortablePatch")
+    patch = one_action(env, "PortablePatch")
     if patch:
         argv = patch.argv
         asserts.equals(env, "/usr/sysroot/v2/lib64/ld-linux-x86-64.so.2", _flag(argv, "--set-interpreter"))
         asserts.equals(env, "/usr/sysroot/v2/lib/x86_64-linux-gnu:/usr/sysroot/v2/usr/lib/x86_64-linux-gnu", _flag(argv, "--set-rpath"))
         asserts.equals(env, "4096", _flag(argv, "--interp-slot"))
         asserts.true(env, "--keep-origin" in argv, "the build's own shared libraries stay reachable through $ORIGIN")
-    check = _action(env, "PortableGlibcCheck")
+    check = one_action(env, "PortableGlibcCheck")
     if check:
         asserts.true(env, _flag(check.argv, "--sysroot").endswith("sysroots/v2"), "the gate reads the sysroot tree")
     if check and patch:
@@ -99,7 +95,7 @@ def _sysroot_test_impl(ctx):
         "PORTABLE_SYSROOT_VERSION": "v3",
         "WANT_GLIBC": "2.43",
     }, target[RunEnvironmentInfo].environment)
-    bundle = _action(env, "PortableBundle")
+    bundle = one_action(env, "PortableBundle")
     if bundle:
         asserts.true(env, _flag(bundle.argv, "--sysroot").endswith("sysroots/v3"))
         asserts.true(env, _flag(bundle.argv, "-o").endswith(".bundle"))
@@ -110,11 +106,11 @@ sysroot_test_test = analysistest.make(_sysroot_test_impl)
 # A sysroot of another architecture: its layout comes from the lock's arch.
 def _arm64_impl(ctx):
     env = analysistest.begin(ctx)
-    patch = _action(env, "PortablePatch")
+    patch = one_action(env, "PortablePatch")
     if patch:
         asserts.equals(env, "/usr/sysroot/v7/lib/ld-linux-aarch64.so.1", _flag(patch.argv, "--set-interpreter"))
         asserts.equals(env, "/usr/sysroot/v7/lib/aarch64-linux-gnu:/usr/sysroot/v7/usr/lib/aarch64-linux-gnu", _flag(patch.argv, "--set-rpath"))
-    check = _action(env, "PortableGlibcCheck")
+    check = one_action(env, "PortableGlibcCheck")
     if check and patch:
         asserts.true(env, check.outputs.to_list()[0] in patch.inputs.to_list(), "the glibc gate still runs first")
     return analysistest.end(env)
@@ -135,7 +131,7 @@ arm64_sysroot_test = analysistest.make(_arm64_sysroot_impl)
 # Bazel built is x86_64, so the helper must use its own aarch64 copy.
 def _arm64_bundle_impl(ctx):
     env = analysistest.begin(ctx)
-    action = _action(env, "PortableBundle")
+    action = one_action(env, "PortableBundle")
     if action:
         asserts.equals(env, None, _flag(action.argv, "--launcher"), "an x86_64 launcher must not go into an arm64 bundle")
         asserts.false(env, [f for f in action.inputs.to_list() if f.basename == "launcher"], "the x86_64 launcher is no input")
@@ -143,17 +139,6 @@ def _arm64_bundle_impl(ctx):
     return analysistest.end(env)
 
 arm64_bundle_test = analysistest.make(_arm64_bundle_impl)
-
-def _failure_impl(ctx):
-    env = analysistest.begin(ctx)
-    asserts.expect_failure(env, ctx.attr.message)
-    return analysistest.end(env)
-
-failure_test = analysistest.make(
-    _failure_impl,
-    attrs = {"message": attr.string(mandatory = True)},
-    expect_failure = True,
-)
 
 def rules_test_suite(name):
     """Declares the targets under test and the tests.
