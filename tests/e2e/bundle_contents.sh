@@ -112,10 +112,16 @@ EOF2
 fail() { echo "FAIL: $*"; exit 1; }
 "$top/tools/bazel" test //app:main_test_v3 >/dev/null 2>&1 || { cat bazel-testlogs/app/main_test_v3/test.log; fail "sysroot_test of a cc_test with a shared cc_library failed"; }
 grep -qx 'glibc 2.43' bazel-testlogs/app/main_test_v3/test.log || fail "the test did not run on glibc 2.43"
-[ -f bazel-bin/app/main_test_v3.bundle/lib/libapp_Slibgreet.so ] || fail "the test's bundle lacks the build's libapp_Slibgreet.so"
+# Built for v3's platform (a configuration of its own), Bazel names the
+# shared library after that configuration: libST-<hash>_app_Slibgreet.so.
+# The configuration the programs were built in, for v3's platform.
+cfgs=$(ls -d bazel-out/k8-fastbuild-ST-*/bin)
+[ "$(wc -l <<<"$cfgs")" = 1 ] || fail "want one configuration for v3's platform, have: $(echo $cfgs)"
+solib=$(cd bazel-bin/app/main_test_v3.bundle/lib && ls) || fail "the test's bundle has no lib/"
+solib=$(grep -x 'lib\(ST-[0-9a-f]*_\)\{0,1\}app_Slibgreet\.so' <<<"$solib") || fail "the test's bundle lacks the build's libapp_Slibgreet.so: $(echo $solib)"
 "$top/tools/bazel" build //app:portable >/dev/null 2>&1 || fail "portable_binary of a binary with a shared cc_library failed"
 listing=$(tar -tf bazel-bin/app/portable.tar)
-for f in main/lib/libapp_Slibgreet.so main/lib/libplugin.so main/share/app/greeting.txt; do
+for f in "main/lib/$solib" main/lib/libplugin.so main/share/app/greeting.txt; do
   grep -qx "$f" <<<"$listing" || fail "the bundle lacks $f; it has: $(echo $listing)"
 done
 dir=$(mktemp -d)
@@ -134,7 +140,7 @@ root=$dir/root
 mkdir -p "$root/w/app"
 tar -C "$root" -xf "$v3tar"
 cp bazel-bin/app/main_installed "$root/w/app/"
-cp -rL bazel-bin/_solib_* "$root/w/"
+cp -rL "$cfgs"/_solib_* "$root/w/"
 # ld.so finds $ORIGIN through /proc/self/exe: the root gets a /proc of its
 # own, in a private mount namespace.
 mkdir -p "$root/proc"
@@ -145,7 +151,7 @@ out=$(unshare -m --propagation private sh -c 'mount -t proc proc "$1/proc" && ex
 # re-runs the bundle: the library is one of its inputs.
 sed -i 's|return gnu_get_libc_version();|return gnu_get_libc_version() + 1;|' app/greet.c
 "$top/tools/bazel" build //app:portable >/dev/null 2>&1 || fail "rebuild after changing greet.c failed"
-got=$(tar -xOf bazel-bin/app/portable.tar main/lib/libapp_Slibgreet.so | sha256sum | cut -d' ' -f1)
-want=$(sha256sum <bazel-bin/app/libgreet.so | cut -d' ' -f1)
-[ "$got" = "$want" ] || fail "after greet.c changed, the bundle still has the old libapp_Slibgreet.so"
+got=$(tar -xOf bazel-bin/app/portable.tar "main/lib/$solib" | sha256sum | cut -d' ' -f1)
+want=$(sha256sum <"$cfgs/app/libgreet.so" | cut -d' ' -f1)
+[ "$got" = "$want" ] || fail "after greet.c changed, the bundle still has the old $solib"
 echo "the build's shared libraries, plugin and data: bundled for sysroot_test and portable_binary, run on glibc 2.43, and rebundled when the library changes; sysroot_binary keeps the library reachable: ok"
