@@ -43,7 +43,8 @@ BUILD
 # hello.c uses C23's strtol: for the host toolchain (glibc 2.43) it needs
 # GLIBC_2.38, which v1 lacks; the benchmark wants a program both can bundle.
 sed -i 's|strtol(argv\[1\], NULL, 10)|atol(argv[1])|' app/hello.c
-bazel() { "$top/tools/bazel" "$@" >/dev/null 2>&1; }
+# No disk cache: a clean build must build.
+bazel() { "$top/tools/bazel" "$1" --disk_cache= "${@:2}" >/dev/null 2>&1; }
 v1=--platforms=@rules_portable//platforms:linux_x86_64_glibc_2_36
 now() { date +%s.%N; }
 # Everything fetched once, untimed.

@@ -14,7 +14,7 @@
 #   - a program that calls strlcpy (glibc 2.38) fails to compile for v1 with
 #     a message naming strlcpy and sysroot v1, and builds and runs for v3;
 #   - cache hits across checkout paths: two copies of this repository at
-#     different paths share a --disk_cache; the second build of the v1
+#     new paths share tools/bazel's disk cache; the second build of the v1
 #     programs runs none of their compile and link actions.
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -138,11 +138,13 @@ out=$("$tmp/strlcpy/strlcpy/bin/strlcpy")
 echo "strlcpy for v3 runs: $out"
 
 echo "--- cache hits across checkout paths"
-# Under the workspace, which tools/bazel mounts into the sid root (its /tmp
-# is not this machine's).
+# Two copies of this repository at new paths, with tools/bazel's disk cache
+# (shared by every workspace of the root). The first brings into the cache
+# what no other checkout has put there yet; the second, at a path no build
+# ever had, must then run none of the compile and link actions for glibc
+# 2.36: their keys hold no path of the checkout.
 shared=$top/tests/e2e/workspaces/cc_cache.$$
 copies+=("$shared")
-cache=$shared/disk_cache
 for c in a "b/deeper/path"; do
   d=$shared/$c/rules_portable
   mkdir -p "$d"
@@ -150,9 +152,9 @@ for c in a "b/deeper/path"; do
     tar --null -T - --ignore-failed-read -cf - 2>/dev/null | tar -C "$d" -xf -
   copies+=("$d")
 done
-(cd "${copies[1]}" && bazel build --disk_cache="$cache" "$v1" //tests/cc:strtol //tests/cc:cxx20)
+(cd "${copies[1]}" && bazel build "$v1" //tests/cc:strtol //tests/cc:cxx20)
 log=$shared/exec.json
-(cd "${copies[2]}" && bazel build --disk_cache="$cache" --execution_log_json_file="$log" "$v1" //tests/cc:strtol //tests/cc:cxx20)
+(cd "${copies[2]}" && bazel build --execution_log_json_file="$log" "$v1" //tests/cc:strtol //tests/cc:cxx20)
 python3 "$top/tests/e2e/lib/spawns.py" "$log" | sort | uniq -c | sort -k2
 cc=$(python3 "$top/tests/e2e/lib/spawns.py" "$log" | grep -E '^(CppCompile|CppLink) ' || true)
 [ "$(grep -c ' hit$' <<<"$cc")" -ge 4 ] || fail "fewer than 4 compile and link cache hits from the second checkout: $cc"

@@ -176,6 +176,15 @@ EOF
   mv "$tmp" "$MODS"
 }
 
+# disk_cache_dir prints the disk cache of this root: one directory per set
+# of the root's packages (and its copied Go), so a root rebuilt with
+# another gcc, JDK or Go never reads outputs an earlier one made.
+disk_cache_dir() {
+  local key
+  key=$(cat "$ROOT/var/lib/dpkg/status" "$ROOT/opt/go/VERSION" 2>/dev/null | sha256sum | cut -c1-16)
+  echo "$CACHE/disk-cache/$key"
+}
+
 write_rc() {
   local tmp
   tmp=$(mktemp "$CACHE/offline.bazelrc.tmp.XXXXXX")
@@ -205,6 +214,11 @@ write_rc() {
     echo "common --repo_env=GOSUMDB=$(go env GOSUMDB)"
     echo "# Sysroot packages come from this machine's Debian mirror (its apt configuration)."
     echo "common --repo_env=PORTABLE_DEBIAN_MIRROR=$(mirror)"
+    echo "# One disk cache for every workspace of this root (the examples, the e2e"
+    echo "# workspaces): an action one of them ran is not run again by the next."
+    echo "# Tests that count the actions a build runs turn it off (--disk_cache=)."
+    echo "build --disk_cache=$(disk_cache_dir)"
+    echo "build --experimental_disk_cache_gc_max_size=10G"
     echo "# Actions and tests need the Go toolchain copied into the root."
     echo "common --action_env=PATH=/opt/go/bin:/usr/local/bin:/usr/bin:/bin"
   } >"$tmp"
