@@ -7,7 +7,9 @@
 # and that is a build error here, not a run-time one on the user's machine.
 cc=${PORTABLE_CC:?"PORTABLE_CC is not set: this driver runs only as a portable_cc_toolchain's compiler"}
 err=$(mktemp "${TMPDIR:-/tmp}/cc_driver.XXXXXX") || exit 1
-"$cc" "$@" 2>"$err"
+# Debug info names the working directory, a sandbox's own path: map it to
+# ".", so objects are the same from every sandbox, checkout and machine.
+"$cc" "-fdebug-prefix-map=$PWD=." "$@" 2>"$err"
 rc=$?
 cat "$err" >&2
 if [ "$rc" != 0 ]; then
