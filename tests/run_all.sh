@@ -12,7 +12,7 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 top=$PWD
 export PATH=/usr/local/go/bin:$PATH
-passed=0 failed=0 failures=()
+passed=0 failed=0 failures=() times=() script_times=()
 BUILDIFIER_VERSION=v0.0.0-20260904073137-eaa4d125b423
 
 # retry CMD...: up to 3 tries, for steps that fetch from a registry.
@@ -33,6 +33,7 @@ phase() { # NAME CMD...
   "$@"
   rc=$?
   printf '=== phase: %s: %s in %ss\n' "$name" "$([ $rc = 0 ] && echo ok || echo "FAILED (exit $rc)")" "$(($(date +%s) - start))"
+  times+=("$(printf '%6ss  %s%s' "$(($(date +%s) - start))" "$name" "$([ $rc = 0 ] || echo " (FAILED)")")")
   if [ $rc = 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
   return $rc
 }
@@ -81,10 +82,12 @@ bazel_tests() {
 }
 
 examples() {
-  local e rc=0
+  local e rc=0 start
   for e in examples/*/e2e.sh tests/e2e/*.sh; do
     echo "--- $e"
+    start=$(date +%s)
     "$e" || { echo "FAILED: $e"; rc=1; }
+    script_times+=("$(printf '%6ss    %s' "$(($(date +%s) - start))" "$e")")
     # An idle server keeps its heap; only one workspace's is needed at a time.
     case "$e" in examples/*) (cd "$(dirname "$e")" && "$top/tools/bazel" shutdown >/dev/null 2>&1) ;; esac
   done
@@ -113,6 +116,9 @@ else
 fi
 
 echo
+echo "times:"
+printf '%s\n' "${times[@]}"
+[ ${#script_times[@]} = 0 ] || { echo "  of which, end to end:"; printf '%s\n' "${script_times[@]}"; }
 [ $failed = 0 ] || echo "failed phases: ${failures[*]}"
 [ $skipped = 0 ] || echo "skipped phases (SKIP_BAZEL is set): bazel test //..., examples (end to end)"
 echo "phases: $passed passed, $failed failed$([ $skipped = 0 ] || echo ", $skipped skipped")"
