@@ -56,8 +56,11 @@ func runPatch(e *env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	interpSet := false
 	fs.Visit(func(fl *flag.Flag) {
 		switch fl.Name {
+		case "set-interpreter":
+			interpSet = true
 		case "set-rpath":
 			opts.SetRPath = true
 		case "set-runpath":
@@ -66,6 +69,9 @@ func runPatch(e *env, args []string) error {
 	})
 	if fs.NArg() != 1 {
 		return usagef("patch: want exactly one FILE, got %d", fs.NArg())
+	}
+	if interpSet && opts.Interpreter == "" {
+		return usagef("patch: --set-interpreter is empty; give the absolute path of the new loader")
 	}
 	if opts.SetRPath && opts.SetRunPath {
 		return usagef("patch: --set-rpath and --set-runpath are exclusive")

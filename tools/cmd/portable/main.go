@@ -32,8 +32,8 @@ func main() {
 		}
 		var ue usageError
 		if errors.As(err, &ue) {
-			log.Print(err)
-			fmt.Fprintln(os.Stderr, "run 'portable help' for usage")
+			log.Print(ue)
+			fmt.Fprintln(os.Stderr, ue.helpHint())
 			os.Exit(2)
 		}
 		log.Print(err)

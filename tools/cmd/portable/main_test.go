@@ -50,8 +50,11 @@ func TestNoArgsIsUsageError(t *testing.T) {
 	if !errors.As(err, &ue) {
 		t.Fatalf("got %v", err)
 	}
-	if !strings.Contains(stderr, "Commands:") {
-		t.Fatalf("no help on stderr: %q", stderr)
+	if stderr != "" {
+		t.Fatalf("usage errors print nothing themselves (main prints one line): %q", stderr)
+	}
+	if ue.helpHint() != "run 'portable --help' for usage" {
+		t.Fatalf("hint %q", ue.helpHint())
 	}
 }
 
@@ -71,9 +74,23 @@ func TestCommandHelp(t *testing.T) {
 }
 
 func TestBadFlagIsUsageError(t *testing.T) {
-	_, _, err := runCLI(t, "version", "--nope")
-	var ue usageError
-	if !errors.As(err, &ue) {
-		t.Fatalf("got %v", err)
+	for _, args := range [][]string{{"version", "--nope"}, {"bundle", "--nope", "/bin/true"}, {"sysroot", "lock", "--nope"}} {
+		stdout, stderr, err := runCLI(t, args...)
+		var ue usageError
+		if !errors.As(err, &ue) {
+			t.Fatalf("%q: got %v", args, err)
+		}
+		// One prefix (main adds "portable: "), no help text anywhere, and a
+		// hint naming the command.
+		if strings.HasPrefix(err.Error(), "portable") || stdout != "" || stderr != "" {
+			t.Errorf("%q: err %q, stdout %q, stderr %q", args, err, stdout, stderr)
+		}
+		want := "run 'portable " + strings.Join(args[:len(args)-1], " ") + " --help' for usage"
+		if args[0] == "bundle" {
+			want = "run 'portable bundle --help' for usage"
+		}
+		if ue.helpHint() != want {
+			t.Errorf("%q: hint %q, want %q", args, ue.helpHint(), want)
+		}
 	}
 }

@@ -42,19 +42,31 @@ func commands() []command {
 // errHelpShown is returned when --help was asked for and printed: not a failure.
 var errHelpShown = errors.New("help shown")
 
-// usageError marks a mistake in how the command was called (exit status 2).
-type usageError struct{ msg string }
+// usageError marks a mistake in how the command was called (exit status
+// 2). main prints it as one line on stderr, then where to find help; the
+// help text itself is printed only when asked for with --help.
+type usageError struct {
+	cmd string // the command whose --help to point at ("bundle", "sysroot lock"), or ""
+	msg string
+}
 
 func (u usageError) Error() string { return u.msg }
 
+// helpHint is the line printed after a usage error.
+func (u usageError) helpHint() string {
+	if u.cmd == "" {
+		return "run 'portable --help' for usage"
+	}
+	return fmt.Sprintf("run 'portable %s --help' for usage", u.cmd)
+}
+
 func usagef(format string, args ...any) error {
-	return usageError{fmt.Sprintf(format, args...)}
+	return usageError{msg: fmt.Sprintf(format, args...)}
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
 	e := &env{stdout: stdout, stderr: stderr}
 	if len(args) == 0 {
-		printHelp(stderr)
 		return usagef("no command given")
 	}
 	name := args[0]
@@ -77,7 +89,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if !ok || c.run == nil {
 		return usagef("unknown command %q", name)
 	}
-	return c.run(e, args[1:])
+	err := c.run(e, args[1:])
+	var ue usageError
+	if errors.As(err, &ue) && ue.cmd == "" {
+		ue.cmd = c.name
+		return ue
+	}
+	return err
 }
 
 func lookup(name string) (command, bool) {
@@ -122,7 +140,7 @@ Exit status: 0 on success, 1 on failure, 2 on a usage mistake.
 // newFlagSet returns a flag set that prints the command's own help on
 // --help and reports parse errors as usage errors.
 func newFlagSet(e *env, name, usage, description string) *flag.FlagSet {
-	fs := flag.NewFlagSet("portable "+name, flag.ContinueOnError)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(e.stdout)
 	fs.Usage = func() {
 		fmt.Fprintf(e.stdout, "Usage: portable %s %s\n\n%s\n", name, usage, strings.TrimSpace(description))
@@ -140,16 +158,21 @@ func newFlagSet(e *env, name, usage, description string) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args into fs, mapping -h/--help to errHelpShown and
-// other mistakes to a usageError.
+// parseFlags parses args into fs, mapping -h/--help to errHelpShown (after
+// printing the help to stdout) and other mistakes to a one-line usageError:
+// the flag package would print the whole help on any mistake.
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	fs.SetOutput(io.Discard)
+	usage := fs.Usage
+	fs.Usage = func() {}
 	err := fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) { // flag has already called fs.Usage
+	fs.Usage = usage
+	if errors.Is(err, flag.ErrHelp) {
+		usage()
 		return errHelpShown
 	}
 	if err != nil {
-		return usagef("%s: %v", fs.Name(), err)
+		return usageError{cmd: fs.Name(), msg: fmt.Sprintf("%s: %v", fs.Name(), err)}
 	}
 	return nil
 }
