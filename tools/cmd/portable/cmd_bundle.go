@@ -14,6 +14,7 @@ import (
 
 	"github.com/rules-portable/rules_portable/tools/internal/archive"
 	"github.com/rules-portable/rules_portable/tools/internal/bundle"
+	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
 )
 
 const bundleUsage = "[-o OUT] [--tar FILE] [--sysroot DIR|ARCHIVE] [--add SRC[=DEST]]... [--gconv] [--prefix DIR] [--launcher FILE] EXECUTABLE..."
@@ -191,8 +192,8 @@ func runBundle(e *env, args []string) error {
 	}
 	opts := bundle.Options{Root: *root, Adds: adds, Gconv: *gconv, Prefix: dirPrefix, MTime: mtime, Warn: e.stderr}
 	if *launcher != "" {
-		if opts.Launcher, err = os.ReadFile(*launcher); err != nil {
-			return fmt.Errorf("launcher: %w", err)
+		if opts.Launcher, err = fsutil.ReadInput("--launcher", *launcher, fsutil.MaxLauncherSize); err != nil {
+			return err
 		}
 	}
 	pr := newProgress(e.stderr)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/rules-portable/rules_portable/tools/internal/deps"
+	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
 )
 
 const depsDescription = `
@@ -70,6 +71,9 @@ func runDeps(e *env, args []string) error {
 	}
 	if fs.NArg() == 0 {
 		return usagef("deps: no FILE given")
+	}
+	if _, err := fsutil.StatInput("--root", *root, fsutil.Directory); err != nil {
+		return fmt.Errorf("deps: %w", err)
 	}
 	opts := deps.Options{LibraryPath: *libPath, Lib: *lib, WorkDir: *workDir}
 	var err error

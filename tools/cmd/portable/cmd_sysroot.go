@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/rules-portable/rules_portable/tools/internal/archive"
 	"net/http"
 	"os"
 	"os/signal"
@@ -12,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rules-portable/rules_portable/tools/internal/archive"
 
 	"golang.org/x/term"
 
@@ -265,7 +266,7 @@ func runSysrootBuild(e *env, args []string) error {
 	if *lockPath == "" || *label == "" || *out == "" {
 		return usagef("sysroot build: --lock, --label and -o are required")
 	}
-	data, err := os.ReadFile(*lockPath)
+	data, err := fsutil.ReadInput("--lock", *lockPath, fsutil.MaxSmallFileSize)
 	if err != nil {
 		return fmt.Errorf("sysroot build: %w", err)
 	}
@@ -340,6 +341,9 @@ func runSysrootVerify(e *env, args []string) error {
 		return usagef("sysroot verify: want exactly one DIR")
 	}
 	dir := fs.Arg(0)
+	if _, err := fsutil.StatInput("", dir, fsutil.Directory); err != nil {
+		return fmt.Errorf("sysroot verify: %w", err)
+	}
 	m, err := sysroot.Verify(dir)
 	if err != nil {
 		return fmt.Errorf("sysroot verify: %w", err)
@@ -370,6 +374,9 @@ func runSysrootCheck(e *env, args []string) error {
 	}
 	if *dir == "" || fs.NArg() == 0 {
 		return usagef("sysroot check: --sysroot and at least one FILE are required")
+	}
+	if _, err := fsutil.StatInput("--sysroot", *dir, fsutil.RegularFile|fsutil.Directory); err != nil {
+		return fmt.Errorf("sysroot check: %w", err)
 	}
 	m, err := sysroot.ReadManifestAt(*dir)
 	if err != nil {

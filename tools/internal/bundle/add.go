@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/rules-portable/rules_portable/tools/internal/elf"
+	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
 )
 
 // maxAddDepth bounds directory recursion through dereferenced symlinks.
@@ -54,6 +55,9 @@ func isLibrary(f *elf.File) bool {
 
 // addSpec adds one --add argument.
 func (b *builder) addSpec(a Add) error {
+	if _, err := fsutil.StatInput("--add", a.Src, fsutil.RegularFile|fsutil.Directory); err != nil {
+		return err
+	}
 	given, err := filepath.Abs(a.Src)
 	if err != nil {
 		return err

@@ -17,6 +17,7 @@ import (
 	"github.com/rules-portable/rules_portable/tools/internal/archive"
 	"github.com/rules-portable/rules_portable/tools/internal/deps"
 	"github.com/rules-portable/rules_portable/tools/internal/elf"
+	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
 	"github.com/rules-portable/rules_portable/tools/internal/launcherbin"
 	"github.com/rules-portable/rules_portable/tools/internal/manifest"
 	"github.com/rules-portable/rules_portable/tools/internal/sysroot"
@@ -244,6 +245,9 @@ func (b *builder) setRoot() error {
 		b.root, b.label = "/", "host"
 		return nil
 	}
+	if _, err := fsutil.StatInput("--sysroot", b.opts.Root, fsutil.RegularFile|fsutil.Directory); err != nil {
+		return err
+	}
 	abs, err := filepath.Abs(b.opts.Root)
 	if err != nil {
 		return err
@@ -300,7 +304,7 @@ func checkOut(out string) error {
 
 // readMagic returns the first bytes of a file (fewer if it is shorter).
 func readMagic(p string, n int) ([]byte, error) {
-	f, err := os.Open(p)
+	f, _, err := fsutil.OpenInput("", p, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -22,7 +22,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -32,6 +31,7 @@ import (
 	"strings"
 
 	"github.com/rules-portable/rules_portable/tools/internal/archive"
+	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
 )
 
 // SchemaVersion is the manifest format this package writes and reads.
@@ -292,21 +292,16 @@ func Parse(data []byte) (*Manifest, error) {
 
 // Read loads and validates the manifest of the bundle at dir.
 func Read(dir string) (*Manifest, error) {
-	p := filepath.Join(dir, Path)
-	f, err := os.Open(p)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s: no %s: not a portable bundle", dir, Path)
-		}
+	if _, err := fsutil.StatInput("bundle", dir, fsutil.Directory); err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxManifestSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
+	p := filepath.Join(dir, Path)
+	if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: no %s: not a portable bundle", dir, Path)
 	}
-	if len(data) > maxManifestSize {
-		return nil, fmt.Errorf("%s: larger than %d bytes", p, maxManifestSize)
+	data, err := fsutil.ReadInput("manifest", p, maxManifestSize)
+	if err != nil {
+		return nil, err
 	}
 	m, err := Parse(data)
 	if err != nil {

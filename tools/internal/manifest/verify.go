@@ -16,6 +16,7 @@ import (
 
 	"github.com/rules-portable/rules_portable/tools/internal/archive"
 	"github.com/rules-portable/rules_portable/tools/internal/elf"
+	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
 )
 
 // SlotBytes returns the slot content for interpreter path p: p, then NULs
@@ -71,7 +72,7 @@ func (s *slotReader) Read(p []byte) (int, error) {
 // HashFile returns the sha256 (hex) and size of the file at p. When slot is
 // not nil the slot bytes are hashed as if they held placeholder.
 func HashFile(p string, slot *Slot, placeholder string) (string, int64, error) {
-	f, err := os.Open(p)
+	f, _, err := fsutil.OpenInput("", p, 0)
 	if err != nil {
 		return "", 0, err
 	}

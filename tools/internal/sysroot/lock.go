@@ -14,6 +14,7 @@ import (
 	"github.com/ulikunitz/xz"
 
 	"github.com/rules-portable/rules_portable/tools/internal/deb"
+	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
 )
 
 // LockOptions says what to resolve and how to trust the index.
@@ -80,9 +81,9 @@ func loadUniverse(ctx context.Context, f *Fetcher, opts LockOptions) (*deb.Unive
 	if component == "" {
 		component = "main"
 	}
-	kf, err := os.Open(opts.Keyring)
+	kf, _, err := fsutil.OpenInput("--keyring", opts.Keyring, fsutil.MaxSmallFileSize)
 	if err != nil {
-		return nil, nil, fmt.Errorf("keyring %s: %w; install debian-archive-keyring or pass --keyring", opts.Keyring, err)
+		return nil, nil, fmt.Errorf("%w; install debian-archive-keyring or pass --keyring", err)
 	}
 	keyring, err := deb.ReadKeyring(kf)
 	kf.Close()
