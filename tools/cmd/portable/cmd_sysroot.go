@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"net/http"
 	"os"
 	"os/signal"
@@ -411,6 +412,13 @@ func runSysrootCheck(e *env, args []string) error {
 // replaceEmptyDir lets a sysroot directory be written where an empty
 // directory already stands.
 func replaceEmptyDir(out string) error {
+	stale, err := fsutil.RemoveStale(out)
+	for _, p := range stale {
+		log.Printf("sysroot build: removed %s, left by an interrupted run", p)
+	}
+	if err != nil {
+		return err
+	}
 	if archive.IsArchiveName(out) {
 		return nil
 	}

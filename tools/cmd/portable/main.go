@@ -15,7 +15,11 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"os/signal"
 	"runtime/debug"
+	"syscall"
+
+	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
 )
 
 // memoryLimit is the heap size at which the garbage collector starts; below
@@ -26,6 +30,7 @@ func main() {
 	log.SetPrefix("portable: ")
 	log.SetFlags(0)
 	tuneGC()
+	cleanUpOnSignal()
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		if errors.Is(err, errHelpShown) {
 			os.Exit(0)
@@ -55,4 +60,20 @@ func tuneGC() {
 	}
 	debug.SetGCPercent(-1)
 	debug.SetMemoryLimit(memoryLimit)
+}
+
+// cleanUpOnSignal makes SIGINT and SIGTERM remove every temp file and
+// staging directory the run made (outputs appear only by rename, so none
+// is half-written) and exit 130 or 143, as a shell reports a death by
+// those signals. What SIGKILL leaves, the next run on the same output
+// removes (fsutil.RemoveStale).
+func cleanUpOnSignal() {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		s := <-sigs
+		fsutil.RemoveTemps()
+		fmt.Fprintf(os.Stderr, "portable: interrupted by %v; removed its temp files, wrote nothing\n", s)
+		os.Exit(128 + int(s.(syscall.Signal)))
+	}()
 }

@@ -97,14 +97,15 @@ func Extract(r io.Reader, dest string, opts ExtractOptions) (err error) {
 	}
 	defer zr.Close()
 	parent := filepath.Dir(dest)
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dest)+".tmp*")
+	tmp, err := fsutil.MkdirTemp(parent, "."+filepath.Base(dest)+fsutil.TempInfix)
 	if err != nil {
 		return fmt.Errorf("%s: create temp dir: %w", dest, err)
 	}
 	defer func() {
 		if err != nil {
-			os.RemoveAll(tmp)
+			fsutil.RemoveTemp(tmp)
 		}
+		fsutil.ForgetTemp(tmp)
 	}()
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return err

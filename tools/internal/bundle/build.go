@@ -207,14 +207,14 @@ func Build(out string, programs []string, opts Options) (*Result, error) {
 		return nil, err
 	}
 	if b.tmpRoot != "" {
-		defer os.RemoveAll(b.tmpRoot)
+		defer fsutil.RemoveTemp(b.tmpRoot)
 	}
 	if wd, err := os.Getwd(); err == nil {
 		if wd, err = filepath.EvalSymlinks(wd); err == nil {
 			b.cwd = wd
 		}
 	}
-	if err := prepareOut(out); err != nil {
+	if err := b.prepareOut(out); err != nil {
 		return nil, err
 	}
 	if err := checkOut(out); err != nil {
@@ -289,6 +289,10 @@ func checkOut(out string) error {
 	}
 	if !st.IsDir() {
 		return fmt.Errorf("%s: %s is not a directory", out, parent)
+	}
+	if st, err := os.Lstat(out); err == nil && st.Mode()&os.ModeSymlink != 0 {
+		target, _ := os.Readlink(out)
+		return fmt.Errorf("%s: is a symlink (to %s), which the bundle would replace; give the path it names, or remove the link", out, target)
 	}
 	if archive.IsArchiveName(out) {
 		if st, err := os.Stat(out); err == nil && st.IsDir() {

@@ -226,7 +226,9 @@ func replaceWithSlot(p string, off int64, slot []byte) (err error) {
 	if _, err = dst.WriteAt(slot, off); err != nil {
 		return fmt.Errorf("%s: write slot: %w", tmp, err)
 	}
-	if err = dst.Chmod(st.Mode().Perm()); err != nil {
+	// Keep the owner of a bundle relocated by root; the bundler never
+	// writes set-ID bits (verify flags them), so Perm is the whole mode.
+	if err = dst.Chmod(fsutil.MatchOwner(dst, st, st.Mode().Perm())); err != nil {
 		return err
 	}
 	if err = dst.Sync(); err != nil {

@@ -22,13 +22,13 @@ const sysrootArchiveLimit = 8 << 30
 // Unpacking costs a write of the whole sysroot; a directory, even one a
 // build sandbox staged as symlinks (see sysroot.Unstaged), is read in place.
 func unpackSysroot(path string) (root, tmpDir string, err error) {
-	tmp, err := os.MkdirTemp("", "portable-sysroot-*")
+	tmp, err := fsutil.MkdirTemp("", "portable-sysroot"+fsutil.TempInfix)
 	if err != nil {
 		return "", "", fmt.Errorf("sysroot %s: %w", path, err)
 	}
 	defer func() {
 		if err != nil {
-			os.RemoveAll(tmp)
+			fsutil.RemoveTemp(tmp)
 		}
 	}()
 	top := filepath.Join(tmp, "root")
@@ -67,9 +67,18 @@ func isArchiveFile(p string) bool {
 	return err == nil && st.Mode().IsRegular() && archive.IsArchiveName(p)
 }
 
-// prepareOut lets a bundle directory be written where an empty directory
-// already stands. Anything else at out is left for checkOut to refuse.
-func prepareOut(out string) error {
+// prepareOut removes what an interrupted run left next to out (its
+// staging directory or temp archive), and lets a bundle directory be
+// written where an empty directory already stands. Anything else at out is
+// left for checkOut to refuse.
+func (b *builder) prepareOut(out string) error {
+	stale, err := fsutil.RemoveStale(out)
+	for _, p := range stale {
+		b.warnf("removed %s, left by an interrupted run", p)
+	}
+	if err != nil {
+		return err
+	}
 	if archive.IsArchiveName(out) {
 		return nil
 	}

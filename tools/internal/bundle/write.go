@@ -33,7 +33,7 @@ type written struct {
 // write materialises the plan in a staging directory next to out, checks
 // it, and moves it (or an archive of it) into place.
 func (b *builder) write(out string) (res *Result, err error) {
-	staging, err := os.MkdirTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp*")
+	staging, err := fsutil.MkdirTemp(filepath.Dir(out), "."+filepath.Base(out)+fsutil.TempInfix)
 	if err != nil {
 		return nil, fmt.Errorf("%s: cannot create a temp directory next to it: %w", out, unwrap(err))
 	}
@@ -41,6 +41,7 @@ func (b *builder) write(out string) (res *Result, err error) {
 		if err != nil || archive.IsArchiveName(out) {
 			os.RemoveAll(staging)
 		}
+		fsutil.ForgetTemp(staging)
 	}()
 	if err := os.Chmod(staging, 0o755); err != nil {
 		return nil, err

@@ -7,53 +7,46 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"syscall"
+	"strings"
 
 	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
 )
 
 // ReadFile reads a whole regular file, refusing directories, FIFOs and
-// devices (without blocking on them) with an error naming path.
-func ReadFile(path string) ([]byte, os.FileMode, error) {
-	fd, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+// devices (without blocking on them) with an error naming path. It returns
+// the file's stat too (mode, owner) so that a patched copy can match it.
+func ReadFile(path string) ([]byte, os.FileInfo, error) {
+	fd, st, err := fsutil.OpenInput("", path, 0)
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
+		var ie *fsutil.InputError
+		if errors.As(err, &ie) && !strings.HasPrefix(ie.Msg, "cannot") {
+			return nil, nil, fmt.Errorf("%s: %s, not an ELF file", path, ie.Msg)
 		}
-		return nil, 0, fmt.Errorf("%s: cannot open: %w", path, err)
+		return nil, nil, err
 	}
 	defer fd.Close()
-	st, err := fd.Stat()
-	if err != nil {
-		return nil, 0, fmt.Errorf("%s: stat: %w", path, err)
-	}
-	switch {
-	case st.IsDir():
-		return nil, 0, fmt.Errorf("%s: is a directory, not an ELF file", path)
-	case !st.Mode().IsRegular():
-		return nil, 0, fmt.Errorf("%s: is not a regular file (%s), not an ELF file", path, fileKind(st.Mode()))
-	}
 	var buf bytes.Buffer
 	buf.Grow(int(st.Size()))
 	if _, err := io.Copy(&buf, fd); err != nil {
-		return nil, 0, fmt.Errorf("%s: read: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: read: %w", path, err)
 	}
-	mode := st.Mode() & (os.ModePerm | os.ModeSetuid | os.ModeSetgid | os.ModeSticky)
-	return buf.Bytes(), mode, nil
+	return buf.Bytes(), st, nil
 }
 
 // PatchFile applies opts to the ELF file at path and writes the result to
 // out, or back to path when out is "". The output is written atomically
-// (temp file, fsync, rename) with the input's mode; on any error nothing
-// is written and the input is untouched. Patching a file in place with
+// (temp file, fsync, rename) with the input's mode, user and group (a
+// set-ID bit survives only with the owner or group it grants); on any
+// error nothing is written and the input is untouched. An -o OUT that is a
+// symlink is refused rather than replaced by a file. Patching a file in place with
 // values it already has leaves it alone. changed reports whether the
 // content differs from the input.
 func PatchFile(path, out string, opts PatchOptions) (changed bool, err error) {
-	data, mode, err := ReadFile(path)
+	data, st, err := ReadFile(path)
 	if err != nil {
 		return false, err
 	}
+	mode := st.Mode() & (os.ModePerm | os.ModeSetuid | os.ModeSetgid | os.ModeSticky)
 	res, err := Patch(data, opts)
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", path, err)
@@ -67,8 +60,18 @@ func PatchFile(path, out string, opts PatchOptions) (changed bool, err error) {
 		if out, err = filepath.EvalSymlinks(path); err != nil {
 			return false, fmt.Errorf("%s: %w", path, err)
 		}
+	} else if lst, err := os.Lstat(out); err == nil && lst.Mode()&os.ModeSymlink != 0 {
+		target, _ := os.Readlink(out)
+		return false, fmt.Errorf("%s: is a symlink (to %s), which -o would replace with a file; give the path it names, or remove the link", out, target)
 	}
-	if err := fsutil.WriteBytesAtomic(out, mode, res); err != nil {
+	// The output takes the input's place: its owner and group too, and a
+	// set-ID bit only with the owner or group it grants (see
+	// fsutil.WriteFileAtomicLike).
+	err = fsutil.WriteFileAtomicLike(out, mode, st, func(w io.Writer) error {
+		_, err := w.Write(res)
+		return err
+	})
+	if err != nil {
 		return false, err
 	}
 	return changed, nil

@@ -13,16 +13,29 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
 // WriteFileAtomic writes the bytes produced by write to path. The content
 // goes to a temp file next to path, which is synced and renamed over path
-// only when write returns nil. On error nothing at path changes.
-func WriteFileAtomic(path string, mode os.FileMode, write func(w io.Writer) error) (err error) {
+// only when write returns nil. On error nothing at path changes. The file
+// belongs to the caller; see WriteFileAtomicLike to keep another owner.
+func WriteFileAtomic(path string, mode os.FileMode, write func(w io.Writer) error) error {
+	return WriteFileAtomicLike(path, mode, nil, write)
+}
+
+// WriteFileAtomicLike is WriteFileAtomic for a file that takes the place of
+// like (the file it replaces, or the input it was made from): before the
+// rename, the temp file is given like's user and group as far as the
+// caller may (root always can), and a set-UID or set-GID bit in mode is
+// kept only when the owner or group it grants is like's own. So patching a
+// set-UID program of another user, even as root, never yields a set-UID
+// program of a different user. like may be nil.
+func WriteFileAtomicLike(path string, mode os.FileMode, like os.FileInfo, write func(w io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	tmp, err := CreateTempFile(dir, "."+filepath.Base(path)+TempInfix)
 	if err != nil {
 		return fmt.Errorf("%s: create temp file: %w", path, err)
 	}
@@ -32,9 +45,13 @@ func WriteFileAtomic(path string, mode os.FileMode, write func(w io.Writer) erro
 			tmp.Close()
 			os.Remove(tmpName)
 		}
+		ForgetTemp(tmpName)
 	}()
 	if err = write(tmp); err != nil {
 		return err
+	}
+	if like != nil {
+		mode = MatchOwner(tmp, like, mode)
 	}
 	if err = tmp.Chmod(mode); err != nil {
 		return fmt.Errorf("%s: chmod temp file: %w", path, err)
@@ -49,6 +66,41 @@ func WriteFileAtomic(path string, mode os.FileMode, write func(w io.Writer) erro
 		return fmt.Errorf("%s: rename into place: %w", path, err)
 	}
 	return nil
+}
+
+// MatchOwner gives the open file f the user and group of like, as far as
+// the caller is permitted (fchown(2) fails with EPERM for another user
+// unless the caller is root; that failure is not an error), and returns
+// mode without the set-UID bit when f's user is not like's, and without
+// the set-GID bit when f's group is not like's. Call it before the final
+// chmod: chown(2) clears set-ID bits itself.
+func MatchOwner(f *os.File, like os.FileInfo, mode os.FileMode) os.FileMode {
+	want, ok := like.Sys().(*syscall.Stat_t)
+	if !ok {
+		return mode &^ (os.ModeSetuid | os.ModeSetgid)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return mode &^ (os.ModeSetuid | os.ModeSetgid)
+	}
+	have := st.Sys().(*syscall.Stat_t)
+	if have.Uid != want.Uid || have.Gid != want.Gid {
+		if f.Chown(int(want.Uid), int(want.Gid)) != nil {
+			// Not permitted for the user: the group alone may be.
+			_ = f.Chown(-1, int(want.Gid))
+		}
+		if st, err = f.Stat(); err != nil {
+			return mode &^ (os.ModeSetuid | os.ModeSetgid)
+		}
+		have = st.Sys().(*syscall.Stat_t)
+	}
+	if have.Uid != want.Uid {
+		mode &^= os.ModeSetuid
+	}
+	if have.Gid != want.Gid {
+		mode &^= os.ModeSetgid
+	}
+	return mode
 }
 
 // WriteBytesAtomic is WriteFileAtomic for content already in memory.
@@ -129,6 +181,9 @@ func IsReadOnly(path string) (bool, error) {
 // or a non-empty directory is left alone without error: the caller's own
 // checks judge those.
 func RemoveEmptyDir(path string) error {
+	if st, err := os.Lstat(path); err != nil || !st.IsDir() {
+		return nil // a symlink to an empty directory is the user's: never removed
+	}
 	ents, err := os.ReadDir(path)
 	if err != nil || len(ents) != 0 {
 		return nil

@@ -28,7 +28,10 @@ func TestInputRefusesSpecialFilesWithoutBlocking(t *testing.T) {
 		{"dev zero", func() error { _, err := ReadInput("--launcher", "/dev/zero", 10); return err }, "is a character device; want a regular file"},
 		{"dir as file", func() error { _, _, err := OpenInput("--lock", dir, 0); return err }, "is a directory; want a regular file"},
 		{"fifo as dir", func() error { _, err := StatInput("--root", fifo, Directory); return err }, "is a FIFO; want a directory"},
-		{"missing", func() error { _, err := StatInput("--add", filepath.Join(dir, "nope"), RegularFile|Directory); return err }, "cannot read it: no such file or directory"},
+		{"missing", func() error {
+			_, err := StatInput("--add", filepath.Join(dir, "nope"), RegularFile|Directory)
+			return err
+		}, "cannot read it: no such file or directory"},
 		{"too big", func() error { _, err := ReadInput("--launcher", reg, 4); return err }, "is 5 bytes, more than the 4 this input may be"},
 	}
 	for _, c := range cases {

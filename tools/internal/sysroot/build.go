@@ -80,11 +80,11 @@ func Build(ctx context.Context, f *Fetcher, opts BuildOptions) (*Manifest, error
 		return nil, err
 	}
 
-	staging, err := os.MkdirTemp(parent, "."+filepath.Base(opts.Out)+".tmp-")
+	staging, err := fsutil.MkdirTemp(parent, "."+filepath.Base(opts.Out)+fsutil.TempInfix)
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(staging)
+	defer fsutil.RemoveTemp(staging)
 	rootDir := filepath.Join(staging, "root")
 	if err := os.Mkdir(rootDir, 0o755); err != nil {
 		return nil, err

@@ -8,14 +8,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/rules-portable/rules_portable/tools/internal/deb"
-	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/rules-portable/rules_portable/tools/internal/deb"
+	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
 )
 
 // DefaultCacheDir returns $XDG_CACHE_HOME/rules_portable or

@@ -1,0 +1,158 @@
+package fsutil
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// TempInfix is in the name of every temp file and staging directory the
+// helper writes next to an output: "." + base name of the output +
+// TempInfix + random digits. RemoveStale recognises leftovers by it.
+const TempInfix = ".portable-tmp-"
+
+// temps holds the temp files and directories this process has made and
+// not yet renamed into place or removed, each with the descriptor whose
+// flock(2) marks it live.
+var temps = struct {
+	sync.Mutex
+	m       map[string]*os.File
+	removed bool
+}{m: map[string]*os.File{}}
+
+// CreateTempFile creates a file in dir named pattern + random digits
+// (pattern should end in TempInfix so RemoveStale knows it), like
+// os.CreateTemp. Until ForgetTemp, the file is registered for RemoveTemps
+// and holds an exclusive flock that tells RemoveStale it is live.
+func CreateTempFile(dir, pattern string) (*os.File, error) {
+	f, err := os.CreateTemp(dir, pattern+"*")
+	if err != nil {
+		return nil, err
+	}
+	if err := track(f.Name()); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return f, nil
+}
+
+// MkdirTemp is os.MkdirTemp for staging directories, registered and
+// locked like CreateTempFile's files.
+func MkdirTemp(dir, pattern string) (string, error) {
+	d, err := os.MkdirTemp(dir, pattern+"*")
+	if err != nil {
+		return "", err
+	}
+	if err := track(d); err != nil {
+		os.Remove(d)
+		return "", err
+	}
+	return d, nil
+}
+
+func track(p string) error {
+	lf, err := os.OpenFile(p, os.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return err
+	}
+	if err := unix.Flock(int(lf.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		lf.Close()
+		return fmt.Errorf("%s: lock: %w", p, err)
+	}
+	temps.Lock()
+	defer temps.Unlock()
+	if temps.removed {
+		// A signal arrived: nothing new may start.
+		lf.Close()
+		os.RemoveAll(p)
+		return errors.New("interrupted")
+	}
+	temps.m[p] = lf
+	return nil
+}
+
+// ForgetTemp says that p was renamed into place or removed: RemoveTemps
+// no longer touches it, and its lock is released.
+func ForgetTemp(p string) {
+	temps.Lock()
+	defer temps.Unlock()
+	if lf, ok := temps.m[p]; ok {
+		lf.Close()
+		delete(temps.m, p)
+	}
+}
+
+// RemoveTemps removes every temp file and directory still registered. The
+// CLI's SIGINT/SIGTERM handler calls it before exiting; no new temp can be
+// registered afterwards. Writers may still be adding files to a staging
+// directory, so each removal is retried a few times.
+func RemoveTemps() {
+	temps.Lock()
+	defer temps.Unlock()
+	temps.removed = true
+	for p, lf := range temps.m {
+		for i := 0; i < 20; i++ {
+			if err := os.RemoveAll(p); err == nil {
+				if _, err := os.Lstat(p); errors.Is(err, os.ErrNotExist) {
+					break
+				}
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		lf.Close()
+		delete(temps.m, p)
+	}
+}
+
+// RemoveStale removes what a killed run (SIGKILL, power loss) left next to
+// the output path out: files and directories named "." + base(out) +
+// TempInfix + anything whose lock no live process holds. A temp of a run
+// still going holds its lock and is left alone. It returns what it removed.
+func RemoveStale(out string) ([]string, error) {
+	dir, base := filepath.Split(out)
+	if dir == "" {
+		dir = "."
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil // the caller's own checks report a missing directory
+	}
+	prefix := "." + base + TempInfix
+	var removed []string
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), prefix) || !e.Type().IsRegular() && !e.IsDir() {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		lf, err := os.OpenFile(p, os.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+		if err != nil {
+			continue
+		}
+		err = unix.Flock(int(lf.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err != nil {
+			lf.Close()
+			continue // live, or a file system without locks: leave it
+		}
+		rerr := os.RemoveAll(p)
+		lf.Close()
+		if rerr != nil {
+			return removed, fmt.Errorf("%s: remove what an interrupted run left: %w", p, rerr)
+		}
+		removed = append(removed, p)
+	}
+	return removed, nil
+}
+
+// RemoveTemp removes the temp file or directory p and forgets it.
+func RemoveTemp(p string) error {
+	err := os.RemoveAll(p)
+	ForgetTemp(p)
+	return err
+}
