@@ -186,11 +186,11 @@ func runBundle(e *env, args []string) error {
 	if *tarOut != "" && (archive.IsArchiveName(*out) || !archive.IsArchiveName(*tarOut)) {
 		return usagef("bundle: --tar needs a directory -o and an archive name (.tar, .tar.gz, .tar.zst)")
 	}
-	dirPrefix := *prefix
+	opts := bundle.Options{Root: *root, Adds: adds, Gconv: *gconv, Prefix: *prefix, MTime: mtime, Warn: e.stderr}
 	if *tarOut != "" {
-		dirPrefix = "" // the prefix is for the archive only
+		// The prefix is for the archive only.
+		opts.Prefix, opts.Tar, opts.TarPrefix = "", *tarOut, *prefix
 	}
-	opts := bundle.Options{Root: *root, Adds: adds, Gconv: *gconv, Prefix: dirPrefix, MTime: mtime, Warn: e.stderr}
 	if *launcher != "" {
 		if opts.Launcher, err = fsutil.ReadInput("--launcher", *launcher, fsutil.MaxLauncherSize); err != nil {
 			return err
@@ -204,12 +204,6 @@ func runBundle(e *env, args []string) error {
 	res, err := bundle.Build(*out, progs, opts)
 	if err != nil {
 		return err
-	}
-	if *tarOut != "" {
-		// The directory was just written by this process: archive it as is.
-		if err := archive.Create(*tarOut, *out, archive.Options{MTime: mtime, Prefix: *prefix}); err != nil {
-			return fmt.Errorf("bundle: %w", err)
-		}
 	}
 	if pr != nil {
 		pr.finish()

@@ -72,8 +72,11 @@ func cleanUpOnSignal() {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
 		s := <-sigs
-		fsutil.RemoveTemps()
-		fmt.Fprintf(os.Stderr, "portable: interrupted by %v; removed its temp files, wrote nothing\n", s)
+		if fsutil.RemoveTemps() {
+			fmt.Fprintf(os.Stderr, "portable: interrupted by %v after its output was complete and in place\n", s)
+		} else {
+			fmt.Fprintf(os.Stderr, "portable: interrupted by %v; removed its temp files, wrote nothing\n", s)
+		}
 		os.Exit(128 + int(s.(syscall.Signal)))
 	}()
 }

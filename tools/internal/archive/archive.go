@@ -436,14 +436,33 @@ func Create(path, dir string, opts Options) error {
 	return CreateEntries(path, entries, opts)
 }
 
+// CreatePending is Create up to the rename: the archive waits under a temp
+// name for Commit or Abort, so that it can appear together with another
+// output or not at all.
+func CreatePending(path, dir string, opts Options) (*fsutil.Pending, error) {
+	entries, err := Scan(dir)
+	if err != nil {
+		return nil, err
+	}
+	return stageEntries(path, entries, opts)
+}
+
 // CreateEntries writes entries to the archive file path, compressed as its
 // name says, atomically: on any error nothing at path changes.
 func CreateEntries(path string, entries []Entry, opts Options) error {
-	c, err := CompressionFor(path)
+	p, err := stageEntries(path, entries, opts)
 	if err != nil {
 		return err
 	}
-	return fsutil.WriteFileAtomic(path, 0o644, func(f io.Writer) error {
+	return p.Commit()
+}
+
+func stageEntries(path string, entries []Entry, opts Options) (*fsutil.Pending, error) {
+	c, err := CompressionFor(path)
+	if err != nil {
+		return nil, err
+	}
+	return fsutil.StageFile(path, 0o644, nil, func(f io.Writer) error {
 		bw := bufio.NewWriterSize(f, 1<<20)
 		cw, err := Compress(bw, c)
 		if err != nil {

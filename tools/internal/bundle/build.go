@@ -60,6 +60,10 @@ type Options struct {
 	Gconv bool
 	// Prefix puts every archive entry under one top directory.
 	Prefix string
+	// Tar, with a directory out, also writes the bundle as this archive
+	// (under TarPrefix): both outputs appear, or neither.
+	Tar       string
+	TarPrefix string
 	// MTime is stamped on archive entries (SOURCE_DATE_EPOCH); zero is the
 	// Unix epoch.
 	MTime time.Time
@@ -219,6 +223,14 @@ func Build(out string, programs []string, opts Options) (*Result, error) {
 	}
 	if err := checkOut(out); err != nil {
 		return nil, err
+	}
+	if opts.Tar != "" {
+		if err := b.prepareOut(opts.Tar); err != nil {
+			return nil, err
+		}
+		if err := checkOut(opts.Tar); err != nil {
+			return nil, err
+		}
 	}
 	b.progress("resolve", 0, 0)
 	for _, p := range programs {

@@ -89,11 +89,37 @@ func (b *builder) write(out string) (res *Result, err error) {
 		}
 		return res, nil
 	}
+	var tarOut *fsutil.Pending
+	if b.opts.Tar != "" {
+		opts := archive.Options{MTime: b.opts.MTime, Prefix: b.opts.TarPrefix}
+		if tarOut, err = archive.CreatePending(b.opts.Tar, staging, opts); err != nil {
+			return nil, err
+		}
+	}
 	if err := syncDir(staging); err != nil {
+		if tarOut != nil {
+			tarOut.Abort()
+		}
 		return nil, err
 	}
-	if err := fsutil.RenameNoReplace(staging, out); err != nil {
-		return nil, fmt.Errorf("%s: move the finished bundle into place: %w", out, err)
+	err = fsutil.Committing(func() error {
+		if err := fsutil.RenameNoReplace(staging, out); err != nil {
+			return fmt.Errorf("%s: move the finished bundle into place: %w", out, err)
+		}
+		if tarOut != nil {
+			if err := tarOut.CommitHeld(); err != nil {
+				// The directory was renamed in a moment ago: take it back.
+				os.RemoveAll(out)
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		if tarOut != nil {
+			tarOut.Abort()
+		}
+		return nil, err
 	}
 	return res, nil
 }

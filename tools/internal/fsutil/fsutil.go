@@ -33,39 +33,71 @@ func WriteFileAtomic(path string, mode os.FileMode, write func(w io.Writer) erro
 // kept only when the owner or group it grants is like's own. So patching a
 // set-UID program of another user, even as root, never yields a set-UID
 // program of a different user. like may be nil.
-func WriteFileAtomicLike(path string, mode os.FileMode, like os.FileInfo, write func(w io.Writer) error) (err error) {
+func WriteFileAtomicLike(path string, mode os.FileMode, like os.FileInfo, write func(w io.Writer) error) error {
+	p, err := StageFile(path, mode, like, write)
+	if err != nil {
+		return err
+	}
+	return p.Commit()
+}
+
+// Pending is a file written and synced under a temp name next to its
+// destination, waiting for Commit (rename into place) or Abort (remove),
+// so that two outputs can appear together or not at all.
+type Pending struct {
+	tmp, path string
+}
+
+// StageFile does all of WriteFileAtomicLike but the rename.
+func StageFile(path string, mode os.FileMode, like os.FileInfo, write func(w io.Writer) error) (_ *Pending, err error) {
 	dir := filepath.Dir(path)
 	tmp, err := CreateTempFile(dir, "."+filepath.Base(path)+TempInfix)
 	if err != nil {
-		return fmt.Errorf("%s: create temp file: %w", path, err)
+		return nil, fmt.Errorf("%s: create temp file: %w", path, err)
 	}
 	tmpName := tmp.Name()
 	defer func() {
 		if err != nil {
 			tmp.Close()
-			os.Remove(tmpName)
+			RemoveTemp(tmpName)
 		}
-		ForgetTemp(tmpName)
 	}()
 	if err = write(tmp); err != nil {
-		return err
+		return nil, err
 	}
 	if like != nil {
 		mode = MatchOwner(tmp, like, mode)
 	}
 	if err = tmp.Chmod(mode); err != nil {
-		return fmt.Errorf("%s: chmod temp file: %w", path, err)
+		return nil, fmt.Errorf("%s: chmod temp file: %w", path, err)
 	}
 	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("%s: sync: %w", path, err)
+		return nil, fmt.Errorf("%s: sync: %w", path, err)
 	}
 	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("%s: close: %w", path, err)
+		return nil, fmt.Errorf("%s: close: %w", path, err)
 	}
-	if err = os.Rename(tmpName, path); err != nil {
-		return fmt.Errorf("%s: rename into place: %w", path, err)
+	return &Pending{tmp: tmpName, path: path}, nil
+}
+
+// Commit renames the file into place (see Committing).
+func (p *Pending) Commit() error {
+	return Committing(p.CommitHeld)
+}
+
+// CommitHeld is Commit for a caller already inside Committing.
+func (p *Pending) CommitHeld() error {
+	defer ForgetTemp(p.tmp)
+	if err := os.Rename(p.tmp, p.path); err != nil {
+		os.Remove(p.tmp)
+		return fmt.Errorf("%s: rename into place: %w", p.path, err)
 	}
 	return nil
+}
+
+// Abort removes the temp file; nothing at the destination changed.
+func (p *Pending) Abort() {
+	RemoveTemp(p.tmp)
 }
 
 // MatchOwner gives the open file f the user and group of like, as far as

@@ -72,10 +72,39 @@ func track(p string) error {
 		// A signal arrived: nothing new may start.
 		lf.Close()
 		os.RemoveAll(p)
-		return errors.New("interrupted")
+		return ErrInterrupted
 	}
 	temps.m[p] = lf
 	return nil
+}
+
+// commit holds off the signal handler while finished outputs are renamed
+// into place, so that a signal finds either no output or all of them.
+var commit struct {
+	sync.Mutex
+	done bool // some output was committed
+}
+
+// ErrInterrupted is returned by Committing after a signal: nothing more
+// may be put in place.
+var ErrInterrupted = errors.New("interrupted")
+
+// Committing runs fn, the step that moves finished outputs into place,
+// with RemoveTemps (the signal handler) held off until it returns.
+func Committing(fn func() error) error {
+	commit.Lock()
+	defer commit.Unlock()
+	temps.Lock()
+	stopped := temps.removed
+	temps.Unlock()
+	if stopped {
+		return ErrInterrupted
+	}
+	err := fn()
+	if err == nil {
+		commit.done = true
+	}
+	return err
 }
 
 // ForgetTemp says that p was renamed into place or removed: RemoveTemps
@@ -90,10 +119,14 @@ func ForgetTemp(p string) {
 }
 
 // RemoveTemps removes every temp file and directory still registered. The
-// CLI's SIGINT/SIGTERM handler calls it before exiting; no new temp can be
-// registered afterwards. Writers may still be adding files to a staging
-// directory, so each removal is retried a few times.
-func RemoveTemps() {
+// CLI's SIGINT/SIGTERM handler calls it before exiting; it waits for a
+// commit in progress, and none can start afterwards, nor can a new temp be
+// registered. Writers may still be adding files to a staging directory, so
+// each removal is retried a few times. It reports whether any output had
+// already been committed.
+func RemoveTemps() (committed bool) {
+	commit.Lock()
+	defer commit.Unlock()
 	temps.Lock()
 	defer temps.Unlock()
 	temps.removed = true
@@ -109,6 +142,7 @@ func RemoveTemps() {
 		lf.Close()
 		delete(temps.m, p)
 	}
+	return commit.done
 }
 
 // RemoveStale removes what a killed run (SIGKILL, power loss) left next to
