@@ -172,6 +172,13 @@ func (b *builder) placeLibrary(l *deps.Library, needed map[string]bool) error {
 	if l.SOName != "" && l.SOName != l.Name && needed[l.SOName] {
 		names = append(names, l.SOName)
 	}
+	// Every other name that reached the same file (a compat symlink):
+	// the bundle stores the file once (dedupe links the copies).
+	for _, a := range l.Aliases {
+		if !slices.Contains(names, a) {
+			names = append(names, a)
+		}
+	}
 	if l.SOName == "libc.so.6" || (l.SOName == "" && l.Name == "libc.so.6") {
 		b.libc = l
 	}

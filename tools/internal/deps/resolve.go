@@ -65,6 +65,11 @@ type Library struct {
 	// HostPath is where RealPath is on this machine.
 	HostPath string `json:"host_path"`
 	SOName   string `json:"soname,omitempty"`
+	// Aliases are the other DT_NEEDED names that reached this same file
+	// (ld.so matches a file it already loaded by device and inode): a
+	// compat symlink such as libalias.so.1 -> libfoo.so.1. A bundle must
+	// carry each of them.
+	Aliases []string `json:"aliases,omitempty"`
 	// NeededBy lists the Path of every object whose DT_NEEDED (or
 	// PT_INTERP) asks for it, in search order.
 	NeededBy []string `json:"needed_by"`
@@ -254,10 +259,16 @@ func (r *Resolver) Resolve(files ...string) (*Closure, error) {
 			key := fmt.Sprint(l.Outside, l.RealPath)
 			if i, ok := libIdx[key]; ok {
 				c.Libraries[i].NeededBy = appendUnique(c.Libraries[i].NeededBy, l.NeededBy...)
+				for _, a := range append([]string{l.Name}, l.Aliases...) {
+					if a != c.Libraries[i].Name && a != c.Libraries[i].SOName {
+						c.Libraries[i].Aliases = appendUnique(c.Libraries[i].Aliases, a)
+					}
+				}
 				continue
 			}
 			libIdx[key] = len(c.Libraries)
 			l.NeededBy = append([]string(nil), l.NeededBy...)
+			l.Aliases = append([]string(nil), l.Aliases...)
 			c.Libraries = append(c.Libraries, l)
 		}
 		for _, m := range p.Missing {
@@ -618,6 +629,9 @@ func (p *proc) mapObject(loader *lmap, name string) *lmap {
 	for _, l := range p.loaded {
 		if l.id == fd.e.id {
 			l.names = appendUnique(l.names, name)
+			if l.lib != nil && name != l.lib.Name && name != l.lib.SOName {
+				l.lib.Aliases = appendUnique(l.lib.Aliases, name)
+			}
 			return l
 		}
 	}
