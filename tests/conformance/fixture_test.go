@@ -109,11 +109,28 @@ func (f *fixture) bundle(t *testing.T, out string) {
 }
 
 // verify runs `portable verify` on a bundle, which must pass.
-func (f *fixture) verify(t *testing.T, dir string) {
+func (f *fixture) verify(t *testing.T, dir string, flags ...string) {
 	t.Helper()
-	out, err := exec.Command(f.portable, "verify", dir).CombinedOutput()
+	out, err := exec.Command(f.portable, append(append([]string{"verify"}, flags...), dir)...).CombinedOutput()
 	if err != nil {
 		t.Errorf("portable verify %s: %v\n%s", dir, err, out)
+	}
+}
+
+// verifyStale checks that verify refuses a bundle whose slots name the
+// loader of another copy (stale), naming each slotted file and the path.
+func (f *fixture) verifyStale(t *testing.T, dir, staleRoot string) {
+	t.Helper()
+	out, err := exec.Command(f.portable, "verify", dir).CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("portable verify %s of a stale bundle: %v, want exit 1\n%s", dir, err, out)
+	}
+	for _, rel := range slotRels {
+		want := fmt.Sprintf("%s: changed: interp slot names %s/lib/", rel, staleRoot)
+		if !strings.Contains(string(out), want) {
+			t.Errorf("portable verify %s: no line %q in\n%s", dir, want, out)
+		}
 	}
 }
 

@@ -349,7 +349,9 @@ func TestRealPrograms(t *testing.T) {
 			// bytecode caches of the modules it imported while the bundle
 			// was writable: archives carry a fixed mtime, so the sources
 			// look newer than the caches Debian compiled.
-			out, err := exec.Command(portable, "verify", src).CombinedOutput()
+			// Its slots name where the launcher last re-pointed them,
+			// before the rename to .away.
+			out, err := exec.Command(portable, "verify", "--as", filepath.Join(work, "moved", p.name), src).CombinedOutput()
 			if err != nil {
 				for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 					if p.name == "python3" && (strings.Contains(line, "/__pycache__/") && strings.Contains(line, ".pyc: changed") || strings.HasPrefix(line, "portable: ")) {

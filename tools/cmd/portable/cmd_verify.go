@@ -2,18 +2,30 @@ package main
 
 import (
 	"fmt"
+	"path"
 
 	"github.com/rules-portable/rules_portable/tools/internal/manifest"
 )
 
 const verifyHelp = `
 Check a bundle made by 'portable bundle' against its .portable/manifest.json:
-every listed file must exist with its type, mode, size and sha256, every
-symlink with its target, and nothing unlisted may be there (the launcher's
-.portable/lock excepted). Executables' interpreter slots are hashed as the
-placeholder they held when bundled, so a bundle that the launcher or
-'portable relocate' re-pointed still verifies; the slot itself must hold an
-absolute path to a file named like the bundled loader, NUL-padded.
+every listed file must exist with its type, size, sha256 and full mode
+(set-UID, set-GID and sticky bits included: the bundler writes none),
+every symlink with its target, and nothing unlisted may be there (the
+launcher's .portable/lock excepted). A file of the wrong size is reported
+without being read.
+
+Executables' interpreter slots are hashed as the placeholder they held
+when bundled, so a bundle that the launcher or 'portable relocate'
+re-pointed still verifies. Each slot must name this bundle's own loader:
+the placeholder, the loader where DIR is (as given or with symlinks
+resolved), the one where 'portable relocate --as' said the bundle would
+be, or one where --as says it is seen. A slot naming any other file (a
+bundle moved since its last run, or tampered with) is reported: a program
+run directly would load that file.
+
+What verify does not check: who wrote the manifest. It is not signed;
+compare its sha256 with one you trust (see docs/security.md).
 
 Every difference is printed, one per line: "PATH: changed|missing|extra|
 mode|type[: detail]". The exit status is 0 when the bundle matches, 1
@@ -22,10 +34,12 @@ otherwise.
 Examples:
   portable verify ./curl
   tar -xf app.tar.zst -C /opt/app && portable verify /opt/app
+  portable verify --as /app ./rootfs/app     # seen at /app in a container
 `
 
 func runVerify(e *env, args []string) error {
-	fs := newFlagSet(e, "verify", "DIR", verifyHelp)
+	fs := newFlagSet(e, "verify", "[--as PATH] DIR", verifyHelp)
+	as := fs.String("as", "", "the bundle is also seen at the absolute `PATH` (a chroot, container or mount point): slots may name the loader there")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -37,7 +51,14 @@ func runVerify(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	probs, err := manifest.Verify(dir, m)
+	var seenAs []string
+	if *as != "" {
+		if !path.IsAbs(*as) || path.Clean(*as) != *as {
+			return usagef("verify: --as %q: want a clean absolute path", *as)
+		}
+		seenAs = append(seenAs, *as)
+	}
+	probs, err := manifest.Verify(dir, m, seenAs...)
 	if err != nil {
 		return err
 	}

@@ -33,7 +33,7 @@ func commands() []command {
 		{name: "deps", summary: "print the shared-library closure of ELF files as ld.so would load it, without running them", usage: "[--root DIR] [--json] [--library-path P] FILE...", run: runDeps},
 		{name: "sysroot", summary: "lock, build, verify and check versioned sysroots made from pinned Debian packages", usage: "lock|build|verify|check [FLAGS] [ARGS]", run: runSysroot},
 		{name: "bundle", summary: "pack programs, their library closure and launchers into a relocatable directory or tar", usage: bundleUsage, run: runBundle},
-		{name: "verify", summary: "check a bundle against its manifest", usage: "DIR", run: runVerify},
+		{name: "verify", summary: "check a bundle against its manifest", usage: "[--as PATH] DIR", run: runVerify},
 		{name: "relocate", summary: "re-point a bundle's executables at its loader where it now lies", usage: "[--direct] [--as PATH] DIR", run: runRelocate},
 		{name: "help", summary: "show help for portable or for one command", usage: "[COMMAND]", run: nil},
 	}

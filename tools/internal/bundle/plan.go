@@ -10,6 +10,7 @@ import (
 
 	"github.com/rules-portable/rules_portable/tools/internal/archive"
 	"github.com/rules-portable/rules_portable/tools/internal/elf"
+	"github.com/rules-portable/rules_portable/tools/internal/manifest"
 )
 
 // SlotSize is the size of every executable's PT_INTERP slot (PATH_MAX).
@@ -100,6 +101,12 @@ func samePatch(a, b *elf.PatchOptions) bool {
 func (p *plan) put(it *item) error {
 	if err := archive.ValidName(it.dest); err != nil {
 		return fmt.Errorf("bundle path %q (%s): %w", it.dest, it.why, err)
+	}
+	if err := manifest.ValidUTF8(it.dest); err != nil {
+		return fmt.Errorf("bundle path %q (%s): %w", it.dest, it.describe(), err)
+	}
+	if err := manifest.ValidUTF8(it.link); it.kind == kindSymlink && err != nil {
+		return fmt.Errorf("bundle path %s (%s): symlink target %q: %w", it.dest, it.describe(), it.link, err)
 	}
 	// Parents must be (or become) directories.
 	for d := path.Dir(it.dest); d != "."; d = path.Dir(d) {

@@ -101,8 +101,18 @@ func Relocate(dir string, opts RelocateOptions) (*RelocateResult, error) {
 		}
 	}
 	slices.Sort(res.Repointed)
+	// verify accepts slots naming the loader where the bundle is, or
+	// where --as said it will be: record the latter.
+	recordChanged := m.RelocatedAs != opts.As
+	m.RelocatedAs = opts.As
 	if opts.Direct {
 		if res.Direct, err = makeDirect(root, m); err != nil {
+			return nil, err
+		}
+		recordChanged = recordChanged || len(res.Direct) > 0
+	}
+	if recordChanged {
+		if err := writeManifest(root, m); err != nil {
 			return nil, err
 		}
 	}
@@ -276,12 +286,13 @@ func makeDirect(root string, m *manifest.Manifest) ([]string, error) {
 	if len(done) == 0 {
 		return nil, nil
 	}
+	return done, syncDir(filepath.Join(root, "bin"))
+}
+
+func writeManifest(root string, m *manifest.Manifest) error {
 	data, err := m.Marshal()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := fsutil.WriteBytesAtomic(filepath.Join(root, manifest.Path), 0o644, data); err != nil {
-		return nil, err
-	}
-	return done, syncDir(filepath.Join(root, "bin"))
+	return fsutil.WriteBytesAtomic(filepath.Join(root, manifest.Path), 0o644, data)
 }

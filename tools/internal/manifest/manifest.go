@@ -29,6 +29,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/rules-portable/rules_portable/tools/internal/archive"
 	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
@@ -166,10 +167,14 @@ type Manifest struct {
 	// Loader is the bundled dynamic loader, relative to the root.
 	Loader string `json:"loader"`
 	// InterpPlaceholder is what each slot held when the bundle was built.
-	InterpPlaceholder string       `json:"interp_placeholder"`
-	Libc              Libc         `json:"libc"`
-	EntryPoints       []EntryPoint `json:"entry_points"`
-	Files             []Entry      `json:"files"`
+	InterpPlaceholder string `json:"interp_placeholder"`
+	// RelocatedAs is the absolute path 'portable relocate --as' pointed
+	// the slots at (where the bundle will be mounted); verify accepts
+	// slots naming the loader there.
+	RelocatedAs string       `json:"relocated_as,omitempty"`
+	Libc        Libc         `json:"libc"`
+	EntryPoints []EntryPoint `json:"entry_points"`
+	Files       []Entry      `json:"files"`
 }
 
 // Validate checks that every path is a clean relative name, that nothing
@@ -183,6 +188,9 @@ func (m *Manifest) Validate() error {
 		return fmt.Errorf("schema_version %d is not supported (want %d)", m.SchemaVersion, SchemaVersion)
 	}
 	// A bundle of static programs has no loader and no slots.
+	if m.RelocatedAs != "" && (!path.IsAbs(m.RelocatedAs) || path.Clean(m.RelocatedAs) != m.RelocatedAs) {
+		return fmt.Errorf("relocated_as %q: want a clean absolute path", m.RelocatedAs)
+	}
 	if m.Loader != "" || m.InterpPlaceholder != "" {
 		if err := archive.ValidName(m.Loader); err != nil {
 			return fmt.Errorf("loader %q: %w", m.Loader, err)
@@ -194,6 +202,9 @@ func (m *Manifest) Validate() error {
 	seen := make(map[string]Type, len(m.Files))
 	for _, e := range m.Files {
 		if err := archive.ValidName(e.Path); err != nil {
+			return fmt.Errorf("file %q: %w", e.Path, err)
+		}
+		if err := ValidUTF8(e.Path); err != nil {
 			return fmt.Errorf("file %q: %w", e.Path, err)
 		}
 		if e.Path == Path || e.Path == LockPath {
@@ -220,6 +231,9 @@ func (m *Manifest) Validate() error {
 			if e.Link == "" {
 				return fmt.Errorf("file %s: symlink without a target", e.Path)
 			}
+			if err := ValidUTF8(e.Link); err != nil {
+				return fmt.Errorf("file %s: symlink target %q: %w", e.Path, e.Link, err)
+			}
 		case Dir:
 		default:
 			return fmt.Errorf("file %s: unknown type %v", e.Path, e.Type)
@@ -233,6 +247,18 @@ func (m *Manifest) Validate() error {
 		}
 	}
 	return nil
+}
+
+// ValidUTF8 refuses a bundle path that is not valid UTF-8: JSON strings
+// are Unicode, so such a name could not be recorded as it is (encoding
+// would turn each bad byte into U+FFFD, and verify and relocate would then
+// look for a file that does not exist). Bundles refuse such names up
+// front.
+func ValidUTF8(p string) error {
+	if utf8.ValidString(p) {
+		return nil
+	}
+	return errors.New("not valid UTF-8; bundles record names as UTF-8 text, so rename the file or give it a UTF-8 destination with --add SRC=DEST")
 }
 
 // Marshal returns the manifest as deterministic JSON: files and entry

@@ -127,8 +127,8 @@ func TestVerifyCleanAndRelocated(t *testing.T) {
 	if err != nil || plain != e.SHA256 {
 		t.Errorf("normalised hash %s != plain hash %s", e.SHA256, plain)
 	}
-	// Relocated: a different absolute path to the loader, NUL padded.
-	slot, err := SlotBytes("/opt/apps/hello/lib/"+loaderBase, fx.slot.Size)
+	// Relocated where it is: the bundle's own loader, NUL padded.
+	slot, err := SlotBytes(filepath.Join(fx.dir, m.Loader), fx.slot.Size)
 	must(t, err)
 	writeSlot(t, filepath.Join(fx.dir, "libexec/hello"), fx.slot, slot)
 	// The lock the launcher creates is not an extra file.
@@ -136,6 +136,23 @@ func TestVerifyCleanAndRelocated(t *testing.T) {
 	probs, err = Verify(fx.dir, m)
 	if err != nil || len(probs) != 0 {
 		t.Fatalf("relocated bundle: %v %v", probs, err)
+	}
+	// Pointed at a loader elsewhere: refused, unless that is where the
+	// bundle is seen (--as) or where relocate --as recorded.
+	slot, err = SlotBytes("/opt/apps/hello/lib/"+loaderBase, fx.slot.Size)
+	must(t, err)
+	writeSlot(t, filepath.Join(fx.dir, "libexec/hello"), fx.slot, slot)
+	probs, err = Verify(fx.dir, m)
+	if err != nil || len(probs) != 1 || !strings.Contains(probs[0].String(), "libexec/hello: changed: interp slot names /opt/apps/hello/lib/"+loaderBase+", which is not this bundle's loader") {
+		t.Fatalf("slot naming another loader: %v %v", probs, err)
+	}
+	if probs, err = Verify(fx.dir, m, "/opt/apps/hello"); err != nil || len(probs) != 0 {
+		t.Fatalf("seen as /opt/apps/hello: %v %v", probs, err)
+	}
+	recorded := *m
+	recorded.RelocatedAs = "/opt/apps/hello"
+	if probs, err = Verify(fx.dir, &recorded); err != nil || len(probs) != 0 {
+		t.Fatalf("relocated --as /opt/apps/hello: %v %v", probs, err)
 	}
 	// And the relocated program still runs (the path is a real loader).
 	hostSlot, _ := SlotBytes("/lib64/"+loaderBase, fx.slot.Size)

@@ -147,6 +147,22 @@ type actual struct {
 	size int64
 }
 
+// UnixMode returns m's permission bits with set-UID, set-GID and sticky
+// as chmod(1) writes them (04000, 02000, 01000): the manifest's "mode".
+func UnixMode(m fs.FileMode) fs.FileMode {
+	u := m.Perm()
+	if m&fs.ModeSetuid != 0 {
+		u |= 0o4000
+	}
+	if m&fs.ModeSetgid != 0 {
+		u |= 0o2000
+	}
+	if m&fs.ModeSticky != 0 {
+		u |= 0o1000
+	}
+	return u
+}
+
 // scanTree lists every path under dir without following symlinks.
 func scanTree(dir string) (map[string]actual, error) {
 	out := map[string]actual{}
@@ -176,7 +192,7 @@ func scanTree(dir string) (map[string]actual, error) {
 		default:
 			t = -1 // special file: always a problem
 		}
-		out[filepath.ToSlash(rel)] = actual{typ: t, mode: info.Mode().Perm(), size: info.Size()}
+		out[filepath.ToSlash(rel)] = actual{typ: t, mode: UnixMode(info.Mode()), size: info.Size()}
 		return nil
 	})
 	if err != nil {
@@ -187,7 +203,11 @@ func scanTree(dir string) (map[string]actual, error) {
 
 // Verify compares the bundle at dir with m and returns every difference,
 // sorted by path. The error is for failures to look at all (dir unreadable).
-func Verify(dir string, m *Manifest) ([]Problem, error) {
+//
+// seenAs lists other absolute paths at which the bundle is seen by the
+// programs it runs (a chroot, a container, a mount point): a slot may name
+// the loader there too.
+func Verify(dir string, m *Manifest, seenAs ...string) ([]Problem, error) {
 	tree, err := scanTree(dir)
 	if err != nil {
 		return nil, err
@@ -197,6 +217,12 @@ func Verify(dir string, m *Manifest) ([]Problem, error) {
 		probs = append(probs, Problem{Path: p, Kind: k, Detail: fmt.Sprintf(format, args...)})
 	}
 	loaderBase := path.Base(m.Loader)
+	loaders := Loaders(dir, m)
+	for _, as := range seenAs {
+		if p := path.Join(as, m.Loader); !slices.Contains(loaders, p) {
+			loaders = append(loaders, p)
+		}
+	}
 	listed := make(map[string]bool, len(m.Files))
 	for _, e := range m.Files {
 		listed[e.Path] = true
@@ -216,7 +242,11 @@ func Verify(dir string, m *Manifest) ([]Problem, error) {
 		}
 		full := filepath.Join(dir, filepath.FromSlash(e.Path))
 		if e.Type != Symlink && a.mode != fs.FileMode(e.Mode) {
-			add(e.Path, ModeChanged, "%04o, manifest says %04o", a.mode, e.Mode)
+			detail := fmt.Sprintf("%04o, manifest says %04o", a.mode, e.Mode)
+			if a.mode&0o6000 != 0 && fs.FileMode(e.Mode)&0o6000 == 0 {
+				detail += " (a set-ID bit was added)"
+			}
+			add(e.Path, ModeChanged, "%s", detail)
 		}
 		switch e.Type {
 		case Symlink:
@@ -227,8 +257,13 @@ func Verify(dir string, m *Manifest) ([]Problem, error) {
 				add(e.Path, Changed, "points to %q, manifest says %q", target, e.Link)
 			}
 		case File:
+			// The size first: a file of the wrong size is never hashed.
+			if a.size != e.Size {
+				add(e.Path, Changed, "size %d, manifest says %d", a.size, e.Size)
+				continue
+			}
 			if e.InterpSlot != nil {
-				if detail := checkSlotOf(full, *e.InterpSlot, loaderBase); detail != "" {
+				if detail := checkSlotOf(full, *e.InterpSlot, loaderBase, loaders); detail != "" {
 					add(e.Path, Changed, "%s", detail)
 					continue
 				}
@@ -262,7 +297,7 @@ func Verify(dir string, m *Manifest) ([]Problem, error) {
 // checkSlotOf re-reads the ELF's own PT_INTERP location (it must still be
 // where the manifest says) and checks the slot's content. It returns "" when
 // all is well, else what is wrong.
-func checkSlotOf(full string, s Slot, loaderBase string) string {
+func checkSlotOf(full string, s Slot, loaderBase string, loaders []string) string {
 	f, err := elf.Open(full)
 	if err != nil {
 		return fmt.Sprintf("not a readable ELF any more: %v", err)
@@ -280,10 +315,42 @@ func checkSlotOf(full string, s Slot, loaderBase string) string {
 	if _, err := fd.ReadAt(b, off); err != nil {
 		return fmt.Sprintf("read interp slot: %v", err)
 	}
-	if _, err := CheckSlot(b, loaderBase); err != nil {
+	p, err := CheckSlot(b, loaderBase)
+	if err != nil {
 		return err.Error()
 	}
+	if !slices.Contains(loaders, p) {
+		shown := make([]string, len(loaders))
+		for i, l := range loaders {
+			shown[i] = path.Clean(l) // a padded placeholder starts with many slashes
+		}
+		return fmt.Sprintf("interp slot names %s, which is not this bundle's loader (%s); run directly, the program would load it. If the bundle moved, run 'portable relocate' on it", path.Clean(p), strings.Join(shown, " or "))
+	}
 	return ""
+}
+
+// Loaders lists the interpreter paths a slot of the bundle at dir may
+// hold: the placeholder the bundler wrote, the bundled loader where dir
+// is (as given and with symlinks resolved: the launcher writes the
+// latter), and where 'portable relocate --as' said the bundle would be.
+func Loaders(dir string, m *Manifest) []string {
+	out := []string{m.InterpPlaceholder}
+	add := func(root string) {
+		p := path.Join(filepath.ToSlash(root), m.Loader)
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		add(abs)
+		if real, err := filepath.EvalSymlinks(abs); err == nil {
+			add(real)
+		}
+	}
+	if m.RelocatedAs != "" {
+		add(m.RelocatedAs)
+	}
+	return out
 }
 
 // Summary is a one-line count of problems by kind, e.g.
