@@ -87,7 +87,7 @@ func TestDepsMissingIsAnError(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _, err := runCLI(t, "deps", "--hwcaps", "none", exe)
-	if err == nil || !strings.Contains(err.Error(), "libgone.so.7 (needed by "+exe+") not found in root /") {
+	if err == nil || !strings.Contains(err.Error(), "1 library not found in root /: libgone.so.7 (needed by "+exe+"); add the package that ships it") {
 		t.Fatalf("got %v", err)
 	}
 	var ue usageError

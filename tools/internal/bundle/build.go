@@ -376,7 +376,7 @@ func (b *builder) addProgram(given string) error {
 	}
 	f, err := elf.Open(real)
 	if err != nil {
-		return fmt.Errorf("%s: %w", given, err)
+		return err // it names the file
 	}
 	if f.Type != elf.TypeExec && f.Type != elf.TypeDyn {
 		return fmt.Errorf("%s: is an ELF %v, not an executable", given, f.Type)

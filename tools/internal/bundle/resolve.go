@@ -101,6 +101,16 @@ func (b *builder) resolveInputs(r *deps.Resolver, inputs []string) error {
 		if b.root != "/" {
 			fix = "add the package that ships it to the sysroot lock"
 		}
+		const maxListed = 20
+		if n := len(parts); n > maxListed {
+			parts = append(parts[:maxListed], fmt.Sprintf("and %d more libraries", n-maxListed))
+		}
+		prefix := ""
+		if len(hard) > 1 {
+			prefix = fmt.Sprintf("%d libraries are missing: ", len(hard))
+			fix = strings.NewReplacer("the package that ships it", "the packages that ship them", "its file", "their files").Replace(fix + ", or add its file")
+			return fmt.Errorf("%s%s; %s with --add", prefix, strings.Join(parts, "; "), fix)
+		}
 		return fmt.Errorf("%s; %s, or add its file with --add", strings.Join(parts, "; "), fix)
 	}
 	defer func() {

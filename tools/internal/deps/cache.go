@@ -115,7 +115,9 @@ func (c *Cache) parseNew(data []byte, off int) error {
 	case 1:
 		return fmt.Errorf("ld.so.cache: header marks the cache invalid; regenerate it with ldconfig")
 	case 3:
-		return fmt.Errorf("ld.so.cache: big-endian cache, not supported")
+		// A real big-endian cache (made on another machine) or, far more
+		// likely on this one, a corrupt header: ld.so ignores both.
+		return fmt.Errorf("ld.so.cache: header flags %#02x mark a big-endian cache, which a little-endian ld.so ignores; if this machine made it, the file is corrupt: regenerate it with ldconfig, or pass --ld-cache conf", flags)
 	}
 	n := uint64(le.Uint32(file[20:24]))
 	if n > uint64(len(file)-cacheHeaderNew)/cacheEntryNew {

@@ -126,25 +126,62 @@ type Closure struct {
 	Missing []Missing `json:"missing"`
 }
 
+// maxListed bounds how many missing libraries of one kind Err names; the
+// rest are counted.
+const maxListed = 20
+
 // Err returns nil when every library was found, and otherwise one error
-// naming every missing library, who needs it, why, and what to do.
+// naming the missing libraries (up to maxListed of each kind, then a
+// count), who needs them, why, and, once per kind, what to do.
 func (c *Closure) Err() error {
 	if len(c.Missing) == 0 {
 		return nil
 	}
-	var parts []string
+	var notFound, otherClass, broken []string
 	for _, m := range c.Missing {
 		by := strings.Join(m.NeededBy, ", ")
 		switch {
 		case m.Reason == "not found":
-			parts = append(parts, fmt.Sprintf("%s (needed by %s) not found in root %s; add the package that ships it to the root, or give its directory with --library-path", m.Name, by, c.Root))
+			notFound = append(notFound, fmt.Sprintf("%s (needed by %s)", m.Name, by))
 		case strings.HasPrefix(m.Reason, "wrong ELF class"):
-			parts = append(parts, fmt.Sprintf("%s (needed by %s) exists in root %s only for the other ELF class (%s); add the package for this architecture", m.Name, by, c.Root, m.Reason))
+			otherClass = append(otherClass, fmt.Sprintf("%s (needed by %s; %s)", m.Name, by, m.Reason))
 		default:
-			parts = append(parts, fmt.Sprintf("%s (needed by %s) cannot be loaded: %s; ld.so would stop at this file, so remove or replace it", m.Name, by, m.Reason))
+			broken = append(broken, fmt.Sprintf("%s (needed by %s): %s", m.Name, by, m.Reason))
 		}
 	}
+	var parts []string
+	if len(notFound) > 0 {
+		fix := "add the package that ships it to the root, or give its directory with --library-path"
+		if len(notFound) > 1 {
+			fix = "add the packages that ship them to the root, or give their directories with --library-path"
+		}
+		parts = append(parts, fmt.Sprintf("%s not found in root %s: %s; %s",
+			count(len(notFound), "library", "libraries"), c.Root, listSome(notFound), fix))
+	}
+	if len(otherClass) > 0 {
+		parts = append(parts, fmt.Sprintf("%s exist in root %s only for the other ELF class: %s; add the packages for this architecture",
+			count(len(otherClass), "library", "libraries"), c.Root, listSome(otherClass)))
+	}
+	if len(broken) > 0 {
+		parts = append(parts, fmt.Sprintf("%s cannot be loaded: %s; ld.so would stop at such a file, so remove or replace it",
+			count(len(broken), "library", "libraries"), listSome(broken)))
+	}
 	return errors.New(strings.Join(parts, "; "))
+}
+
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// listSome joins up to maxListed items and counts the rest.
+func listSome(items []string) string {
+	if len(items) <= maxListed {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:maxListed], ", "), len(items)-maxListed)
 }
 
 // Resolver computes library closures inside one root, emulating glibc's

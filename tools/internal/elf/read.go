@@ -18,7 +18,7 @@ var ErrNotELF = errors.New("not an ELF file")
 // FormatError describes a structural problem in an ELF file, with the byte
 // offset where it was found.
 type FormatError struct {
-	Off int64
+	Off uint64 // file offset; offsets are unsigned and print as such
 	Msg string
 }
 
@@ -27,7 +27,31 @@ func (e *FormatError) Error() string {
 }
 
 func formatErr(off uint64, format string, args ...any) error {
-	return &FormatError{Off: int64(off), Msg: fmt.Sprintf(format, args...)}
+	return &FormatError{Off: off, Msg: fmt.Sprintf(format, args...)}
+}
+
+// kernelRefuses reports the program header counts with which Linux's
+// load_elf_binary refuses an executable or shared library (ENOEXEC), so
+// that such a file is an error, not a "static" program: PN_XNUM (the
+// kernel never looks for the real count in section 0), no program header
+// at all, or a table over 64 KiB.
+func kernelRefuses(c Class, t Type, phnum uint64, phentsize uint16) error {
+	if t != TypeExec && t != TypeDyn {
+		return nil
+	}
+	off := uint64(56) // e_phnum in ELF64
+	if c != Class64 {
+		off = 44
+	}
+	switch {
+	case phnum == 0xffff:
+		return formatErr(off, "e_phnum is PN_XNUM (0xffff), which the kernel refuses to load (ENOEXEC): it never reads the real count from section 0")
+	case phnum == 0:
+		return formatErr(off, "no program headers (e_phnum 0): the kernel refuses to load an executable or shared library without them (ENOEXEC)")
+	case phnum*uint64(phentsize) > 65536:
+		return formatErr(off, "program header table of %d entries of %d bytes is over 64 KiB, which the kernel refuses to load (ENOEXEC)", phnum, phentsize)
+	}
+	return nil
 }
 
 // notELFError is returned for files without the ELF magic.
@@ -224,6 +248,9 @@ func Parse(r io.ReaderAt, size int64) (*File, error) {
 		shstrndx = uint64(bo.Uint16(head[50:]))
 	}
 	f.phentsize, f.shentsize = phentsize, shentsize
+	if err := kernelRefuses(f.Class, f.Type, phnum, phentsize); err != nil {
+		return nil, err
+	}
 
 	// Section headers first: with e_phnum == PN_XNUM or e_shnum == 0 the
 	// real counts live in section 0.
