@@ -1094,11 +1094,15 @@ __attribute__((used, noreturn)) void launcher_main(u64 *sp)
 
 	c->self = (char *)m.arena;
 	long n = sys6(SYS_readlinkat, AT_FDCWD, (long)"/proc/self/exe", (long)c->self, PATH_MAX, 0, 0);
-	if (n < 0)
+	/* Each errno has its own cause: only ENOENT means /proc is missing. */
+	if (n == -ENOENT)
 		die("/proc/self/exe", "readlink", n, EXIT_NOT_FOUND,
-		    "the launcher finds its bundle through /proc, which must be mounted");
-	if (n >= PATH_MAX)
-		die("/proc/self/exe", "readlink", -ENAMETOOLONG, EXIT_NOT_FOUND, 0);
+		    "the launcher finds its bundle through /proc, which is not mounted here");
+	if (n == -ENAMETOOLONG || n >= PATH_MAX)
+		die("/proc/self/exe", "readlink", -ENAMETOOLONG, EXIT_NOT_FOUND,
+		    "the launcher's own path is longer than PATH_MAX (4096 bytes); move the bundle to a shorter path");
+	if (n < 0)
+		die("/proc/self/exe", "readlink", n, EXIT_NOT_FOUND, 0);
 	c->self[n] = 0;
 	if (c->self[0] != '/')
 		die(c->self, "locate bundle", -ENOENT, EXIT_NOT_FOUND,
