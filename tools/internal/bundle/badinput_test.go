@@ -68,7 +68,7 @@ func TestBadInputsLeaveNothing(t *testing.T) {
 		{"truncated ELF", "o3", []string{fakeELF}, Options{}, []string{"fake", "ELF"}},
 		{"missing library", "o4.tar", []string{filepath.Join(lonely, "needy")}, Options{}, []string{"libgreet.so", "needed by " + filepath.Join(lonely, "needy"), "not found"}},
 		{"missing program", "o5", []string{filepath.Join(work, "nope")}, Options{}, []string{"nope", "no such file"}},
-		{"directory as program", "o6", []string{lonely}, Options{}, []string{"lonely", "not a regular file"}},
+		{"directory as program", "o6", []string{lonely}, Options{}, []string{"lonely", "is a directory, not a program"}},
 		{"name clash between programs", "o7", []string{app, filepath.Join(other, "app")}, Options{}, []string{"name clash", "two programs are named app", app, filepath.Join(other, "app")}},
 		{"name clash with --add", "o8.tar.zst", []string{app}, Options{Adds: []Add{{Src: script, Dest: "lib/libc.so.6"}}}, []string{"name clash", "lib/libc.so.6", "tool.sh", "libc.so.6"}},
 		{"add dir over a file", "o9", []string{app}, Options{Adds: []Add{{Src: other, Dest: "lib/libc.so.6"}}}, []string{"name clash", "lib/libc.so.6"}},

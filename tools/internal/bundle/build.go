@@ -360,7 +360,7 @@ func (b *builder) addProgram(given string) error {
 		return fmt.Errorf("%s: %w", given, unwrap(err))
 	}
 	if !st.Mode().IsRegular() {
-		return fmt.Errorf("%s: not a regular file; bundle programs, and pass directories with --add", given)
+		return fmt.Errorf("%s: is %s, not a program; bundle programs, and pass directories with --add", given, fsutil.Kind(st.Mode()))
 	}
 	head, err := readMagic(real, 4)
 	if err != nil {

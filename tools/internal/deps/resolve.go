@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/rules-portable/rules_portable/tools/internal/elf"
+	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
 )
 
 // Source says which step of ld.so's search found a library.
@@ -404,7 +405,7 @@ func (r *Resolver) checkInput(file string, e entry) error {
 	case e.mode.IsDir():
 		return fmt.Errorf("%s: is a directory, not an ELF file", file)
 	case !e.mode.IsRegular():
-		return fmt.Errorf("%s: is not a regular file", file)
+		return fmt.Errorf("%s: is %s, not an ELF file", file, fsutil.Kind(e.mode))
 	}
 	return nil
 }

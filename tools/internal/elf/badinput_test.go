@@ -59,7 +59,7 @@ func TestOpenBadInput(t *testing.T) {
 		{"truncated phdrs", write("trunc100", hello[:100]), "runs past the end of the file", false},
 		{"truncated body", write("trunc5000", hello[:5000]), "runs past the end of the file", false},
 		{"directory", dir, "is a directory", false},
-		{"fifo", fifo, "is not a regular file (a FIFO)", false},
+		{"fifo", fifo, "is a FIFO, not an ELF file", false},
 		{"symlink loop", loop, "too many levels of symbolic links", false},
 		{"missing", filepath.Join(dir, "nope"), "no such file or directory", false},
 		{"bad class", write("class", corrupt(t, func(f *File, b []byte) { b[4] = 7 })), "unknown ELF class 7", false},

@@ -9,6 +9,8 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+
+	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
 )
 
 // ErrNotELF is wrapped by the error for input that does not start with the
@@ -133,7 +135,7 @@ func Open(path string) (*File, error) {
 	case st.IsDir():
 		return nil, fmt.Errorf("%s: is a directory, not an ELF file", path)
 	case !st.Mode().IsRegular():
-		return nil, fmt.Errorf("%s: is not a regular file (%s), not an ELF file", path, fileKind(st.Mode()))
+		return nil, fmt.Errorf("%s: is %s, not an ELF file", path, fsutil.Kind(st.Mode()))
 	}
 	f, err := Parse(fd, st.Size())
 	if err != nil {
@@ -141,20 +143,6 @@ func Open(path string) (*File, error) {
 	}
 	f.Path = path
 	return f, nil
-}
-
-func fileKind(m os.FileMode) string {
-	switch {
-	case m&os.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	case m&os.ModeCharDevice != 0:
-		return "a character device"
-	case m&os.ModeDevice != 0:
-		return "a block device"
-	}
-	return m.Type().String()
 }
 
 // reader reads bounded pieces of the input.
