@@ -46,17 +46,17 @@ func runVerify(e *env, args []string) error {
 	if fs.NArg() != 1 {
 		return usagef("verify: want exactly one bundle directory")
 	}
-	dir := fs.Arg(0)
-	m, err := manifest.Read(dir)
-	if err != nil {
-		return err
-	}
 	var seenAs []string
 	if *as != "" {
 		if !path.IsAbs(*as) || path.Clean(*as) != *as {
 			return usagef("verify: --as %q: want a clean absolute path", *as)
 		}
 		seenAs = append(seenAs, *as)
+	}
+	dir := fs.Arg(0)
+	m, err := manifest.Read(dir)
+	if err != nil {
+		return err
 	}
 	probs, err := manifest.Verify(dir, m, seenAs...)
 	if err != nil {
