@@ -28,6 +28,10 @@ const fuzzSeed = `{
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(fuzzSeed))
 	f.Add([]byte(strings.Replace(fuzzSeed, `"bin/a"`, `"../a"`, 1)))
+	f.Add([]byte(strings.Replace(fuzzSeed, `"arch": "x86_64",`, `"arch": "x86_64", "relocated_as": "/opt/app",`, 1)))
+	f.Add([]byte(strings.Replace(fuzzSeed, `"arch": "x86_64",`, `"arch": "x86_64", "relocated_as": "opt//app/",`, 1)))
+	f.Add([]byte(strings.Replace(fuzzSeed, `"mode": "0755", "size": 3`, `"mode": "4755", "size": 3`, 1)))
+	f.Add([]byte(strings.Replace(fuzzSeed, `"link": "y"`, `"link": "\udcff"`, 1)))
 	f.Add([]byte(`{"schema_version": 2}`))
 	f.Add([]byte(`{"schema_version": 1, "files": [{"path": "a", "type": "file", "mode": "99999"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
