@@ -37,7 +37,10 @@ it copies.
 OUT is a directory (it must not exist yet, or be empty), or an archive when it ends in
 .tar, .tar.gz (.tgz) or .tar.zst (.tzst). The default is a directory named
 after the first program. The output appears only when complete: a bad input
-leaves nothing behind. Archives are deterministic: the same inputs give the
+leaves nothing behind, and neither does SIGINT or SIGTERM (exit 130/143).
+What a killed run left (.OUT.portable-tmp-*) the next run on OUT removes.
+With --tar, the directory and the archive appear together or not at all.
+An OUT that is a symlink is refused. Bundle paths must be valid UTF-8. Archives are deterministic: the same inputs give the
 same bytes (mtime 0, or $SOURCE_DATE_EPOCH when set).
 
 Layout (see launcher/README.md for the launcher's side):
