@@ -289,7 +289,7 @@ func TestLauncher(t *testing.T) {
 		cmd.Args[0] = "./probe"
 		cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: root}
 		expectFailure(t, "no /proc", run(cmd), 127, "portable-launcher: /proc/self/exe: readlink: No such file or directory (errno 2); "+
-			"the launcher finds its bundle through /proc, which must be mounted")
+			"the launcher finds its bundle through /proc, which is not mounted here")
 		sameSnapshot(t, "a run without /proc", before, snapshot(t, root))
 	})
 
