@@ -20,8 +20,9 @@ import (
 
 // WriteFileAtomic writes the bytes produced by write to path. The content
 // goes to a temp file next to path, which is synced and renamed over path
-// only when write returns nil. On error nothing at path changes. The file
-// belongs to the caller; see WriteFileAtomicLike to keep another owner.
+// only when write returns nil. On error nothing at path changes. A file it
+// replaces keeps its owner and group where the caller may give them (see
+// WriteFileAtomicLike); a new file belongs to the caller.
 func WriteFileAtomic(path string, mode os.FileMode, write func(w io.Writer) error) error {
 	return WriteFileAtomicLike(path, mode, nil, write)
 }
@@ -48,8 +49,15 @@ type Pending struct {
 	tmp, path string
 }
 
-// StageFile does all of WriteFileAtomicLike but the rename.
+// StageFile does all of WriteFileAtomicLike but the rename. With like nil,
+// a regular file already at path (which the rename will replace) stands
+// for it: a file rewritten in place keeps its owner and group.
 func StageFile(path string, mode os.FileMode, like os.FileInfo, write func(w io.Writer) error) (_ *Pending, err error) {
+	if like == nil {
+		if st, err := os.Lstat(path); err == nil && st.Mode().IsRegular() {
+			like = st
+		}
+	}
 	dir := filepath.Dir(path)
 	tmp, err := CreateTempFile(dir, "."+filepath.Base(path)+TempInfix)
 	if err != nil {

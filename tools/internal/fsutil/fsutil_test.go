@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -128,5 +129,36 @@ func TestRemoveEmptyDir(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(file); string(b) != "keep" {
 		t.Errorf("file touched")
+	}
+}
+
+func TestWriteFileAtomicKeepsOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("giving a file to another user needs root: run as tests/run_all.sh does (sudo)")
+	}
+	p := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(p, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(p, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteBytesAtomic(p, 0o644, []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := st.Sys().(*syscall.Stat_t); s.Uid != 65534 || s.Gid != 65534 {
+		t.Errorf("owner %d:%d after rewrite, want 65534:65534", s.Uid, s.Gid)
+	}
+	// A set-UID bit asked for by a caller that cannot give the file to
+	// its owner is dropped; root can, so here it stays.
+	if err := WriteFileAtomicLike(p, 0o755|os.ModeSetuid, st, func(w io.Writer) error { _, err := w.Write([]byte("x")); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(p); st.Mode()&os.ModeSetuid == 0 {
+		t.Errorf("mode %v: root keeps the owner, so the set-UID bit stays", st.Mode())
 	}
 }
