@@ -65,7 +65,7 @@ func exitCode(err error) int {
 func TestSignalsLeaveNothing(t *testing.T) {
 	dir := workDir(t)
 	bigInput(t, filepath.Join(dir, "big"), 300<<20)
-	delays := []time.Duration{20 * time.Millisecond, 150 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond, 1500 * time.Millisecond}
+	delays := []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond, 1500 * time.Millisecond}
 	interrupted := 0
 	for i, d := range delays {
 		sig := syscall.SIGINT
