@@ -24,7 +24,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"bundle"}, "portable: bundle: name at least one executable\nrun 'portable bundle --help' for usage\n"},
 		{[]string{"sysroot", "lock", "--nope"}, "portable: sysroot lock: flag provided but not defined: -nope\nrun 'portable sysroot lock --help' for usage\n"},
 		{[]string{"patch", "--set-interpreter", "", "/bin/true"}, "portable: patch: --set-interpreter is empty; give the absolute path of the new loader\nrun 'portable patch --help' for usage\n"},
-		{[]string{"verify", "--as", "rel", "x"}, "portable: verify: --as \"rel\": want a clean absolute path\nrun 'portable verify --help' for usage\n"},
+		{[]string{"verify", "--as", "rel", "x"}, "portable: verify: --as \"rel\": want a clean absolute path in UTF-8\nrun 'portable verify --help' for usage\n"},
 	}
 	for _, c := range cases {
 		r := cli(t, dir, nil, c.args...)

@@ -62,7 +62,7 @@ func TestSetIDOwnership(t *testing.T) {
 		}
 	})
 
-	t.Run("root patches it to -o", func(t *testing.T) {
+	t.Run("root patches it to a new -o", func(t *testing.T) {
 		src := filepath.Join(dir, "suid-src")
 		copyFile(t, "/bin/true", src, 0o755)
 		os.Chown(src, 65534, 65534)
@@ -71,7 +71,26 @@ func TestSetIDOwnership(t *testing.T) {
 		if r := cli(t, dir, nil, "patch", "--set-rpath", "/opt/x", "-o", out, src); r.code != 0 {
 			t.Fatalf("patch: %v", r)
 		}
-		wantOwner(t, out, 65534, 65534, 0o755|os.ModeSetuid|os.ModeSetgid)
+		// A new file is the caller's (root's), never handed to the
+		// input's owner, who could then rewrite what root placed; the
+		// set-ID bits were nobody's grant, so they go.
+		wantOwner(t, out, 0, 0, 0o755)
+	})
+
+	t.Run("root patches it over an existing -o of another user", func(t *testing.T) {
+		src := filepath.Join(dir, "suid-src2")
+		copyFile(t, "/bin/true", src, 0o755)
+		os.Chown(src, 65534, 65534)
+		os.Chmod(src, 0o755|os.ModeSetuid)
+		out := filepath.Join(dir, "theirs")
+		copyFile(t, "/bin/true", out, 0o755)
+		os.Chown(out, 65534, 65534)
+		if r := cli(t, dir, nil, "patch", "--set-rpath", "/opt/x", "-o", out, src); r.code != 0 {
+			t.Fatalf("patch: %v", r)
+		}
+		// The replaced file gives the owner; that is the input's owner
+		// too, so the set-UID grant is unchanged.
+		wantOwner(t, out, 65534, 65534, 0o755|os.ModeSetuid)
 	})
 
 	t.Run("nobody copies root's set-UID program with -o", func(t *testing.T) {

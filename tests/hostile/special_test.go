@@ -24,6 +24,19 @@ func TestSpecialFiles(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(dir, "B", ".portable", "manifest.json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A sysroot directory whose manifest is a FIFO, and one whose manifest
+	// is a symlink to /dev/zero.
+	for name, mk := range map[string]func(p string) error{
+		"SF": func(p string) error { return syscall.Mkfifo(p, 0o644) },
+		"SZ": func(p string) error { return os.Symlink("/dev/zero", p) },
+	} {
+		if err := os.MkdirAll(filepath.Join(dir, name, ".sysroot"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := mk(filepath.Join(dir, name, ".sysroot", "manifest.json")); err != nil {
+			t.Fatal(err)
+		}
+	}
 	const isFIFO, isDev = "is a FIFO", "is a character device"
 	cases := []struct {
 		name string
@@ -55,6 +68,10 @@ func TestSpecialFiles(t *testing.T) {
 		{"sysroot lock --keyring FIFO", []string{"sysroot", "lock", "--keyring", "F", "--suite", "bookworm", "-p", "libc6", "--mirror", "file:///nonexistent", "-o", "out"}, 1, []string{"--keyring F: ", isFIFO}},
 		{"sysroot lock --keyring /dev/zero", []string{"sysroot", "lock", "--keyring", "/dev/zero", "--suite", "bookworm", "-p", "libc6", "--mirror", "file:///nonexistent", "-o", "out"}, 1, []string{"--keyring /dev/zero: ", isDev}},
 		{"sysroot verify FIFO", []string{"sysroot", "verify", "F"}, 1, []string{"sysroot verify: F: ", isFIFO}},
+		{"sysroot verify, manifest a FIFO", []string{"sysroot", "verify", "SF"}, 1, []string{"sysroot manifest SF/.sysroot/manifest.json: ", isFIFO}},
+		{"sysroot verify, manifest /dev/zero", []string{"sysroot", "verify", "SZ"}, 1, []string{"sysroot manifest SZ/.sysroot/manifest.json: ", isDev}},
+		{"sysroot check, manifest a FIFO", []string{"sysroot", "check", "--sysroot", "SF", "/bin/true"}, 1, []string{"sysroot manifest SF/.sysroot/manifest.json: ", isFIFO}},
+		{"bundle --sysroot, manifest a FIFO", []string{"bundle", "-o", "out", "--sysroot", "SF", "/bin/true"}, 1, []string{"SF/.sysroot/manifest.json: ", isFIFO}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -133,6 +134,8 @@ func TestVerifyTampering(t *testing.T) {
 		if r := cli(t, dir, nil, "verify", "--as", "/opt/other", "as"); r.code != 0 {
 			t.Errorf("verify --as the path it is seen at: %v", r)
 		}
+		r := cli(t, dir, nil, "relocate", "--as", "/opt/\xff", "as")
+		expectFail(t, r, 1, `relocate as "/opt/\xff": not valid UTF-8`)
 	})
 
 	t.Run("set-UID bit added", func(t *testing.T) {
@@ -177,6 +180,44 @@ func TestVerifyTampering(t *testing.T) {
 			t.Fatal(err)
 		}
 		expectVerifyFails(t, dir, "huge", "lib/libc.so.6: changed: size 1099511627776, manifest says "+strconv.FormatInt(st.Size(), 10))
+	})
+
+	t.Run("the launcher's lock replaced", func(t *testing.T) {
+		for name, mk := range map[string]func(p string) error{
+			"set-UID program": func(p string) error {
+				copyFile(t, "/bin/true", p, 0o755)
+				return os.Chmod(p, 0o755|os.ModeSetuid)
+			},
+			"FIFO":    func(p string) error { return syscall.Mkfifo(p, 0o644) },
+			"symlink": func(p string) error { return os.Symlink("/etc/shadow", p) },
+		} {
+			b := cpTree(t, fresh, filepath.Join(dir, "lock-"+strings.ReplaceAll(name, " ", "-")))
+			if err := mk(filepath.Join(b, ".portable/lock")); err != nil {
+				t.Fatal(err)
+			}
+			expectVerifyFails(t, dir, filepath.Base(b), ".portable/lock: changed: the launcher's lock must be an empty regular file without execute or set-ID bits")
+		}
+		// The lock the launcher makes is fine.
+		b := cpTree(t, fresh, filepath.Join(dir, "lock-ok"))
+		if err := os.WriteFile(filepath.Join(b, ".portable/lock"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if r := cli(t, dir, nil, "verify", "lock-ok"); r.code != 0 {
+			t.Errorf("an empty 0644 lock: %v", r)
+		}
+	})
+
+	t.Run("world-writable root and records", func(t *testing.T) {
+		b := cpTree(t, fresh, filepath.Join(dir, "open"))
+		if err := os.Chmod(b, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(filepath.Join(b, ".portable"), 0o777); err != nil {
+			t.Fatal(err)
+		}
+		expectVerifyFails(t, dir, "open",
+			".: mode: 0777: the bundle's root directory is world-writable",
+			".portable: mode: 0777, manifest says 0755")
 	})
 
 	t.Run("a flipped byte", func(t *testing.T) {

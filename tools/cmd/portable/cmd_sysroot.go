@@ -412,12 +412,8 @@ func runSysrootCheck(e *env, args []string) error {
 // replaceEmptyDir lets a sysroot directory be written where an empty
 // directory already stands.
 func replaceEmptyDir(out string) error {
-	stale, err := fsutil.RemoveStale(out)
-	for _, p := range stale {
+	for _, p := range fsutil.RemoveStale(out) {
 		log.Printf("sysroot build: removed %s, left by an interrupted run", p)
-	}
-	if err != nil {
-		return err
 	}
 	if archive.IsArchiveName(out) {
 		return nil

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path"
+	"unicode/utf8"
 
 	"github.com/rules-portable/rules_portable/tools/internal/manifest"
 )
@@ -48,8 +49,8 @@ func runVerify(e *env, args []string) error {
 	}
 	var seenAs []string
 	if *as != "" {
-		if !path.IsAbs(*as) || path.Clean(*as) != *as {
-			return usagef("verify: --as %q: want a clean absolute path", *as)
+		if !path.IsAbs(*as) || path.Clean(*as) != *as || !utf8.ValidString(*as) {
+			return usagef("verify: --as %q: want a clean absolute path in UTF-8", *as)
 		}
 		seenAs = append(seenAs, *as)
 	}

@@ -31,7 +31,13 @@ func main() {
 	log.SetFlags(0)
 	tuneGC()
 	cleanUpOnSignal()
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	err := run(os.Args[1:], os.Stdout, os.Stderr)
+	if fsutil.Interrupted() {
+		// The signal handler is removing what the run wrote and will exit
+		// 130 or 143; the failures that removal causes here are not news.
+		select {}
+	}
+	if err != nil {
 		if errors.Is(err, errHelpShown) {
 			os.Exit(0)
 		}

@@ -68,7 +68,7 @@ func Decompress(r io.Reader) (io.ReadCloser, Compression, error) {
 // ExtractFile extracts the archive at archivePath into dest, which must not
 // exist yet.
 func ExtractFile(archivePath, dest string, opts ExtractOptions) error {
-	f, err := os.Open(archivePath)
+	f, _, err := fsutil.OpenInput("", archivePath, 0)
 	if err != nil {
 		return err
 	}

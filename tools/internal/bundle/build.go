@@ -283,8 +283,16 @@ func (b *builder) setRoot() error {
 	}
 	b.root = abs
 	b.label = filepath.Base(abs)
-	if m, err := sysroot.ReadManifest(abs); err == nil && m.Label != "" {
-		b.label = m.Label
+	// Any directory may be a root; one that has a sysroot manifest must
+	// be able to read it.
+	if _, err := os.Lstat(filepath.Join(abs, sysroot.ManifestPath)); err == nil {
+		m, err := sysroot.ReadManifest(abs)
+		if err != nil {
+			return fmt.Errorf("--sysroot %s: %w", b.opts.Root, err)
+		}
+		if m.Label != "" {
+			b.label = m.Label
+		}
 	}
 	return nil
 }

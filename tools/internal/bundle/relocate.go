@@ -83,6 +83,9 @@ func Relocate(dir string, opts RelocateOptions) (*RelocateResult, error) {
 		if !filepath.IsAbs(opts.As) || filepath.Clean(opts.As) != opts.As {
 			return nil, fmt.Errorf("relocate as %q: want a clean absolute path", opts.As)
 		}
+		if err := manifest.ValidUTF8(opts.As); err != nil {
+			return nil, fmt.Errorf("relocate as %q: %w", opts.As, err)
+		}
 		target = opts.As
 	}
 	res := &RelocateResult{Root: target}
@@ -220,10 +223,16 @@ func replaceWithSlot(p string, off int64, slot []byte) (err error) {
 		return err
 	}
 	tmp := filepath.Join(filepath.Dir(p), tmpPrefix+filepath.Base(p))
-	dst, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	dst, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_CLOEXEC, 0o600)
 	if err != nil {
 		return err
 	}
+	if err := fsutil.TrackTemp(tmp); err != nil { // removed on SIGINT/SIGTERM
+		dst.Close()
+		os.Remove(tmp)
+		return err
+	}
+	defer fsutil.ForgetTemp(tmp)
 	defer func() {
 		if err != nil {
 			dst.Close()

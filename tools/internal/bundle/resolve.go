@@ -185,7 +185,9 @@ func (b *builder) placeLibrary(l *deps.Library, needed map[string]bool) error {
 	// Every other name that reached the same file (a compat symlink):
 	// the bundle stores the file once (dedupe links the copies).
 	for _, a := range l.Aliases {
-		if !slices.Contains(names, a) {
+		// A name with a slash was opened by path, not searched for: the
+		// file is reached without it.
+		if !slices.Contains(names, a) && !strings.Contains(a, "/") {
 			names = append(names, a)
 		}
 	}

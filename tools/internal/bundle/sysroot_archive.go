@@ -22,6 +22,9 @@ const sysrootArchiveLimit = 8 << 30
 // Unpacking costs a write of the whole sysroot; a directory, even one a
 // build sandbox staged as symlinks (see sysroot.Unstaged), is read in place.
 func unpackSysroot(path string) (root, tmpDir string, err error) {
+	// Archives unpacked by runs that were killed (SIGKILL, power loss)
+	// and are no longer locked go first: each can be gigabytes.
+	fsutil.RemoveStaleIn(os.TempDir(), "portable-sysroot"+fsutil.TempInfix)
 	tmp, err := fsutil.MkdirTemp("", "portable-sysroot"+fsutil.TempInfix)
 	if err != nil {
 		return "", "", fmt.Errorf("sysroot %s: %w", path, err)
@@ -72,12 +75,8 @@ func isArchiveFile(p string) bool {
 // written where an empty directory already stands. Anything else at out is
 // left for checkOut to refuse.
 func (b *builder) prepareOut(out string) error {
-	stale, err := fsutil.RemoveStale(out)
-	for _, p := range stale {
+	for _, p := range fsutil.RemoveStale(out) {
 		b.warnf("removed %s, left by an interrupted run", p)
-	}
-	if err != nil {
-		return err
 	}
 	if archive.IsArchiveName(out) {
 		return nil

@@ -191,9 +191,11 @@ func (b *builder) writeFile(staging string, it *item, buf []byte) (written, erro
 		if it.data != nil {
 			r = bytes.NewReader(it.data)
 		} else {
-			f, err := os.Open(it.src)
+			// Non-blocking and checked on the descriptor: a source swapped
+			// for a FIFO or a device since it was planned is refused.
+			f, _, err := fsutil.OpenInput("", it.src, 0)
 			if err != nil {
-				return w, fmt.Errorf("%s: cannot read: %w (%s)", it.src, unwrap(err), it.why)
+				return w, fmt.Errorf("%w (%s)", err, it.why)
 			}
 			defer f.Close()
 			r = f
@@ -214,9 +216,9 @@ func (b *builder) writeFile(staging string, it *item, buf []byte) (written, erro
 		w.size = n
 		return w, os.Chmod(full, it.mode())
 	}
-	in, err := os.ReadFile(it.src)
+	in, _, err := elf.ReadFile(it.src)
 	if err != nil {
-		return w, fmt.Errorf("%s: cannot read: %w (%s)", it.src, unwrap(err), it.why)
+		return w, fmt.Errorf("%w (%s)", err, it.why)
 	}
 	data, err := elf.Patch(in, *it.patch)
 	if err != nil {
@@ -416,7 +418,7 @@ func contentHash(it *item) ([32]byte, error) {
 	if it.data != nil {
 		return sha256.Sum256(it.data), nil
 	}
-	f, err := os.Open(it.src)
+	f, _, err := fsutil.OpenInput("", it.src, 0)
 	if err != nil {
 		return [32]byte{}, fmt.Errorf("%s: cannot read: %w (%s)", it.src, unwrap(err), it.why)
 	}

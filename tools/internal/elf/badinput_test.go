@@ -65,7 +65,7 @@ func TestOpenBadInput(t *testing.T) {
 		{"bad class", write("class", corrupt(t, func(f *File, b []byte) { b[4] = 7 })), "unknown ELF class 7", false},
 		{"bad data", write("data", corrupt(t, func(f *File, b []byte) { b[5] = 9 })), "unknown data encoding 9", false},
 		{"phoff past EOF", write("phoff", corrupt(t, func(f *File, b []byte) { f.bo.PutUint64(b[32:], 1<<62) })), "program header table", false},
-		{"phentsize too small", write("phent", corrupt(t, func(f *File, b []byte) { f.bo.PutUint16(b[54:], 8) })), "program header entry size 8", false},
+		{"phentsize too small", write("phent", corrupt(t, func(f *File, b []byte) { f.bo.PutUint16(b[54:], 8) })), "e_phentsize is 8, not the size of a program header", false},
 		{"huge e_phnum", write("phnum", corrupt(t, func(f *File, b []byte) { f.bo.PutUint16(b[56:], 0xfffe) })), "program header table of 65534 entries of 56 bytes is over 64 KiB, which the kernel refuses to load (ENOEXEC)", false},
 		{"e_phnum PN_XNUM", write("xnum", corrupt(t, func(f *File, b []byte) { f.bo.PutUint16(b[56:], 0xffff) })), "e_phnum is PN_XNUM (0xffff), which the kernel refuses to load (ENOEXEC)", false},
 		{"e_phnum 0", write("phnum0", corrupt(t, func(f *File, b []byte) { f.bo.PutUint16(b[56:], 0) })), "no program headers (e_phnum 0)", false},

@@ -50,6 +50,8 @@ func kernelRefuses(c Class, t Type, phnum uint64, phentsize uint16) error {
 		return formatErr(off, "e_phnum is PN_XNUM (0xffff), which the kernel refuses to load (ENOEXEC): it never reads the real count from section 0")
 	case phnum == 0:
 		return formatErr(off, "no program headers (e_phnum 0): the kernel refuses to load an executable or shared library without them (ENOEXEC)")
+	case c == Class64 && phentsize != 56 || c != Class64 && phentsize != 32:
+		return formatErr(off-2, "e_phentsize is %d, not the size of a program header, which the kernel refuses to load (ENOEXEC)", phentsize)
 	case phnum*uint64(phentsize) > 65536:
 		return formatErr(off, "program header table of %d entries of %d bytes is over 64 KiB, which the kernel refuses to load (ENOEXEC)", phnum, phentsize)
 	}

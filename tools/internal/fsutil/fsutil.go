@@ -27,13 +27,13 @@ func WriteFileAtomic(path string, mode os.FileMode, write func(w io.Writer) erro
 	return WriteFileAtomicLike(path, mode, nil, write)
 }
 
-// WriteFileAtomicLike is WriteFileAtomic for a file that takes the place of
-// like (the file it replaces, or the input it was made from): before the
-// rename, the temp file is given like's user and group as far as the
-// caller may (root always can), and a set-UID or set-GID bit in mode is
-// kept only when the owner or group it grants is like's own. So patching a
-// set-UID program of another user, even as root, never yields a set-UID
-// program of a different user. like may be nil.
+// WriteFileAtomicLike is WriteFileAtomic for a file made from another,
+// like (the input of a patch; nil for none). A set-UID or set-GID bit in
+// mode survives only when the written file's user (group) is like's, so
+// no run turns a set-ID program of one user into one of another: root
+// patching another user's set-UID program in place keeps it that user's
+// (the file it replaces gives the owner), while a new copy (-o) belongs to
+// the caller and loses the bit.
 func WriteFileAtomicLike(path string, mode os.FileMode, like os.FileInfo, write func(w io.Writer) error) error {
 	p, err := StageFile(path, mode, like, write)
 	if err != nil {
@@ -49,15 +49,27 @@ type Pending struct {
 	tmp, path string
 }
 
-// StageFile does all of WriteFileAtomicLike but the rename. With like nil,
-// a regular file already at path (which the rename will replace) stands
-// for it: a file rewritten in place keeps its owner and group.
+// StageFile does all of WriteFileAtomicLike but the rename. A regular
+// file already at path, which the rename will replace, gives the new file
+// its user and group (as far as the caller may: root always can), so a
+// file rewritten in place keeps its owner; with like nil it also stands
+// for like. A symlink at path is refused, never replaced. What a killed
+// run left next to path (see RemoveStale) is removed first.
 func StageFile(path string, mode os.FileMode, like os.FileInfo, write func(w io.Writer) error) (_ *Pending, err error) {
-	if like == nil {
-		if st, err := os.Lstat(path); err == nil && st.Mode().IsRegular() {
-			like = st
+	var dest os.FileInfo
+	if st, err := os.Lstat(path); err == nil {
+		switch {
+		case st.Mode()&os.ModeSymlink != 0:
+			target, _ := os.Readlink(path)
+			return nil, fmt.Errorf("%s: is a symlink (to %s), which the write would replace; give the path it names, or remove the link", path, target)
+		case st.Mode().IsRegular():
+			dest = st
 		}
 	}
+	if like == nil {
+		like = dest
+	}
+	RemoveStale(path)
 	dir := filepath.Dir(path)
 	tmp, err := CreateTempFile(dir, "."+filepath.Base(path)+TempInfix)
 	if err != nil {
@@ -73,8 +85,13 @@ func StageFile(path string, mode os.FileMode, like os.FileInfo, write func(w io.
 	if err = write(tmp); err != nil {
 		return nil, err
 	}
+	if dest != nil {
+		chownLike(tmp, dest)
+	}
+	// Without like (a new file of the caller's, made from nothing), the
+	// caller could have made it with this mode anyway.
 	if like != nil {
-		mode = MatchOwner(tmp, like, mode)
+		mode = dropSetID(tmp, like, mode)
 	}
 	if err = tmp.Chmod(mode); err != nil {
 		return nil, fmt.Errorf("%s: chmod temp file: %w", path, err)
@@ -109,31 +126,43 @@ func (p *Pending) Abort() {
 }
 
 // MatchOwner gives the open file f the user and group of like, as far as
-// the caller is permitted (fchown(2) fails with EPERM for another user
-// unless the caller is root; that failure is not an error), and returns
-// mode without the set-UID bit when f's user is not like's, and without
-// the set-GID bit when f's group is not like's. Call it before the final
-// chmod: chown(2) clears set-ID bits itself.
+// the caller may, and returns mode without the set-ID bits whose user or
+// group f did not get (see chownLike and dropSetID). Call it before the
+// final chmod: chown(2) clears set-ID bits itself.
 func MatchOwner(f *os.File, like os.FileInfo, mode os.FileMode) os.FileMode {
+	chownLike(f, like)
+	return dropSetID(f, like, mode)
+}
+
+// chownLike gives f the user and group of like where permitted:
+// fchown(2) to another user fails with EPERM unless the caller is root,
+// and that is not an error; the group alone may still be allowed.
+func chownLike(f *os.File, like os.FileInfo) {
 	want, ok := like.Sys().(*syscall.Stat_t)
 	if !ok {
-		return mode &^ (os.ModeSetuid | os.ModeSetgid)
+		return
 	}
 	st, err := f.Stat()
 	if err != nil {
+		return
+	}
+	if have := st.Sys().(*syscall.Stat_t); have.Uid == want.Uid && have.Gid == want.Gid {
+		return
+	}
+	if f.Chown(int(want.Uid), int(want.Gid)) != nil {
+		_ = f.Chown(-1, int(want.Gid))
+	}
+}
+
+// dropSetID returns mode without the set-UID bit unless f's user is
+// like's, and without the set-GID bit unless f's group is like's.
+func dropSetID(f *os.File, like os.FileInfo, mode os.FileMode) os.FileMode {
+	want, ok := like.Sys().(*syscall.Stat_t)
+	st, err := f.Stat()
+	if !ok || err != nil {
 		return mode &^ (os.ModeSetuid | os.ModeSetgid)
 	}
 	have := st.Sys().(*syscall.Stat_t)
-	if have.Uid != want.Uid || have.Gid != want.Gid {
-		if f.Chown(int(want.Uid), int(want.Gid)) != nil {
-			// Not permitted for the user: the group alone may be.
-			_ = f.Chown(-1, int(want.Gid))
-		}
-		if st, err = f.Stat(); err != nil {
-			return mode &^ (os.ModeSetuid | os.ModeSetgid)
-		}
-		have = st.Sys().(*syscall.Stat_t)
-	}
 	if have.Uid != want.Uid {
 		mode &^= os.ModeSetuid
 	}

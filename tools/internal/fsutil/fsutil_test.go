@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -160,5 +161,43 @@ func TestWriteFileAtomicKeepsOwner(t *testing.T) {
 	}
 	if st, _ := os.Stat(p); st.Mode()&os.ModeSetuid == 0 {
 		t.Errorf("mode %v: root keeps the owner, so the set-UID bit stays", st.Mode())
+	}
+}
+
+func TestWriteRefusesSymlinkAndRemovesStale(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "out")
+	if err := os.Symlink("elsewhere", link); err != nil {
+		t.Fatal(err)
+	}
+	err := WriteBytesAtomic(link, 0o644, []byte("x"))
+	if err == nil || !strings.Contains(err.Error(), "is a symlink (to elsewhere), which the write would replace") {
+		t.Fatalf("write over a symlink: %v", err)
+	}
+	if got, _ := os.Readlink(link); got != "elsewhere" {
+		t.Fatalf("the link changed: %q", got)
+	}
+	// A leftover of a killed run (unlocked), one of a live run (locked
+	// here) and an unrelated name: only the first goes.
+	out := filepath.Join(dir, "f")
+	stale := filepath.Join(dir, ".f"+TempInfix+"1")
+	other := filepath.Join(dir, ".f.tmp-mine")
+	for _, p := range []string{stale, other} {
+		if err := os.WriteFile(p, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	live, err := CreateTempFile(dir, ".f"+TempInfix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer RemoveTemp(live.Name())
+	if err := WriteBytesAtomic(out, 0o644, []byte("y")); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]bool{stale: false, other: true, live.Name(): true} {
+		if _, err := os.Stat(p); (err == nil) != want {
+			t.Errorf("%s: exists = %v, want %v", p, err == nil, want)
+		}
 	}
 }

@@ -2,11 +2,11 @@ package fsutil
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -58,14 +58,20 @@ func MkdirTemp(dir, pattern string) (string, error) {
 }
 
 func track(p string) error {
-	lf, err := os.OpenFile(p, os.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	// Files are locked through a read-write descriptor (NFS grants LOCK_EX
+	// only on one), directories through a read-only one.
+	flags := os.O_RDWR
+	if st, err := os.Lstat(p); err == nil && st.IsDir() {
+		flags = os.O_RDONLY
+	}
+	lf, err := os.OpenFile(p, flags|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 	if err != nil {
 		return err
 	}
-	if err := unix.Flock(int(lf.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		lf.Close()
-		return fmt.Errorf("%s: lock: %w", p, err)
-	}
+	// A file system without flock (or one that refuses it) leaves the
+	// temp unlocked: RemoveStale then cannot tell it is live and leaves
+	// it alone, and the signal handler still removes it.
+	_ = unix.Flock(int(lf.Fd()), unix.LOCK_EX|unix.LOCK_NB)
 	temps.Lock()
 	defer temps.Unlock()
 	if temps.removed {
@@ -76,6 +82,20 @@ func track(p string) error {
 	}
 	temps.m[p] = lf
 	return nil
+}
+
+// TrackTemp registers a temp file or directory made some other way (with
+// a fixed name, say) so that the signal handler removes it; ForgetTemp
+// when it has been renamed or removed.
+func TrackTemp(p string) error { return track(p) }
+
+// Interrupted reports whether a signal started RemoveTemps. main then
+// waits for the handler to exit instead of reporting the failures the
+// removal causes.
+func Interrupted() bool {
+	temps.Lock()
+	defer temps.Unlock()
+	return temps.removed
 }
 
 // commit holds off the signal handler while finished outputs are renamed
@@ -147,41 +167,58 @@ func RemoveTemps() (committed bool) {
 
 // RemoveStale removes what a killed run (SIGKILL, power loss) left next to
 // the output path out: files and directories named "." + base(out) +
-// TempInfix + anything whose lock no live process holds. A temp of a run
-// still going holds its lock and is left alone. It returns what it removed.
-func RemoveStale(out string) ([]string, error) {
+// TempInfix + anything, owned by the caller, whose lock no live process
+// holds. A temp of a run still going holds its lock and is left alone, and
+// so is anything another user put there (in a shared /tmp, say) or that
+// cannot be removed. It returns what it removed.
+func RemoveStale(out string) []string {
 	dir, base := filepath.Split(out)
 	if dir == "" {
 		dir = "."
 	}
+	return RemoveStaleIn(dir, "."+base+TempInfix)
+}
+
+// RemoveStaleIn is RemoveStale for the entries of dir whose names start
+// with prefix.
+func RemoveStaleIn(dir, prefix string) []string {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, nil // the caller's own checks report a missing directory
+		return nil // the caller's own checks report a missing directory
 	}
-	prefix := "." + base + TempInfix
+	uid := uint32(os.Geteuid())
 	var removed []string
 	for _, e := range ents {
 		if !strings.HasPrefix(e.Name(), prefix) || !e.Type().IsRegular() && !e.IsDir() {
 			continue
 		}
 		p := filepath.Join(dir, e.Name())
-		lf, err := os.OpenFile(p, os.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+		st, err := os.Lstat(p)
 		if err != nil {
 			continue
 		}
-		err = unix.Flock(int(lf.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if s, ok := st.Sys().(*syscall.Stat_t); !ok || s.Uid != uid {
+			continue
+		}
+		flags := os.O_RDWR
+		if st.IsDir() {
+			flags = os.O_RDONLY
+		}
+		lf, err := os.OpenFile(p, flags|unix.O_CLOEXEC|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
 		if err != nil {
+			continue
+		}
+		if unix.Flock(int(lf.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
 			lf.Close()
 			continue // live, or a file system without locks: leave it
 		}
 		rerr := os.RemoveAll(p)
 		lf.Close()
-		if rerr != nil {
-			return removed, fmt.Errorf("%s: remove what an interrupted run left: %w", p, rerr)
+		if rerr == nil {
+			removed = append(removed, p)
 		}
-		removed = append(removed, p)
 	}
-	return removed, nil
+	return removed
 }
 
 // RemoveTemp removes the temp file or directory p and forgets it.

@@ -188,8 +188,13 @@ func (m *Manifest) Validate() error {
 		return fmt.Errorf("schema_version %d is not supported (want %d)", m.SchemaVersion, SchemaVersion)
 	}
 	// A bundle of static programs has no loader and no slots.
-	if m.RelocatedAs != "" && (!path.IsAbs(m.RelocatedAs) || path.Clean(m.RelocatedAs) != m.RelocatedAs) {
-		return fmt.Errorf("relocated_as %q: want a clean absolute path", m.RelocatedAs)
+	if m.RelocatedAs != "" {
+		if !path.IsAbs(m.RelocatedAs) || path.Clean(m.RelocatedAs) != m.RelocatedAs {
+			return fmt.Errorf("relocated_as %q: want a clean absolute path", m.RelocatedAs)
+		}
+		if err := ValidUTF8(m.RelocatedAs); err != nil {
+			return fmt.Errorf("relocated_as %q: %w", m.RelocatedAs, err)
+		}
 	}
 	if m.Loader != "" || m.InterpPlaceholder != "" {
 		if err := archive.ValidName(m.Loader); err != nil {

@@ -50,12 +50,15 @@ func CheckSlot(b []byte, loaderBase string) (string, error) {
 	return p, nil
 }
 
-// slotReader yields r's bytes with [off, off+len(repl)) replaced by repl.
+// slotReader yields r's bytes with [off, off+len(repl)) replaced by repl,
+// keeping the bytes it replaced in seen: what the slot held in this very
+// read, so that verify judges the bytes it hashed.
 type slotReader struct {
 	r    io.Reader
 	pos  int64
 	off  int64
 	repl []byte
+	seen []byte
 }
 
 func (s *slotReader) Read(p []byte) (int, error) {
@@ -64,6 +67,10 @@ func (s *slotReader) Read(p []byte) (int, error) {
 	s.pos = end
 	lo, hi := max(start, s.off), min(end, s.off+int64(len(s.repl)))
 	if lo < hi {
+		if len(s.seen) != len(s.repl) {
+			s.seen = make([]byte, len(s.repl))
+		}
+		copy(s.seen[lo-s.off:hi-s.off], p[lo-start:hi-start])
 		copy(p[lo-start:hi-start], s.repl[lo-s.off:hi-s.off])
 	}
 	return n, err
@@ -72,25 +79,38 @@ func (s *slotReader) Read(p []byte) (int, error) {
 // HashFile returns the sha256 (hex) and size of the file at p. When slot is
 // not nil the slot bytes are hashed as if they held placeholder.
 func HashFile(p string, slot *Slot, placeholder string) (string, int64, error) {
+	sum, n, _, err := hashFile(p, slot, placeholder)
+	return sum, n, err
+}
+
+// hashFile is HashFile that also returns what the slot held in the read
+// it hashed.
+func hashFile(p string, slot *Slot, placeholder string) (string, int64, []byte, error) {
 	f, _, err := fsutil.OpenInput("", p, 0)
 	if err != nil {
-		return "", 0, err
+		return "", 0, nil, err
 	}
 	defer f.Close()
 	var r io.Reader = f
+	var sr *slotReader
 	if slot != nil {
 		repl, err := SlotBytes(placeholder, slot.Size)
 		if err != nil {
-			return "", 0, fmt.Errorf("%s: %w", p, err)
+			return "", 0, nil, fmt.Errorf("%s: %w", p, err)
 		}
-		r = &slotReader{r: f, off: slot.Offset, repl: repl}
+		sr = &slotReader{r: f, off: slot.Offset, repl: repl, seen: make([]byte, len(repl))}
+		r = sr
 	}
 	h := sha256.New()
 	n, err := io.Copy(h, r)
 	if err != nil {
-		return "", 0, fmt.Errorf("%s: read: %w", p, err)
+		return "", 0, nil, fmt.Errorf("%s: read: %w", p, err)
 	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
+	var seen []byte
+	if sr != nil {
+		seen = sr.seen
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, seen, nil
 }
 
 // ProblemKind classifies a verify finding.
@@ -268,7 +288,7 @@ func Verify(dir string, m *Manifest, seenAs ...string) ([]Problem, error) {
 					continue
 				}
 			}
-			sum, size, err := HashFile(full, e.InterpSlot, m.InterpPlaceholder)
+			sum, size, seen, err := hashFile(full, e.InterpSlot, m.InterpPlaceholder)
 			switch {
 			case err != nil:
 				add(e.Path, Changed, "%v", err)
@@ -276,14 +296,42 @@ func Verify(dir string, m *Manifest, seenAs ...string) ([]Problem, error) {
 				add(e.Path, Changed, "size %d, manifest says %d", size, e.Size)
 			case sum != e.SHA256:
 				add(e.Path, Changed, "sha256 %s, manifest says %s", sum, e.SHA256)
+			case seen != nil:
+				// The slot as it was in the read just hashed: a writer
+				// racing the check above gains nothing.
+				if detail := slotProblem(seen, loaderBase, loaders); detail != "" {
+					add(e.Path, Changed, "%s", detail)
+				}
 			}
 		}
 	}
 	for p, a := range tree {
-		if listed[p] || p == Path || p == LockPath || p == path.Dir(Path) && a.typ == Dir {
-			continue
+		switch {
+		case listed[p] || p == Path:
+		case p == LockPath:
+			// The launcher and relocate create it empty, 0644 less the
+			// umask: anything else there is not theirs.
+			if a.typ != File || a.size != 0 || a.mode&0o7111 != 0 {
+				got := "special file"
+				if a.typ >= 0 {
+					got = a.typ.String()
+				}
+				add(p, Changed, "the launcher's lock must be an empty regular file without execute or set-ID bits; it is a %s of %d bytes, mode %04o", got, a.size, a.mode)
+			}
+		case p == path.Dir(Path) && a.typ == Dir:
+			if a.mode&0o7002 != 0 {
+				add(p, ModeChanged, "%04o: world-writable or with set-ID/sticky bits, so anyone could replace the manifest", a.mode)
+			}
+		default:
+			add(p, Extra, "")
 		}
-		add(p, Extra, "")
+	}
+	// The root is not listed (it may be any name, made by whoever unpacked
+	// the bundle), but one that anyone may write is no bundle to trust.
+	if st, err := os.Stat(dir); err == nil {
+		if m := UnixMode(st.Mode()); m&0o7002 != 0 {
+			add(".", ModeChanged, "%04o: the bundle's root directory is world-writable or has set-ID/sticky bits, so anyone could replace its files", m)
+		}
 	}
 	slices.SortFunc(probs, func(a, b Problem) int {
 		if c := archive.ComparePaths(a.Path, b.Path); c != 0 {
@@ -306,7 +354,7 @@ func checkSlotOf(full string, s Slot, loaderBase string, loaders []string) strin
 	if !ok || off != s.Offset || size != s.Size {
 		return fmt.Sprintf("PT_INTERP moved or resized (now %d+%d, manifest says %d+%d)", off, size, s.Offset, s.Size)
 	}
-	fd, err := os.Open(full)
+	fd, _, err := fsutil.OpenInput("", full, 0)
 	if err != nil {
 		return err.Error()
 	}
@@ -315,6 +363,12 @@ func checkSlotOf(full string, s Slot, loaderBase string, loaders []string) strin
 	if _, err := fd.ReadAt(b, off); err != nil {
 		return fmt.Sprintf("read interp slot: %v", err)
 	}
+	return slotProblem(b, loaderBase, loaders)
+}
+
+// slotProblem checks slot content: a NUL-padded absolute path to one of
+// loaders. It returns "" when all is well, else what is wrong.
+func slotProblem(b []byte, loaderBase string, loaders []string) string {
 	p, err := CheckSlot(b, loaderBase)
 	if err != nil {
 		return err.Error()

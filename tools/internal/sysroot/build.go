@@ -163,7 +163,8 @@ func Build(ctx context.Context, f *Fetcher, opts BuildOptions) (*Manifest, error
 	}
 	f.Progress.Phasef("assembled sysroot %s: glibc %s, %d packages, %d entries", opts.Label, m.Glibc, len(pkgs), len(m.Files))
 	if toDir {
-		if err := fsutil.RenameNoReplace(rootDir, opts.Out); err != nil {
+		err := fsutil.Committing(func() error { return fsutil.RenameNoReplace(rootDir, opts.Out) })
+		if err != nil {
 			return nil, err
 		}
 	} else {

@@ -133,7 +133,7 @@ func (f *Fetcher) download(ctx context.Context, rel string, size int64, sum stri
 	if err := os.MkdirAll(filepath.Dir(final), 0o755); err != nil {
 		return "", fmt.Errorf("cache %s: %w", f.Cache.Dir, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(final), ".partial-*")
+	tmp, err := fsutil.CreateTempFile(filepath.Dir(final), ".partial"+fsutil.TempInfix)
 	if err != nil {
 		return "", fmt.Errorf("cache %s: %w", f.Cache.Dir, err)
 	}
@@ -143,6 +143,7 @@ func (f *Fetcher) download(ctx context.Context, rel string, size int64, sum stri
 			tmp.Close()
 			os.Remove(tmp.Name())
 		}
+		fsutil.ForgetTemp(tmp.Name())
 	}()
 	h := sha256.New()
 	n, err := f.get(ctx, u, io.MultiWriter(tmp, h), size)
@@ -271,7 +272,7 @@ func (c *Cache) dataTar(debPath, debSum string) (string, string, error) {
 	if err := os.MkdirAll(filepath.Join(c.Dir, "sha256"), 0o755); err != nil {
 		return "", "", fmt.Errorf("cache %s: %w", c.Dir, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Join(c.Dir, "sha256"), ".partial-*")
+	tmp, err := fsutil.CreateTempFile(filepath.Join(c.Dir, "sha256"), ".partial"+fsutil.TempInfix)
 	if err != nil {
 		return "", "", fmt.Errorf("cache %s: %w", c.Dir, err)
 	}
@@ -281,6 +282,7 @@ func (c *Cache) dataTar(debPath, debSum string) (string, string, error) {
 			tmp.Close()
 			os.Remove(tmp.Name())
 		}
+		fsutil.ForgetTemp(tmp.Name())
 	}()
 	h := sha256.New()
 	var size int64

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/rules-portable/rules_portable/tools/internal/deb"
+	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
 )
 
 // ManifestSchemaVersion is the version of .sysroot/manifest.json this
@@ -100,9 +101,13 @@ func (m *Manifest) Marshal() ([]byte, error) {
 
 // ReadManifest reads DIR/.sysroot/manifest.json.
 func ReadManifest(dir string) (*Manifest, error) {
-	data, err := os.ReadFile(filepath.Join(dir, ManifestPath))
-	if err != nil {
+	p := filepath.Join(dir, ManifestPath)
+	if _, err := os.Lstat(p); err != nil {
 		return nil, fmt.Errorf("%s: not a sysroot built by portable: %w", dir, err)
+	}
+	data, err := fsutil.ReadInput("sysroot manifest", p, fsutil.MaxSmallFileSize)
+	if err != nil {
+		return nil, err
 	}
 	return ParseManifest(data)
 }
@@ -266,7 +271,7 @@ func Verify(dir string) (*Manifest, error) {
 }
 
 func fileSHA256(p string) (string, error) {
-	f, err := os.Open(p)
+	f, _, err := fsutil.OpenInput("", p, 0)
 	if err != nil {
 		return "", err
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/rules-portable/rules_portable/tools/internal/archive"
+	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
 )
 
 // maxManifestSize bounds the manifest read from an archive.
@@ -30,9 +31,9 @@ func ReadManifestAt(p string) (*Manifest, error) {
 	if !archive.IsArchiveName(p) {
 		return nil, fmt.Errorf("sysroot %s: neither a directory nor a .tar, .tar.gz or .tar.zst archive", p)
 	}
-	f, err := os.Open(p)
+	f, _, err := fsutil.OpenInput("sysroot", p, 0)
 	if err != nil {
-		return nil, fmt.Errorf("sysroot %s: %w", p, err)
+		return nil, err
 	}
 	defer f.Close()
 	r, _, err := archive.Decompress(f)
