@@ -33,10 +33,11 @@ N <= 4096, the kernel's limit), so that a launcher can later re-point it
 with an in-place write of up to N-1 bytes.
 
 The output is written atomically (temp file, fsync, rename) with the input's
-mode, user and group, to OUT or over FILE; on any error nothing is written.
-A set-UID or set-GID bit survives only when the output's owner (or group) is
-the input's: as root, another user's set-UID program stays theirs; as a
-user, a copy of root's set-UID program is a plain program. In place, a
+mode, to OUT or over FILE; on any error nothing is written. A file it
+replaces keeps its user and group; a new OUT is the caller's. A set-UID or
+set-GID bit survives only when the output's owner (or group) is the input's:
+as root, another user's set-UID program patched in place stays theirs and
+set-UID, while a new -o copy is root's and plain. In place, a
 symlink FILE is followed and the file it names replaced (other hard links
 keep the old content); an OUT that is a symlink is refused. Refused too: a
 relative or empty interpreter, changing the interpreter of a static binary,

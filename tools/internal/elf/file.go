@@ -35,8 +35,9 @@ func ReadFile(path string) ([]byte, os.FileInfo, error) {
 
 // PatchFile applies opts to the ELF file at path and writes the result to
 // out, or back to path when out is "". The output is written atomically
-// (temp file, fsync, rename) with the input's mode, user and group (a
-// set-ID bit survives only with the owner or group it grants); on any
+// (temp file, fsync, rename) with the input's mode; a file it replaces
+// keeps its user and group, a new one is the caller's, and a set-ID bit
+// survives only when the output's owner (group) is the input's. On any
 // error nothing is written and the input is untouched. An -o OUT that is a
 // symlink is refused rather than replaced by a file. Patching a file in place with
 // values it already has leaves it alone. changed reports whether the
@@ -64,8 +65,7 @@ func PatchFile(path, out string, opts PatchOptions) (changed bool, err error) {
 		target, _ := os.Readlink(out)
 		return false, fmt.Errorf("%s: is a symlink (to %s), which -o would replace with a file; give the path it names, or remove the link", out, target)
 	}
-	// The output takes the input's place: its owner and group too, and a
-	// set-ID bit only with the owner or group it grants (see
+	// The input decides which set-ID bits may stay (see
 	// fsutil.WriteFileAtomicLike).
 	err = fsutil.WriteFileAtomicLike(out, mode, st, func(w io.Writer) error {
 		_, err := w.Write(res)
