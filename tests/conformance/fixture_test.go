@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rules-portable/rules_portable/tests/testutil"
 )
 
 const (
@@ -74,8 +76,8 @@ func newFixture(t *testing.T) *fixture {
 	}
 	probe := filepath.Join(f.src, "probe")
 	mustRun(t, exec.Command("gcc", "-O2", "-Wall", "-o", probe, "testdata/probe.c"))
-	copyFile(t, probe, filepath.Join(f.src, "probe-b"), 0o755)
-	copyFile(t, probe, filepath.Join(f.src, helperLink), 0o755)
+	testutil.CopyFile(t, probe, filepath.Join(f.src, "probe-b"), 0o755)
+	testutil.CopyFile(t, probe, filepath.Join(f.src, helperLink), 0o755)
 	if err := os.WriteFile(filepath.Join(f.src, "tool.sh"), []byte("#!/bin/sh\necho tool\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -146,20 +148,6 @@ func mustRun(t *testing.T, cmd *exec.Cmd) {
 	t.Helper()
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, b)
-	}
-}
-
-func copyFile(t *testing.T, src, dst string, mode os.FileMode) {
-	t.Helper()
-	b, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(dst, b, mode); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dst, mode); err != nil {
-		t.Fatal(err)
 	}
 }
 

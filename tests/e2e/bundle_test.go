@@ -20,28 +20,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rules-portable/rules_portable/tests/testutil"
 )
 
 // portable is the CLI built once for the package's tests.
 var portable string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "portable-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	portable = filepath.Join(dir, "portable")
-	cmd := exec.Command("go", "build", "-o", portable, "github.com/rules-portable/rules_portable/tools/cmd/portable")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building the portable CLI:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testutil.MainWithCLI(m, &portable) }
 
 // need fails the test when a file of a Debian package is missing.
 func need(t *testing.T, path, pkg string) {

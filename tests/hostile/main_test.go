@@ -23,30 +23,14 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rules-portable/rules_portable/tests/testutil"
 )
 
 // portable is the CLI built once for the package's tests.
 var portable string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "portable-hostile-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	// Cases run as nobody need to reach the binary.
-	os.Chmod(dir, 0o755)
-	portable = filepath.Join(dir, "portable")
-	cmd := exec.Command("go", "build", "-o", portable, "github.com/rules-portable/rules_portable/tools/cmd/portable")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building the portable CLI:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testutil.MainWithCLI(m, &portable) }
 
 // result is one run of the CLI.
 type result struct {
@@ -166,20 +150,6 @@ func gcc(t *testing.T, dir string, args ...string) {
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("gcc %v (Debian package gcc): %v\n%s", args, err, out)
-	}
-}
-
-func copyFile(t *testing.T, src, dst string, mode os.FileMode) {
-	t.Helper()
-	b, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(dst, b, mode); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dst, mode); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/rules-portable/rules_portable/tests/testutil"
 )
 
 func owner(t *testing.T, p string) (uid, gid uint32, mode os.FileMode) {
@@ -44,7 +46,7 @@ func TestSetIDOwnership(t *testing.T) {
 
 	t.Run("root patches another user's set-UID program in place", func(t *testing.T) {
 		p := filepath.Join(dir, "suid-inplace")
-		copyFile(t, "/bin/true", p, 0o755)
+		testutil.CopyFile(t, "/bin/true", p, 0o755)
 		if err := os.Chown(p, 65534, 65534); err != nil {
 			t.Fatal(err)
 		}
@@ -64,7 +66,7 @@ func TestSetIDOwnership(t *testing.T) {
 
 	t.Run("root patches it to a new -o", func(t *testing.T) {
 		src := filepath.Join(dir, "suid-src")
-		copyFile(t, "/bin/true", src, 0o755)
+		testutil.CopyFile(t, "/bin/true", src, 0o755)
 		os.Chown(src, 65534, 65534)
 		os.Chmod(src, 0o755|os.ModeSetuid|os.ModeSetgid)
 		out := filepath.Join(dir, "suid-out")
@@ -79,11 +81,11 @@ func TestSetIDOwnership(t *testing.T) {
 
 	t.Run("root patches it over an existing -o of another user", func(t *testing.T) {
 		src := filepath.Join(dir, "suid-src2")
-		copyFile(t, "/bin/true", src, 0o755)
+		testutil.CopyFile(t, "/bin/true", src, 0o755)
 		os.Chown(src, 65534, 65534)
 		os.Chmod(src, 0o755|os.ModeSetuid)
 		out := filepath.Join(dir, "theirs")
-		copyFile(t, "/bin/true", out, 0o755)
+		testutil.CopyFile(t, "/bin/true", out, 0o755)
 		os.Chown(out, 65534, 65534)
 		if r := cli(t, dir, nil, "patch", "--set-rpath", "/opt/x", "-o", out, src); r.code != 0 {
 			t.Fatalf("patch: %v", r)
@@ -100,7 +102,7 @@ func TestSetIDOwnership(t *testing.T) {
 		}
 		os.Chmod(shared, 0o777)
 		src := filepath.Join(shared, "root-suid")
-		copyFile(t, "/bin/true", src, 0o755)
+		testutil.CopyFile(t, "/bin/true", src, 0o755)
 		os.Chmod(src, 0o755|os.ModeSetuid)
 		out := filepath.Join(shared, "mine")
 		if r := cli(t, shared, nobody, "patch", "--set-rpath", "/opt/x", "-o", out, src); r.code != 0 {
@@ -114,7 +116,7 @@ func TestSetIDOwnership(t *testing.T) {
 	t.Run("a hard link keeps the old content", func(t *testing.T) {
 		a := filepath.Join(dir, "linked-a")
 		b := filepath.Join(dir, "linked-b")
-		copyFile(t, "/bin/true", a, 0o755)
+		testutil.CopyFile(t, "/bin/true", a, 0o755)
 		if err := os.Link(a, b); err != nil {
 			t.Fatal(err)
 		}

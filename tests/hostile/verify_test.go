@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/rules-portable/rules_portable/tests/testutil"
 )
 
 // slotOf reads the interp slot of a bundle file from its manifest.
@@ -185,7 +187,7 @@ func TestVerifyTampering(t *testing.T) {
 	t.Run("the launcher's lock replaced", func(t *testing.T) {
 		for name, mk := range map[string]func(p string) error{
 			"set-UID program": func(p string) error {
-				copyFile(t, "/bin/true", p, 0o755)
+				testutil.CopyFile(t, "/bin/true", p, 0o755)
 				return os.Chmod(p, 0o755|os.ModeSetuid)
 			},
 			"FIFO":    func(p string) error { return syscall.Mkfifo(p, 0o644) },
@@ -240,7 +242,7 @@ func TestVerifyTampering(t *testing.T) {
 func TestNonUTF8Names(t *testing.T) {
 	dir := workDir(t)
 	name := "tr\xffue"
-	copyFile(t, "/bin/true", filepath.Join(dir, name), 0o755)
+	testutil.CopyFile(t, "/bin/true", filepath.Join(dir, name), 0o755)
 	r := cli(t, dir, nil, "bundle", "-o", "out", name)
 	expectFail(t, r, 1, `bundle path "libexec/tr\xffue"`, "not valid UTF-8; bundles record names as UTF-8 text")
 	mustNotExist(t, filepath.Join(dir, "out"))
@@ -248,7 +250,7 @@ func TestNonUTF8Names(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "tree"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	copyFile(t, "/bin/true", filepath.Join(dir, "tree", name), 0o644)
+	testutil.CopyFile(t, "/bin/true", filepath.Join(dir, "tree", name), 0o644)
 	r = cli(t, dir, nil, "bundle", "-o", "out", "--add", "tree=data", "/bin/true")
 	expectFail(t, r, 1, `bundle path "libexec/data/tr\xffue"`, "not valid UTF-8")
 	r = cli(t, dir, nil, "bundle", "-o", "out", "--add", "tree/"+name+"=data/true.bin", "/bin/true")
