@@ -29,6 +29,7 @@ def _portable_binary_impl(ctx):
         extra_libs = ctx.files.extra_libs,
         prefix = name,
         runfiles = target[DefaultInfo].default_runfiles.files,
+        host_libs = ctx.attr.host_libs,
     )
     run = ctx.actions.declare_file(ctx.label.name + ".run")
     emit_launch_script(ctx, tree = tree, binary = binary, out = run, comment = "Runs %s from its bundle; `bazel run` passes the arguments through." % ctx.label)
@@ -95,6 +96,11 @@ portable_binary(
             doc = "Compression of the tar: `none` (`.tar`), `gzip` (`.tar.gz`) or `zstd` (`.tar.zst`). Example: `compression = \"zstd\"`.",
             default = "none",
             values = ["none", "gzip", "zstd"],
+        ),
+        "host_libs": attr.string(
+            doc = "Which of the host's libraries the bundled program may load. `never` (the default): the bundle's loader reads neither `/etc/ld.so.cache` nor `/etc/ld.so.preload` and searches none of the host's library directories, so a library the bundle lacks (a `dlopen` of something not bundled) is not found. `fallback`: the loader as glibc's package ships it, so the host's libraries fill what the bundle lacks (GPU drivers, say). Recorded in the manifest as `host_libs`. Example: `host_libs = \"fallback\"`.",
+            default = "never",
+            values = ["never", "fallback"],
         ),
         "bundle_name": attr.string(
             doc = "Top directory of the tar. Default: the binary's file name. Example: `bundle_name = \"hello\"`.",

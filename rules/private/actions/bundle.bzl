@@ -2,7 +2,7 @@
 
 load("//rules/private:toolchain.bzl", "TOOLCHAIN_TYPE")
 
-def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra_libs = [], prefix = None, runfiles = None):
+def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra_libs = [], prefix = None, runfiles = None, host_libs = None):
     """Packs binary, its closure in sysroot and a launcher into out.
 
     Args:
@@ -21,6 +21,8 @@ def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra
         libraries among them (a dynamically linked cc_library, say): a
         changed library must re-run the bundle even when the binary's own
         bytes stay the same.
+      host_libs: the --host-libs policy ("never" or "fallback"); None
+        takes the helper's default, never.
     """
     args = ctx.actions.args()
     args.add("bundle")
@@ -35,6 +37,8 @@ def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra
         args.add("--tar", tar)
     if prefix:
         args.add("--prefix", prefix)
+    if host_libs:
+        args.add("--host-libs", host_libs)
     for lib in extra_libs:
         args.add("--add", "%s=lib/%s" % (lib.path, lib.basename))
     for f in data:

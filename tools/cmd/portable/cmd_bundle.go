@@ -17,7 +17,7 @@ import (
 	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
 )
 
-const bundleUsage = "[-o OUT] [--tar FILE] [--sysroot DIR|ARCHIVE] [--add SRC[=DEST]]... [--gconv] [--prefix DIR] [--launcher FILE] EXECUTABLE..."
+const bundleUsage = "[-o OUT] [--tar FILE] [--sysroot DIR|ARCHIVE] [--add SRC[=DEST]]... [--gconv] [--host-libs never|fallback] [--prefix DIR] [--launcher FILE] EXECUTABLE..."
 
 const bundleHelp = `
 Pack ELF programs, their whole shared-library closure (glibc and its loader
@@ -54,6 +54,16 @@ Libraries are copied byte for byte, except that a DT_RPATH or DT_RUNPATH
 (which would search the host) becomes DT_RPATH=$ORIGIN: ld.so finds the
 other libraries through the program's DT_RPATH. Nothing is ever put into
 the environment.
+
+Closed by default (--host-libs never): the bundled loader is a copy whose
+host paths are neutralised, so it reads neither /etc/ld.so.cache nor
+/etc/ld.so.preload and searches none of the host's library directories. A
+library the bundle lacks (a dlopen of something not bundled) is then not
+found, rather than taken from a host built for another glibc. Your own
+LD_LIBRARY_PATH and LD_PRELOAD still work. --host-libs fallback keeps the
+loader as shipped: the host's libraries fill what the bundle lacks (GPU
+drivers, say). The manifest records the policy (host_libs); see
+docs/closed.md.
 
 Added by policy: libnss_files/libnss_dns (when the root has them; glibc
 2.34+ has both built in), libgcc_s.so.1 (pthread_cancel), and with --gconv
@@ -168,6 +178,7 @@ func runBundle(e *env, args []string) error {
 	var adds addFlag
 	fs.Var(&adds, "add", "copy `SRC[=DEST]` (file or directory) into the bundle; repeatable")
 	gconv := fs.Bool("gconv", false, "add glibc's gconv modules as lib/gconv")
+	hostLibs := fs.String("host-libs", bundle.HostLibsNever, "which host libraries the bundle may load: `POLICY` never (closed loader) or fallback (the host's for what the bundle lacks)")
 	prefix := fs.String("prefix", "", "put every archive entry under the directory `DIR`")
 	progs, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -175,6 +186,10 @@ func runBundle(e *env, args []string) error {
 	}
 	if len(progs) == 0 {
 		return usagef("bundle: name at least one executable")
+	}
+	policy, err := bundle.ParseHostLibs(*hostLibs)
+	if err != nil {
+		return usagef("bundle: %v", err)
 	}
 	mtime, err := sourceDateEpoch()
 	if err != nil {
@@ -189,7 +204,7 @@ func runBundle(e *env, args []string) error {
 	if *tarOut != "" && (archive.IsArchiveName(*out) || !archive.IsArchiveName(*tarOut)) {
 		return usagef("bundle: --tar needs a directory -o and an archive name (.tar, .tar.gz, .tar.zst)")
 	}
-	opts := bundle.Options{Root: *root, Adds: adds, Gconv: *gconv, Prefix: *prefix, MTime: mtime, Warn: e.stderr}
+	opts := bundle.Options{Root: *root, Adds: adds, Gconv: *gconv, HostLibs: policy, Prefix: *prefix, MTime: mtime, Warn: e.stderr}
 	if *tarOut != "" {
 		// The prefix is for the archive only.
 		opts.Prefix, opts.Tar, opts.TarPrefix = "", *tarOut, *prefix

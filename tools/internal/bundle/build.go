@@ -45,6 +45,37 @@ func ParseAdd(s string) (Add, error) {
 	return Add{Src: src, Dest: dest}, nil
 }
 
+// The host-library policies (Options.HostLibs, --host-libs).
+const (
+	// HostLibsNever closes the bundled loader: it reads neither the
+	// host's /etc/ld.so.cache nor /etc/ld.so.preload and searches none of
+	// its default directories, so a library the bundle lacks is not
+	// found (package ldso).
+	HostLibsNever = "never"
+	// HostLibsFallback ships the loader as it is: a library the bundle
+	// lacks is looked up in the host's cache and directories, and the
+	// host's /etc/ld.so.preload is honoured.
+	HostLibsFallback = "fallback"
+)
+
+// ParseHostLibs checks a --host-libs value.
+func ParseHostLibs(s string) (string, error) {
+	switch s {
+	case "", HostLibsNever:
+		return HostLibsNever, nil
+	case HostLibsFallback:
+		return s, nil
+	}
+	return "", fmt.Errorf("--host-libs %q: want %s (the default: nothing from the host) or %s (the host's libraries for what the bundle lacks)", s, HostLibsNever, HostLibsFallback)
+}
+
+func (b *builder) hostLibs() string {
+	if b.opts.HostLibs == "" {
+		return HostLibsNever
+	}
+	return b.opts.HostLibs
+}
+
 // Progress receives progress reports: the stage ("resolve", "copy",
 // "archive") and how far it is, in the stage's own unit.
 type Progress func(stage string, done, total int64)
@@ -58,6 +89,9 @@ type Options struct {
 	Adds []Add
 	// Gconv adds glibc's gconv modules (see the package doc).
 	Gconv bool
+	// HostLibs says which host libraries the bundled loader may load:
+	// HostLibsNever ("" means the same) or HostLibsFallback.
+	HostLibs string
 	// Prefix puts every archive entry under one top directory.
 	Prefix string
 	// Tar, with a directory out, also writes the bundle as this archive
@@ -205,6 +239,9 @@ func (b *builder) hostOf(inRoot string) string {
 func Build(out string, programs []string, opts Options) (*Result, error) {
 	if len(programs) == 0 {
 		return nil, errors.New("no program to bundle")
+	}
+	if _, err := ParseHostLibs(opts.HostLibs); err != nil {
+		return nil, err
 	}
 	b := &builder{opts: opts, plan: newPlan(), inputDest: map[string]string{}, plugins: map[string]bool{}, objects: map[string]*elf.File{}}
 	if err := b.setRoot(); err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rules-portable/rules_portable/tools/internal/elf"
 	"github.com/rules-portable/rules_portable/tools/internal/launcherbin"
+	"github.com/rules-portable/rules_portable/tools/internal/ldso"
 	"github.com/rules-portable/rules_portable/tools/internal/manifest"
 )
 
@@ -161,14 +162,25 @@ func TestBundleDirectoryLayoutAndRun(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	// glibc's own libc and loader are copied as they are.
+	// glibc's libc is copied as it is; its loader is the closed copy
+	// (package ldso), the same bytes ldso.Close gives.
 	for _, p := range []string{"lib/" + loaderBase, "lib/libc.so.6"} {
 		src := res.Manifest.Files[slicesIndex(res.Manifest.Files, p)].Source
 		a, _ := os.ReadFile(src)
+		if p != "lib/libc.so.6" {
+			closed, _, err := ldso.Close(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a = closed
+		}
 		b, _ := os.ReadFile(filepath.Join(out, p))
 		if !bytes.Equal(a, b) {
 			t.Errorf("%s differs from %s", p, src)
 		}
+	}
+	if h := res.Manifest.HostLibs; h == nil || h.Policy != HostLibsNever {
+		t.Errorf("manifest host_libs = %+v, want policy never", h)
 	}
 	m := verifyOK(t, out)
 	if len(m.EntryPoints) != 1 || m.EntryPoints[0].Name != "app" || m.Libc.Version == "" || m.Libc.Root != "host" {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/rules-portable/rules_portable/tools/internal/deps"
 	"github.com/rules-portable/rules_portable/tools/internal/elf"
+	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
+	"github.com/rules-portable/rules_portable/tools/internal/ldso"
 	"github.com/rules-portable/rules_portable/tools/internal/sysroot"
 )
 
@@ -173,7 +175,19 @@ func (b *builder) placeLibrary(l *deps.Library, needed map[string]bool) error {
 		}
 		b.loader, b.loaderHost = dest, l.HostPath
 		b.objects[dest] = l.File
-		return b.plan.put(&item{dest: dest, kind: kindFile, src: l.HostPath, source: source, exec: true, why: "loader, " + why})
+		it := &item{dest: dest, kind: kindFile, src: l.HostPath, source: source, exec: true, why: "loader, " + why}
+		if b.hostLibs() != HostLibsFallback {
+			data, err := fsutil.ReadInput("", l.HostPath, fsutil.MaxSmallFileSize)
+			if err != nil {
+				return fmt.Errorf("%w (%s)", err, it.why)
+			}
+			closed, _, err := ldso.Close(data)
+			if err != nil {
+				return fmt.Errorf("loader %s: %w; bundle with --host-libs=fallback to keep the host's library search", source, err)
+			}
+			it.data = closed
+		}
+		return b.plan.put(it)
 	}
 	if b.loaderHost != "" && l.HostPath == b.loaderHost {
 		return nil // the loader, asked for by name (libc.so.6 needs it): already in place

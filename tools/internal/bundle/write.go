@@ -308,6 +308,9 @@ func (b *builder) writeManifest(staging string, files []*item, results []written
 		EntryPoints:       b.entries,
 		Files:             entries,
 	}
+	if b.loader != "" {
+		m.HostLibs = &manifest.HostLibs{Policy: b.hostLibs()}
+	}
 	if b.libc != nil {
 		// versionGate already read it successfully.
 		m.Libc.Version = b.glibc

@@ -159,6 +159,20 @@ type Libc struct {
 	MaxNeeded string `json:"max_needed,omitempty"`
 }
 
+// HostLibs records which of the host's libraries the bundled loader may
+// load.
+type HostLibs struct {
+	// Policy is "never" (the loader is closed: no /etc/ld.so.cache, no
+	// /etc/ld.so.preload, no default directories) or "fallback" (the
+	// loader as its package shipped it: the host's libraries stand in for
+	// what the bundle lacks). A manifest without host_libs was written
+	// before the policy existed and behaves like "fallback".
+	Policy string `json:"policy"`
+}
+
+// HostLibsPolicies are the values HostLibs.Policy may take.
+var HostLibsPolicies = []string{"never", "fallback"}
+
 // Manifest is the whole of .portable/manifest.json.
 type Manifest struct {
 	SchemaVersion int    `json:"schema_version"`
@@ -171,7 +185,9 @@ type Manifest struct {
 	// RelocatedAs is the absolute path 'portable relocate --as' pointed
 	// the slots at (where the bundle will be mounted); verify accepts
 	// slots naming the loader there.
-	RelocatedAs string       `json:"relocated_as,omitempty"`
+	RelocatedAs string `json:"relocated_as,omitempty"`
+	// HostLibs is set in bundles with a loader.
+	HostLibs    *HostLibs    `json:"host_libs,omitempty"`
 	Libc        Libc         `json:"libc"`
 	EntryPoints []EntryPoint `json:"entry_points"`
 	Files       []Entry      `json:"files"`
@@ -202,6 +218,14 @@ func (m *Manifest) Validate() error {
 		}
 		if !path.IsAbs(m.InterpPlaceholder) || path.Base(m.InterpPlaceholder) != path.Base(m.Loader) {
 			return fmt.Errorf("interp_placeholder %q: must be an absolute path ending in the loader's name %s", m.InterpPlaceholder, path.Base(m.Loader))
+		}
+	}
+	if h := m.HostLibs; h != nil {
+		if m.Loader == "" {
+			return errors.New("host_libs: set, but the bundle has no loader")
+		}
+		if !slices.Contains(HostLibsPolicies, h.Policy) {
+			return fmt.Errorf("host_libs: policy %q: want one of %s", h.Policy, strings.Join(HostLibsPolicies, ", "))
 		}
 	}
 	seen := make(map[string]Type, len(m.Files))
