@@ -60,6 +60,7 @@ func FuzzPatch(f *testing.F) {
 		f.Add(b, "/"+strings.Repeat("i", 150), "$ORIGIN/"+strings.Repeat("r", 90), uint16(4096), uint8(1))
 		f.Add(b, "", "", uint16(0), uint8(2))
 		f.Add(b, "", "/usr/sysroot/v2/lib", uint16(0), uint8(4))
+		f.Add(b, "", "$ORIGIN/../lib", uint16(4096), uint8(8))
 	})
 	f.Fuzz(func(t *testing.T, b []byte, interp, path string, slot uint16, mode uint8) {
 		if len(b) > 1<<20 {
@@ -83,6 +84,9 @@ func FuzzPatch(f *testing.F) {
 			opts.SetRunPath, opts.RunPath = true, path
 		case 2:
 			opts.SetRunPath, opts.RunPath, opts.ForceRPath = true, path, true
+		}
+		if mode&8 != 0 {
+			opts.SetAudit, opts.Audit = true, path+"/audit.so"
 		}
 		wantPath := path
 		if mode&4 != 0 && (opts.SetRPath || opts.SetRunPath) {
@@ -110,6 +114,9 @@ func FuzzPatch(f *testing.F) {
 			if got != wantPath {
 				t.Fatalf("search path %q, want %q", got, wantPath)
 			}
+		}
+		if opts.SetAudit && g.Audit != opts.Audit {
+			t.Fatalf("audit %q, want %q", g.Audit, opts.Audit)
 		}
 		again, err := Patch(out, opts)
 		if err != nil {

@@ -314,7 +314,7 @@ func (p *patch) build() ([]byte, error) {
 	// the program headers, the dynamic array, the interpreter, the string
 	// table and the tables that may move.
 	room := 64 + uint64(len(f.Progs)+1)*uint64(f.phentsize) + uint64(f.dynCap+2)*f.dynEntSize() +
-		p.wantSlot + 2*uint64(len(f.strtab)) + uint64(len(p.wantPath)) + 1
+		p.wantSlot + 2*uint64(len(f.strtab)) + uint64(len(p.wantPath)) + uint64(len(p.opts.Audit)) + 2
 	for _, b := range f.moveBlocks(func(off uint64) bool { return true }) {
 		room += b.hi - b.lo + 8
 	}
@@ -360,6 +360,31 @@ func (p *patch) build() ([]byte, error) {
 		newDyn = kept
 		if !placed {
 			newDyn = append(newDyn, Dyn{Tag: p.wantTag, Val: strOff})
+		}
+	}
+	if p.auditChange {
+		// Appended (or an identical string reused), never written over an
+		// old one: the search path above may have taken one.
+		dynChanged = true
+		var off uint64
+		if p.opts.Audit != "" {
+			off, dynstr = placeString(dynstr, p.opts.Audit, nil, nil, false)
+		}
+		kept := newDyn[:0]
+		placed := p.opts.Audit == ""
+		for _, d := range newDyn {
+			if d.Tag == DTAudit {
+				if placed {
+					continue
+				}
+				d = Dyn{Tag: DTAudit, Val: off}
+				placed = true
+			}
+			kept = append(kept, d)
+		}
+		newDyn = kept
+		if !placed {
+			newDyn = append(newDyn, Dyn{Tag: DTAudit, Val: off})
 		}
 	}
 	relocStr := strInOurs || len(dynstr) != len(f.strtab)

@@ -28,6 +28,11 @@ type PatchOptions struct {
 	// ForceRPath makes SetRunPath write DT_RPATH instead, the way
 	// patchelf's --force-rpath does.
 	ForceRPath bool
+	// SetAudit writes Audit as the DT_AUDIT entry (the rtld-audit modules
+	// ld.so loads before anything else; $ORIGIN is expanded), replacing
+	// one that is there. An empty Audit removes it.
+	SetAudit bool
+	Audit    string
 	// KeepOrigin keeps the entries of the current DT_RPATH and DT_RUNPATH
 	// that start with $ORIGIN (or ${ORIGIN}), ahead of the new path, each
 	// once. They lead to libraries that travel with the program, such as
@@ -79,6 +84,9 @@ func (o PatchOptions) validate() error {
 	}
 	if strings.IndexByte(o.RPath, 0) >= 0 || strings.IndexByte(o.RunPath, 0) >= 0 {
 		return errors.New("search path contains a NUL byte")
+	}
+	if strings.IndexByte(o.Audit, 0) >= 0 {
+		return errors.New("audit module path contains a NUL byte")
 	}
 	return nil
 }
@@ -146,7 +154,7 @@ func Patch(in []byte, opts PatchOptions) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !p.interpChange && !p.pathChange {
+	if !p.interpChange && !p.pathChange && !p.auditChange {
 		return bytes.Clone(in), nil
 	}
 	out, err := p.build()
@@ -171,6 +179,8 @@ type patch struct {
 	wantTag    DynTag // DTRPath, DTRunPath, or DTNull to remove both
 	wantPath   string
 	pathChange bool
+
+	auditChange bool
 }
 
 func newPatch(f *File, in []byte, opts PatchOptions) (*patch, error) {
@@ -217,6 +227,28 @@ func newPatch(f *File, in []byte, opts PatchOptions) (*patch, error) {
 		p.interpChange = p.wantInterp != f.Interp || p.wantSlot != cur || f.interpBad
 	}
 
+	if opts.SetAudit {
+		if f.dynIdx < 0 || f.dynCap == 0 {
+			return nil, fmt.Errorf("is statically linked (%s, no dynamic section); ld.so loads no audit module for it", f.Linkage)
+		}
+		if f.dynCount > 1 {
+			return nil, fmt.Errorf("has %d PT_DYNAMIC headers; refusing to patch an ambiguous file", f.dynCount)
+		}
+		if f.strtab == nil {
+			return nil, errors.New("has a dynamic section without a string table (DT_STRTAB/DT_STRSZ)")
+		}
+		n := 0
+		for _, d := range f.Dynamic {
+			if d.Tag == DTAudit {
+				n++
+			}
+		}
+		if opts.Audit == "" {
+			p.auditChange = n > 0
+		} else {
+			p.auditChange = n != 1 || f.Audit != opts.Audit
+		}
+	}
 	if opts.SetRPath || opts.SetRunPath {
 		if f.dynIdx < 0 || f.dynCap == 0 {
 			return nil, fmt.Errorf("is statically linked (%s, no dynamic section); there is no library search path to set", f.Linkage)
@@ -513,6 +545,9 @@ func (p *patch) check(out []byte) error {
 				return errors.New("DT_RPATH/DT_RUNPATH still present")
 			}
 		}
+	}
+	if p.opts.SetAudit && g.Audit != p.opts.Audit {
+		return fmt.Errorf("DT_AUDIT reads %q, want %q", g.Audit, p.opts.Audit)
 	}
 	if !equalStrings(g.Needed, p.f.Needed) || g.SOName != p.f.SOName || len(g.VersionNeeds) != len(p.f.VersionNeeds) {
 		return errors.New("DT_NEEDED, DT_SONAME or version needs changed")

@@ -303,6 +303,10 @@ func TestPatchModes(t *testing.T) {
 		{"rpath to runpath", withRPath, PatchOptions{SetRunPath: true, RunPath: libs}, func(f *File) bool { return f.RunPath == libs && !f.HasRPath }},
 		{"force rpath", withRunPath, PatchOptions{SetRunPath: true, RunPath: longRPath, ForceRPath: true}, func(f *File) bool { return f.RPath == longRPath && !f.HasRunPath }},
 		{"remove search path", withRPath, PatchOptions{SetRPath: true, RPath: ""}, func(f *File) bool { return !f.HasRPath && !f.HasRunPath }},
+		{"audit", pie, PatchOptions{SetAudit: true, Audit: "$ORIGIN/../.portable/audit.so"}, func(f *File) bool { return f.Audit == "$ORIGIN/../.portable/audit.so" }},
+		{"audit, rpath and slot", nopie, PatchOptions{InterpSlot: 4096, SetRPath: true, RPath: "$ORIGIN/../lib", SetAudit: true, Audit: "$ORIGIN/../../.portable/audit.so"},
+			func(f *File) bool { return f.Audit == "$ORIGIN/../../.portable/audit.so" && f.RPath == "$ORIGIN/../lib" }},
+		{"audit on a full .dynamic", fillDynSlack(t, pie), PatchOptions{SetAudit: true, Audit: "/" + strings.Repeat("a", 300)}, func(f *File) bool { return f.Audit == "/"+strings.Repeat("a", 300) }},
 		{"slot", pie, PatchOptions{InterpSlot: 4096}, func(f *File) bool {
 			_, size, _ := f.InterpSlot()
 			return size == 4096 && f.Interp == "/lib64/ld-linux-x86-64.so.2"
@@ -319,6 +323,35 @@ func TestPatchModes(t *testing.T) {
 			}
 			runHello(t, dir, strings.ReplaceAll(tc.name, " ", "_"), out)
 		})
+	}
+}
+
+// TestPatchAuditSeenByLoader adds a DT_AUDIT naming a module that is not
+// there: ld.so says it cannot load it (so it read the entry), and the
+// program still runs. Removing the entry again leaves no trace of it.
+func TestPatchAuditSeenByLoader(t *testing.T) {
+	dir := t.TempDir()
+	pie := readTestdata(t, "hello-x86_64")
+	out := mustPatch(t, pie, PatchOptions{SetAudit: true, Audit: "$ORIGIN/no-such-audit.so"})
+	prog := filepath.Join(dir, "hello")
+	if err := os.WriteFile(prog, out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := exec.Command(prog).CombinedOutput()
+	if err != nil || !strings.Contains(string(msg), "object '$ORIGIN/no-such-audit.so' cannot be loaded as audit interface") {
+		t.Errorf("run: %v\n%s", err, msg)
+	}
+	if oracle, err := exec.Command("readelf", "-d", prog).Output(); err == nil && !strings.Contains(string(oracle), "Audit library: [$ORIGIN/no-such-audit.so]") {
+		t.Errorf("readelf -d does not show the audit entry:\n%s", oracle)
+	}
+	back := mustPatch(t, out, PatchOptions{SetAudit: true})
+	if f := checkLayout(t, back, 0x1000); f.Audit != "" {
+		t.Errorf("audit %q after removal", f.Audit)
+	}
+	for _, d := range mustParse(t, back).Dynamic {
+		if d.Tag == DTAudit {
+			t.Error("DT_AUDIT entry left")
+		}
 	}
 }
 

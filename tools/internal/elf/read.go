@@ -84,6 +84,7 @@ type File struct {
 	RunPath      string   // DT_RUNPATH, colon-separated; "" when absent
 	HasRPath     bool     // a DT_RPATH entry exists (it may be empty)
 	HasRunPath   bool     // a DT_RUNPATH entry exists (it may be empty)
+	Audit        string   // DT_AUDIT (rtld-audit modules ld.so loads first); "" when absent
 	SOName       string
 	VersionNeeds []VersionNeed
 	Flags        uint64 // DT_FLAGS
@@ -624,6 +625,10 @@ func (f *File) readDynamic(rd *reader) error {
 				continue
 			}
 			f.RunPath, f.HasRunPath = s, true
+		case DTAudit:
+			if f.Audit == "" {
+				f.Audit = s
+			}
 		}
 	}
 	if verneedNum > 0 {

@@ -1,0 +1,930 @@
+/*
+ * portable-audit: the rtld-audit module of a bundle (B/.portable/audit.so).
+ *
+ * The bundler puts it in a bundle built with --enforce-checksums or
+ * --host-lib (and in the copy it runs for --trace), and names it in every
+ * executable's DT_AUDIT as $ORIGIN/../.portable/audit.so (one ../ more per
+ * directory below libexec/). The bundled loader then loads it before
+ * anything else, in a namespace of its own, and asks it about every
+ * library it searches for and every object it maps. From B/.portable/audit
+ * (written by the bundler, listed in the manifest) it learns:
+ *
+ *   hostlibs never|listed|fallback   which objects from outside B may load
+ *   hostlib NAME                     (listed) a library the host may supply
+ *   enforce                          check each object's sha256 at load
+ *   record PATH                      append what the run loads to PATH
+ *   placeholder PATH                 what an interp slot is hashed as
+ *   object SHA256 SIZE OFF LEN REL   an ELF file of B with its sha256 (the
+ *                                    interp slot at OFF..OFF+LEN hashed as
+ *                                    the placeholder, NUL-padded; LEN 0: none)
+ *
+ * Policy. An object inside B must be listed (when enforcing) and hash to
+ * its sha256; a mismatch is one line on stderr naming the file, the
+ * expected and the actual sha256, and exit status 127, before the object
+ * runs any code. An object from outside B is refused unless the policy
+ * lets it in: "fallback" lets everything in, "listed" lets in the host
+ * libraries named (and what they need), and in every policy what the user
+ * asked for by LD_PRELOAD or LD_LIBRARY_PATH is let in. A refused search
+ * makes the loader report the library as not found.
+ *
+ * Speed. Hashing a closure on every start would cost more than the
+ * program's start-up, so a verified file's identity (device, inode, size,
+ * mtime, ctime) is remembered in B/.portable/verified, bound to the
+ * identity of B/.portable/audit; a later run that finds the same identity
+ * skips the hash. ctime cannot be set back by anyone but root, so a
+ * changed file is hashed again. The stamp file is written (temp file, then
+ * rename) only where B is writable; elsewhere every run hashes.
+ *
+ * Freestanding like the launcher: no libc (it would be a second libc in
+ * the process), raw system calls from arch/<arch>.h, static state only.
+ */
+
+#define ARCH_NO_START 1
+#if defined(__x86_64__)
+#include "arch/x86_64.h"
+#elif defined(__aarch64__)
+#include "arch/aarch64.h"
+#else
+#error "unsupported architecture: add launcher/arch/<arch>.h"
+#endif
+
+typedef unsigned long u64;
+typedef unsigned int u32;
+typedef unsigned char u8;
+typedef unsigned long size_t;
+typedef unsigned long uintptr_t;
+
+#define PATH_MAX 4096
+#define ENOENT 2
+#define ENAMETOOLONG 36
+#define O_RDONLY 0
+#define O_WRONLY 1
+#define O_CREAT 0100
+#define O_EXCL 0200
+#define O_TRUNC 01000
+#define O_CLOEXEC 02000000
+#define O_PATH 010000000
+#define AT_FDCWD (-100)
+#define PROT_READ 1
+#define PROT_WRITE 2
+#define MAP_PRIVATE 0x02
+#define MAP_ANONYMOUS 0x20
+#define S_IFMT 0170000
+#define S_IFREG 0100000
+#define O_APPEND 02000
+
+/* The rtld-audit interface (<link.h>), the part this module uses. */
+#define LAV_VERSION 1
+#define LA_SER_ORIG 0x01
+#define LA_SER_LIBPATH 0x02
+#define LA_ACT_CONSISTENT 0
+
+struct link_map {
+	u64 l_addr;
+	char *l_name;
+	void *l_ld;
+	struct link_map *l_next, *l_prev;
+};
+
+#define sys1(n, a) sys3(n, (long)(a), 0, 0)
+#define sys2(n, a, b) sys3(n, (long)(a), (long)(b), 0)
+
+static long x_openat(int dir, const char *p, int flags, int mode) { return sys6(SYS_openat, dir, (long)p, flags, mode, 0, 0); }
+static long x_close(long fd) { return sys1(SYS_close, fd); }
+static long x_read(long fd, void *b, size_t n) { return sys3(SYS_read, fd, (long)b, (long)n); }
+static long x_write(long fd, const void *b, size_t n) { return sys3(SYS_write, fd, (long)b, (long)n); }
+static long x_fstat(long fd, struct kstat *st) { return sys2(SYS_fstat, fd, st); }
+static long x_mmap(u64 len, int prot, int flags, long fd)
+{
+	return sys6(SYS_mmap, 0, (long)len, prot, flags, fd, 0);
+}
+static long x_munmap(long addr, u64 len) { return sys2(SYS_munmap, addr, len); }
+static long x_readlink(const char *p, char *buf, size_t n) { return sys6(SYS_readlinkat, AT_FDCWD, (long)p, (long)buf, (long)n, 0, 0); }
+static long x_renameat(const char *a, const char *b) { return sys6(SYS_renameat, AT_FDCWD, (long)a, AT_FDCWD, (long)b, 0, 0); }
+static long x_unlink(const char *p) { return sys3(SYS_unlinkat, AT_FDCWD, (long)p, 0); }
+static __attribute__((noreturn)) void x_exit(int code)
+{
+	for (;;)
+		sys1(SYS_exit_group, code);
+}
+static int is_err(long r) { return r < 0 && r > -4096; }
+
+/* The compiler may emit calls to these; hidden, so they bind here. */
+__attribute__((visibility("hidden"))) void *memcpy(void *dst, const void *src, size_t n)
+{
+	u8 *d = dst;
+	const u8 *s = src;
+	while (n--)
+		*d++ = *s++;
+	return dst;
+}
+__attribute__((visibility("hidden"))) void *memset(void *dst, int c, size_t n)
+{
+	u8 *d = dst;
+	while (n--)
+		*d++ = (u8)c;
+	return dst;
+}
+
+static size_t str_len(const char *s)
+{
+	size_t n = 0;
+	while (s[n])
+		n++;
+	return n;
+}
+static int mem_eq(const char *a, const char *b, size_t n)
+{
+	while (n--)
+		if (*a++ != *b++)
+			return 0;
+	return 1;
+}
+static int str_eq(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return *a == *b;
+}
+static const char *base(const char *p)
+{
+	const char *b = p;
+	for (; *p; p++)
+		if (*p == '/')
+			b = p + 1;
+	return b;
+}
+
+/* ---- SHA-256 (FIPS 180-4) ---------------------------------------------- */
+
+static const u32 K[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+struct sha {
+	u32 h[8];
+	u8 buf[64];
+	u64 len;
+};
+
+#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void sha_block(struct sha *s, const u8 *p)
+{
+	u32 w[64], a, b, c, d, e, f, g, h;
+	for (int i = 0; i < 16; i++)
+		w[i] = (u32)p[4 * i] << 24 | (u32)p[4 * i + 1] << 16 | (u32)p[4 * i + 2] << 8 | p[4 * i + 3];
+	for (int i = 16; i < 64; i++) {
+		u32 s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
+		u32 s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
+		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+	}
+	a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3];
+	e = s->h[4], f = s->h[5], g = s->h[6], h = s->h[7];
+	for (int i = 0; i < 64; i++) {
+		u32 t1 = h + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
+		u32 t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+		h = g, g = f, f = e, e = d + t1, d = c, c = b, b = a, a = t1 + t2;
+	}
+	s->h[0] += a, s->h[1] += b, s->h[2] += c, s->h[3] += d;
+	s->h[4] += e, s->h[5] += f, s->h[6] += g, s->h[7] += h;
+}
+
+static void sha_init(struct sha *s)
+{
+	static const u32 iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+				  0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+	for (int i = 0; i < 8; i++)
+		s->h[i] = iv[i];
+	s->len = 0;
+}
+
+static void sha_write(struct sha *s, const u8 *p, u64 n)
+{
+	u64 fill = s->len % 64;
+	s->len += n;
+	if (fill) {
+		while (n && fill < 64)
+			s->buf[fill++] = *p++, n--;
+		if (fill < 64)
+			return;
+		sha_block(s, s->buf);
+	}
+	for (; n >= 64; p += 64, n -= 64)
+		sha_block(s, p);
+	for (u64 i = 0; i < n; i++)
+		s->buf[i] = p[i];
+}
+
+static void sha_hex(struct sha *s, char out[65])
+{
+	u64 bits = s->len * 8;
+	u8 pad[72] = {0x80};
+	u64 padn = (s->len % 64 < 56) ? 56 - s->len % 64 : 120 - s->len % 64;
+	for (int i = 0; i < 8; i++)
+		pad[padn + i] = (u8)(bits >> (56 - 8 * i));
+	sha_write(s, pad, padn + 8);
+	static const char hexd[] = "0123456789abcdef";
+	for (int i = 0; i < 32; i++) {
+		u8 b = (u8)(s->h[i / 4] >> (24 - 8 * (i % 4)));
+		out[2 * i] = hexd[b >> 4];
+		out[2 * i + 1] = hexd[b & 15];
+	}
+	out[64] = 0;
+}
+
+/* ---- state --------------------------------------------------------------- */
+
+enum { POLICY_NEVER, POLICY_LISTED, POLICY_FALLBACK };
+
+struct object {
+	const char *sha; /* 64 hex digits in the config */
+	u64 size, slot_off, slot_len;
+	const char *rel; /* NUL-terminated in our copy of the config */
+	/* Identity of the file when it was verified (from a stamp or now). */
+	u64 dev, ino, mtime, mtime_ns, ctime, ctime_ns;
+	int verified; /* 1: stamp matched, 2: hashed in this run */
+};
+
+static struct {
+	int ready, broken, policy, enforce;
+	char root[PATH_MAX];
+	size_t root_len;
+	char *conf; /* the config, NUL-terminated lines */
+	u64 conf_len;
+	struct kstat conf_st;
+	const char *placeholder;
+	const char **hostlibs;
+	int nhostlibs;
+	struct object *obj;
+	int nobj;
+	int dirty; /* a stamp to write */
+	long record; /* fd of the record, or -1 */
+	char env_preload[PATH_MAX];
+	char env_libpath[PATH_MAX];
+} S = {.record = -1};
+
+/* One-line messages on stderr. */
+struct line {
+	char b[3 * PATH_MAX];
+	size_t n;
+};
+static void put(struct line *l, const char *s)
+{
+	while (*s && l->n < sizeof l->b - 2)
+		l->b[l->n++] = *s++;
+}
+static void put_num(struct line *l, u64 v)
+{
+	char d[24];
+	int i = 0;
+	do
+		d[i++] = (char)('0' + v % 10);
+	while (v /= 10);
+	while (i && l->n < sizeof l->b - 2)
+		l->b[l->n++] = d[--i];
+}
+static void emit(long fd, struct line *l)
+{
+	l->b[l->n++] = '\n';
+	x_write(fd, l->b, l->n);
+	l->n = 0;
+}
+static __attribute__((noreturn)) void refuse(const char *path, const char *why, const char *a, const char *b)
+{
+	struct line l = {.n = 0};
+	put(&l, "portable-audit: ");
+	put(&l, path);
+	put(&l, ": ");
+	put(&l, why);
+	if (a)
+		put(&l, a);
+	if (b)
+		put(&l, b);
+	put(&l, "; refusing to run (restore the bundle from its source, or rebuild it; 'portable verify' lists every difference)");
+	emit(2, &l);
+	x_exit(127);
+}
+
+/* ---- parsing ------------------------------------------------------------- */
+
+/* num parses a decimal field ending at a space; 0 on success. */
+static int num(const char **p, u64 *v)
+{
+	const char *s = *p;
+	u64 n = 0;
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (n > (~0UL - 9) / 10)
+			return -1;
+		n = n * 10 + (u64)(*s - '0');
+	}
+	if (*s != ' ' && *s != 0)
+		return -1;
+	*p = *s ? s + 1 : s;
+	*v = n;
+	return 0;
+}
+
+static int is_hex64(const char *s)
+{
+	for (int i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[64] == ' ';
+}
+
+/* alloc returns zeroed memory that lives as long as the process. */
+static void *alloc(u64 n)
+{
+	long p = x_mmap(n ? n : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	return is_err(p) ? 0 : (void *)p;
+}
+
+/* read_file reads a whole regular file (at most max bytes) into new memory. */
+static char *read_file(const char *path, u64 max, u64 *len, struct kstat *st)
+{
+	long fd = x_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	char *buf = 0;
+	if (x_fstat(fd, st) == 0 && (st->st_mode & S_IFMT) == S_IFREG && (u64)st->st_size <= max &&
+	    (buf = alloc((u64)st->st_size + 1))) {
+		u64 n = 0;
+		while (n < (u64)st->st_size) {
+			long r = x_read(fd, buf + n, (u64)st->st_size - n);
+			if (r <= 0)
+				break;
+			n += (u64)r;
+		}
+		if (n != (u64)st->st_size)
+			buf = 0;
+		*len = n;
+	}
+	x_close(fd);
+	return buf;
+}
+
+/*
+ * parse_conf reads the config lines (see the top of this file). It
+ * returns 0, or -1 on anything malformed: the bundler writes the file, so
+ * a bad one means a damaged bundle.
+ */
+static int parse_conf(char *c, u64 n)
+{
+	int nobj = 0, nhost = 0;
+	for (u64 i = 0; i < n; i++)
+		if (c[i] == '\n')
+			nobj++, nhost++;
+	S.obj = alloc(sizeof(struct object) * (u64)(nobj + 1));
+	S.hostlibs = alloc(sizeof(char *) * (u64)(nhost + 1));
+	if (!S.obj || !S.hostlibs)
+		return -1;
+	int first = 1;
+	for (u64 i = 0; i < n;) {
+		char *l = c + i;
+		u64 e = i;
+		while (e < n && c[e] != '\n')
+			e++;
+		if (e == n)
+			return -1; /* the last line must end in a newline */
+		c[e] = 0;
+		i = e + 1;
+		if (first) {
+			if (!str_eq(l, "portable-audit 1"))
+				return -1;
+			first = 0;
+		} else if (str_eq(l, "enforce")) {
+			S.enforce = 1;
+		} else if (mem_eq(l, "hostlibs ", 9)) {
+			const char *v = l + 9;
+			if (str_eq(v, "never"))
+				S.policy = POLICY_NEVER;
+			else if (str_eq(v, "listed"))
+				S.policy = POLICY_LISTED;
+			else if (str_eq(v, "fallback"))
+				S.policy = POLICY_FALLBACK;
+			else
+				return -1;
+		} else if (mem_eq(l, "hostlib ", 8) && l[8]) {
+			S.hostlibs[S.nhostlibs++] = l + 8;
+		} else if (mem_eq(l, "placeholder /", 13)) {
+			S.placeholder = l + 12;
+		} else if (mem_eq(l, "record /", 8)) {
+			S.record = x_openat(AT_FDCWD, l + 7, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		} else if (mem_eq(l, "object ", 7)) {
+			struct object *o = &S.obj[S.nobj];
+			const char *p = l + 7;
+			if (!is_hex64(p))
+				return -1;
+			o->sha = p;
+			p += 65;
+			if (num(&p, &o->size) || num(&p, &o->slot_off) || num(&p, &o->slot_len) || !*p || *p == '/')
+				return -1;
+			if (o->slot_len && (o->slot_off > o->size || o->slot_len > o->size - o->slot_off))
+				return -1;
+			o->rel = p;
+			S.nobj++;
+		} else {
+			return -1;
+		}
+	}
+	if (first)
+		return -1;
+	return 0;
+}
+
+/* find returns the config's object for a path relative to B. */
+static struct object *find(const char *rel)
+{
+	for (int i = 0; i < S.nobj; i++)
+		if (str_eq(S.obj[i].rel, rel))
+			return &S.obj[i];
+	return 0;
+}
+
+/* ---- stamps -------------------------------------------------------------- */
+
+static int same_id(const struct object *o, const struct kstat *st)
+{
+	return o->dev == st->st_dev && o->ino == st->st_ino && o->size == (u64)st->st_size &&
+	       o->mtime == st->st_times[2] && o->mtime_ns == st->st_times[3] && o->ctime == st->st_times[4] &&
+	       o->ctime_ns == st->st_times[5];
+}
+
+static void set_id(struct object *o, const struct kstat *st)
+{
+	o->dev = st->st_dev, o->ino = st->st_ino;
+	o->mtime = st->st_times[2], o->mtime_ns = st->st_times[3];
+	o->ctime = st->st_times[4], o->ctime_ns = st->st_times[5];
+}
+
+static void put_id(struct line *l, u64 dev, u64 ino, u64 size, const unsigned long *t)
+{
+	u64 v[7] = {dev, ino, size, t[2], t[3], t[4], t[5]};
+	for (int i = 0; i < 7; i++) {
+		if (i)
+			put(l, " ");
+		put_num(l, v[i]);
+	}
+}
+
+/*
+ * load_stamps reads B/.portable/verified: a header with the config's
+ * identity, then "DEV INO SIZE MTIME MTIME_NS CTIME CTIME_NS REL" lines.
+ * A stamp for another config, or a malformed one, is ignored.
+ */
+static void load_stamps(void)
+{
+	char path[PATH_MAX + 32];
+	struct kstat st;
+	u64 n = 0;
+	memcpy(path, S.root, S.root_len);
+	memcpy(path + S.root_len, "/.portable/verified", 20);
+	char *s = read_file(path, 64UL << 20, &n, &st);
+	if (!s)
+		return;
+	struct line want = {.n = 0};
+	put(&want, "portable-verified 1 ");
+	put_id(&want, S.conf_st.st_dev, S.conf_st.st_ino, (u64)S.conf_st.st_size, S.conf_st.st_times);
+	if (n <= want.n || !mem_eq(s, want.b, want.n) || s[want.n] != '\n')
+		goto out;
+	for (u64 i = want.n + 1; i < n;) {
+		char *l = s + i;
+		u64 e = i;
+		while (e < n && s[e] != '\n')
+			e++;
+		if (e == n)
+			break;
+		s[e] = 0;
+		i = e + 1;
+		const char *p = l;
+		u64 v[7];
+		int ok = 1;
+		for (int k = 0; k < 7 && ok; k++)
+			ok = num(&p, &v[k]) == 0;
+		struct object *o = ok ? find(p) : 0;
+		if (o && !o->verified && o->size == v[2]) {
+			o->dev = v[0], o->ino = v[1], o->mtime = v[3], o->mtime_ns = v[4], o->ctime = v[5], o->ctime_ns = v[6];
+			o->verified = 1;
+		}
+	}
+out:
+	x_munmap((long)s, n + 1);
+}
+
+/* save_stamps writes every verified identity, temp file then rename. */
+static void save_stamps(void)
+{
+	char path[PATH_MAX + 64], tmp[PATH_MAX + 64];
+	struct line l = {.n = 0};
+	S.dirty = 0;
+	memcpy(path, S.root, S.root_len);
+	memcpy(path + S.root_len, "/.portable/verified", 20);
+	memcpy(tmp, path, S.root_len + 19);
+	memcpy(tmp + S.root_len + 19, ".portable-tmp-", 15);
+	{
+		/* The pid makes the name unique among concurrent first runs. */
+		long pid = sys3(SYS_getpid, 0, 0, 0);
+		struct line p = {.n = 0};
+		put_num(&p, (u64)pid);
+		memcpy(tmp + S.root_len + 33, p.b, p.n);
+		tmp[S.root_len + 33 + p.n] = 0;
+	}
+	long fd = x_openat(AT_FDCWD, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return; /* read-only bundle: every run hashes */
+	put(&l, "portable-verified 1 ");
+	put_id(&l, S.conf_st.st_dev, S.conf_st.st_ino, (u64)S.conf_st.st_size, S.conf_st.st_times);
+	emit(fd, &l);
+	for (int i = 0; i < S.nobj; i++) {
+		struct object *o = &S.obj[i];
+		if (!o->verified)
+			continue;
+		unsigned long t[6] = {0, 0, o->mtime, o->mtime_ns, o->ctime, o->ctime_ns};
+		put_id(&l, o->dev, o->ino, o->size, t);
+		put(&l, " ");
+		put(&l, o->rel);
+		emit(fd, &l);
+	}
+	x_close(fd);
+	if (x_renameat(tmp, path) != 0)
+		x_unlink(tmp);
+}
+
+/* ---- paths --------------------------------------------------------------- */
+
+/*
+ * clean writes the lexical normal form of an absolute path into dst
+ * ("." and ".." resolved, slashes collapsed). 0 on success.
+ */
+static int clean(const char *p, char *dst)
+{
+	size_t n = 0;
+	if (*p != '/')
+		return -1;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		const char *c = p;
+		while (*p && *p != '/')
+			p++;
+		size_t cl = (size_t)(p - c);
+		if (cl == 0 || (cl == 1 && c[0] == '.'))
+			continue;
+		if (cl == 2 && c[0] == '.' && c[1] == '.') {
+			while (n > 0 && dst[n - 1] != '/')
+				n--;
+			if (n > 0)
+				n--;
+			continue;
+		}
+		if (n + 1 + cl >= PATH_MAX)
+			return -1;
+		dst[n++] = '/';
+		memcpy(dst + n, c, cl);
+		n += cl;
+	}
+	if (n == 0)
+		dst[n++] = '/';
+	dst[n] = 0;
+	return 0;
+}
+
+/*
+ * inside returns the path relative to B when p (absolute) is in B, by
+ * its lexical form or, failing that, by the kernel's name for it (which
+ * resolves symlinks: B reached through a linked directory). buf holds the
+ * result.
+ */
+static const char *inside(const char *p, char *buf)
+{
+	if (clean(p, buf) == 0 && mem_eq(buf, S.root, S.root_len) && buf[S.root_len] == '/')
+		return buf + S.root_len + 1;
+	long fd = x_openat(AT_FDCWD, p, O_PATH | O_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	char proc[32] = "/proc/self/fd/";
+	struct line l = {.n = 0};
+	put_num(&l, (u64)fd);
+	memcpy(proc + 14, l.b, l.n);
+	proc[14 + l.n] = 0;
+	long n = x_readlink(proc, buf, PATH_MAX - 1);
+	x_close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	if (mem_eq(buf, S.root, S.root_len) && buf[S.root_len] == '/')
+		return buf + S.root_len + 1;
+	return 0;
+}
+
+/* ---- hashing ------------------------------------------------------------- */
+
+/* check verifies the file at path against o; it refuses to run on a mismatch. */
+static void check(const char *path, struct object *o)
+{
+	long fd = x_openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	struct kstat st;
+	if (fd < 0 || x_fstat(fd, &st) != 0)
+		refuse(path, "cannot be read to check its sha256", 0, 0);
+	if (o->verified && same_id(o, &st)) {
+		x_close(fd);
+		return;
+	}
+	if ((u64)st.st_size != o->size) {
+		struct line l = {.n = 0};
+		put_num(&l, (u64)st.st_size);
+		put(&l, " bytes, the manifest says ");
+		put_num(&l, o->size);
+		l.b[l.n] = 0;
+		refuse(path, "size ", l.b, 0);
+	}
+	struct sha s;
+	char hex[65];
+	sha_init(&s);
+	if (st.st_size > 0) {
+		long m = x_mmap((u64)st.st_size, PROT_READ, MAP_PRIVATE, fd);
+		if (is_err(m))
+			refuse(path, "cannot be mapped to check its sha256", 0, 0);
+		const u8 *b = (const u8 *)m;
+		if (o->slot_len) {
+			/* The slot as the bundler wrote it: the placeholder, then NULs. */
+			static u8 slot[PATH_MAX];
+			size_t pl = S.placeholder ? str_len(S.placeholder) : 0;
+			if (o->slot_len > sizeof slot || pl >= o->slot_len)
+				refuse(path, "has an interp slot that the audit list gets wrong", 0, 0);
+			memset(slot, 0, o->slot_len);
+			memcpy(slot, S.placeholder, pl);
+			sha_write(&s, b, o->slot_off);
+			sha_write(&s, slot, o->slot_len);
+			sha_write(&s, b + o->slot_off + o->slot_len, o->size - o->slot_off - o->slot_len);
+		} else {
+			sha_write(&s, b, (u64)st.st_size);
+		}
+		x_munmap(m, (u64)st.st_size);
+	}
+	x_close(fd);
+	sha_hex(&s, hex);
+	if (!mem_eq(hex, o->sha, 64)) {
+		char want[80];
+		memcpy(want, o->sha, 64);
+		want[64] = 0;
+		struct line l = {.n = 0};
+		put(&l, hex);
+		put(&l, ", the manifest says ");
+		put(&l, want);
+		l.b[l.n] = 0;
+		refuse(path, "sha256 ", l.b, 0);
+	}
+	set_id(o, &st);
+	o->verified = 2;
+	S.dirty = 1;
+}
+
+/* ---- set-up -------------------------------------------------------------- */
+
+/* path_of finds the file mapped at address me in /proc/self/maps. */
+static int path_of(u64 me, char *out)
+{
+	static char maps[1 << 16];
+	long fd = x_openat(AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	/* Lines are "LO-HI perms off dev inode   path"; read in chunks. */
+	u64 have = 0;
+	int found = -1;
+	for (;;) {
+		long r = x_read(fd, maps + have, sizeof maps - 1 - have);
+		if (r <= 0)
+			break;
+		have += (u64)r;
+		u64 start = 0;
+		for (u64 i = 0; i < have; i++) {
+			if (maps[i] != '\n')
+				continue;
+			maps[i] = 0;
+			const char *l = maps + start;
+			start = i + 1;
+			u64 lo = 0, hi = 0;
+			const char *p = l;
+			for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++)
+				lo = lo * 16 + (u64)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+			if (*p++ != '-')
+				continue;
+			for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++)
+				hi = hi * 16 + (u64)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+			if (me < lo || me >= hi)
+				continue;
+			const char *path = p;
+			while (*path && *path != '/')
+				path++;
+			size_t n = str_len(path);
+			if (n == 0 || n >= PATH_MAX)
+				break;
+			memcpy(out, path, n + 1);
+			found = 0;
+			break;
+		}
+		if (found == 0 || start == 0)
+			break;
+		/* Keep the partial last line. */
+		memcpy(maps, maps + start, have - start);
+		have -= start;
+	}
+	x_close(fd);
+	return found;
+}
+
+/* env_value copies NAME's value from /proc/self/environ (the initial environment). */
+static void read_env(void)
+{
+	static char env[1 << 16];
+	long fd = x_openat(AT_FDCWD, "/proc/self/environ", O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	long n = x_read(fd, env, sizeof env - 1);
+	x_close(fd);
+	if (n <= 0)
+		return;
+	env[n] = 0;
+	for (long i = 0; i < n; i += (long)str_len(env + i) + 1) {
+		const char *e = env + i;
+		char *dst = 0;
+		if (mem_eq(e, "LD_PRELOAD=", 11))
+			dst = S.env_preload, e += 11;
+		else if (mem_eq(e, "LD_LIBRARY_PATH=", 16))
+			dst = S.env_libpath, e += 16;
+		if (dst) {
+			size_t l = str_len(e);
+			if (l < PATH_MAX) {
+				memcpy(dst, e, l + 1);
+			}
+		}
+	}
+}
+
+static void setup(void)
+{
+	static char self[PATH_MAX];
+	S.ready = 1;
+	/* self is B/.portable/audit.so. */
+	if (path_of((u64)&setup, self) != 0)
+		goto broken;
+	size_t n = str_len(self);
+	if (n < 20 || !str_eq(self + n - 19, "/.portable/audit.so"))
+		goto broken;
+	S.root_len = n - 19;
+	memcpy(S.root, self, S.root_len);
+	S.root[S.root_len] = 0;
+	memcpy(self + n - 8, "audit", 6); /* B/.portable/audit */
+	S.conf = read_file(self, 64UL << 20, &S.conf_len, &S.conf_st);
+	if (!S.conf || parse_conf(S.conf, S.conf_len) != 0)
+		goto broken;
+	if (S.enforce)
+		load_stamps();
+	if (S.policy != POLICY_FALLBACK)
+		read_env();
+	return;
+broken:
+	S.broken = 1;
+	refuse(S.root_len ? S.root : "portable-audit", "cannot read the bundle's audit list (.portable/audit)", 0, 0);
+}
+
+/* ---- the record ---------------------------------------------------------- */
+
+static void record(const char *what, const char *path)
+{
+	if (S.record < 0)
+		return;
+	struct line l = {.n = 0};
+	put(&l, what);
+	put(&l, " ");
+	put(&l, path);
+	emit(S.record, &l);
+}
+
+/* ---- policy -------------------------------------------------------------- */
+
+/* in_list reports whether name is one of the colon- or space-separated entries of list. */
+static int in_list(const char *list, const char *name, int dir)
+{
+	size_t nl = str_len(name);
+	for (const char *p = list; *p;) {
+		while (*p == ':' || *p == ' ')
+			p++;
+		const char *e = p;
+		while (*e && *e != ':' && *e != ' ')
+			e++;
+		size_t l = (size_t)(e - p);
+		if (l) {
+			if (!dir && l == nl && mem_eq(p, name, l))
+				return 1;
+			/* dir: name lies in the directory p..e */
+			if (dir && nl > l && mem_eq(p, name, l) && (name[l] == '/' || p[l - 1] == '/'))
+				return 1;
+		}
+		p = e;
+	}
+	return 0;
+}
+
+static int host_allowed(const char *path, uintptr_t *cookie, unsigned int flag)
+{
+	if (S.policy == POLICY_FALLBACK)
+		return 1;
+	/* What the user asked for. */
+	if (flag == LA_SER_LIBPATH || in_list(S.env_preload, path, 0) || in_list(S.env_libpath, path, 1))
+		return 1;
+	if (S.policy == POLICY_LISTED) {
+		if (cookie && *cookie == 2)
+			return 1; /* needed by a host library that was let in */
+		for (int i = 0; i < S.nhostlibs; i++)
+			if (str_eq(base(path), S.hostlibs[i]))
+				return 1;
+	}
+	return 0;
+}
+
+/* ---- the rtld-audit interface ------------------------------------------- */
+
+__attribute__((visibility("default"))) unsigned int la_version(unsigned int v)
+{
+	if (v < LAV_VERSION)
+		return 0;
+	if (!S.ready)
+		setup();
+	return LAV_VERSION;
+}
+
+__attribute__((visibility("default"))) char *la_objsearch(const char *name, uintptr_t *cookie, unsigned int flag)
+{
+	static char buf[PATH_MAX];
+	if (S.broken)
+		return (char *)name;
+	if (flag == LA_SER_ORIG && name[0] != '/') {
+		record("search", name); /* a bare name: the search that follows decides */
+		return (char *)name;
+	}
+	if (name[0] != '/' || inside(name, buf))
+		return (char *)name;
+	if (host_allowed(name, cookie, flag))
+		return (char *)name;
+	/* A closed loader's default directories (ldso.NoDir) lead nowhere. */
+	if (!mem_eq(name, "/proc/.none/", 12))
+		record("refused", name);
+	return 0;
+}
+
+__attribute__((visibility("default"))) unsigned int la_objopen(struct link_map *map, long lmid, uintptr_t *cookie)
+{
+	static char buf[PATH_MAX], path[PATH_MAX];
+	const char *name = map->l_name;
+	(void)lmid;
+	*cookie = 1;
+	if (S.broken)
+		return 0;
+	if (!name || name[0] != '/') {
+		/* The main program (""), the vDSO: find its file by the address of
+		 * its dynamic section. */
+		if (!name || *name || !map->l_ld || path_of((u64)map->l_ld, path) != 0)
+			return 0;
+		name = path;
+	}
+	const char *rel = inside(name, buf);
+	if (!rel && map->l_ld && path_of((u64)map->l_ld, path) == 0 && (rel = inside(path, buf))) {
+		/* The loader, named by a stale interp slot (read-only mode): the
+		 * kernel knows which file it mapped. */
+		name = path;
+	}
+	if (rel) {
+		struct object *o = find(rel);
+		if (S.enforce) {
+			if (!o)
+				refuse(name, "is not in the bundle's audit list (a file added after the bundle was built?)", 0, 0);
+			check(name, o);
+		}
+		record("object", name);
+		return 0;
+	}
+	if (!host_allowed(name, cookie, LA_SER_ORIG) && !str_eq(base(name), "linux-vdso.so.1"))
+		refuse(name, "comes from outside the bundle, and its host-libs policy does not let it in", 0, 0);
+	*cookie = 2;
+	record("host", name);
+	return 0;
+}
+
+__attribute__((visibility("default"))) void la_activity(uintptr_t *cookie, unsigned int flag)
+{
+	(void)cookie;
+	if (flag == LA_ACT_CONSISTENT && S.dirty)
+		save_stamps();
+}
