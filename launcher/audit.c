@@ -453,27 +453,38 @@ static struct object *find(const char *rel)
 
 /* ---- stamps -------------------------------------------------------------- */
 
+/* A file's identity: device, inode, size, mtime and ctime (s, ns). */
+struct id {
+	u64 v[7];
+};
+
+static struct id id_of(const struct kstat *st)
+{
+	struct id d = {{(u64)st->st_dev, (u64)st->st_ino, (u64)st->st_size, (u64)st->st_times[2],
+			(u64)st->st_times[3], (u64)st->st_times[4], (u64)st->st_times[5]}};
+	return d;
+}
+
 static int same_id(const struct object *o, const struct kstat *st)
 {
-	return o->dev == st->st_dev && o->ino == st->st_ino && o->size == (u64)st->st_size &&
-	       o->mtime == st->st_times[2] && o->mtime_ns == st->st_times[3] && o->ctime == st->st_times[4] &&
-	       o->ctime_ns == st->st_times[5];
+	struct id d = id_of(st);
+	return o->dev == d.v[0] && o->ino == d.v[1] && o->size == d.v[2] && o->mtime == d.v[3] &&
+	       o->mtime_ns == d.v[4] && o->ctime == d.v[5] && o->ctime_ns == d.v[6];
 }
 
 static void set_id(struct object *o, const struct kstat *st)
 {
-	o->dev = st->st_dev, o->ino = st->st_ino;
-	o->mtime = st->st_times[2], o->mtime_ns = st->st_times[3];
-	o->ctime = st->st_times[4], o->ctime_ns = st->st_times[5];
+	struct id d = id_of(st);
+	o->dev = d.v[0], o->ino = d.v[1];
+	o->mtime = d.v[3], o->mtime_ns = d.v[4], o->ctime = d.v[5], o->ctime_ns = d.v[6];
 }
 
-static void put_id(struct line *l, u64 dev, u64 ino, u64 size, const unsigned long *t)
+static void put_id(struct line *l, struct id d)
 {
-	u64 v[7] = {dev, ino, size, t[2], t[3], t[4], t[5]};
 	for (int i = 0; i < 7; i++) {
 		if (i)
 			put(l, " ");
-		put_num(l, v[i]);
+		put_num(l, d.v[i]);
 	}
 }
 
@@ -494,7 +505,7 @@ static void load_stamps(void)
 		return;
 	struct line want = {.n = 0};
 	put(&want, "portable-verified 1 ");
-	put_id(&want, S.conf_st.st_dev, S.conf_st.st_ino, (u64)S.conf_st.st_size, S.conf_st.st_times);
+	put_id(&want, id_of(&S.conf_st));
 	if (n <= want.n || !mem_eq(s, want.b, want.n) || s[want.n] != '\n')
 		goto out;
 	for (u64 i = want.n + 1; i < n;) {
@@ -543,14 +554,14 @@ static void save_stamps(void)
 	if (fd < 0)
 		return; /* read-only bundle: every run hashes */
 	put(&l, "portable-verified 1 ");
-	put_id(&l, S.conf_st.st_dev, S.conf_st.st_ino, (u64)S.conf_st.st_size, S.conf_st.st_times);
+	put_id(&l, id_of(&S.conf_st));
 	emit(fd, &l);
 	for (int i = 0; i < S.nobj; i++) {
 		struct object *o = &S.obj[i];
 		if (!o->verified)
 			continue;
-		unsigned long t[6] = {0, 0, o->mtime, o->mtime_ns, o->ctime, o->ctime_ns};
-		put_id(&l, o->dev, o->ino, o->size, t);
+		struct id d = {{o->dev, o->ino, o->size, o->mtime, o->mtime_ns, o->ctime, o->ctime_ns}};
+		put_id(&l, d);
 		put(&l, " ");
 		put(&l, o->rel);
 		emit(fd, &l);

@@ -1,7 +1,8 @@
 #!/bin/sh
-# Builds the launcher from launcher.c with the pinned flags of flags.bzl.
+# Builds the launcher from launcher.c with the pinned flags of flags.bzl,
+# or with --audit the rtld-audit module from audit.c.
 #
-#   launcher/build.sh [--arch x86_64|aarch64] [--cc COMPILER] -o OUT
+#   launcher/build.sh [--arch x86_64|aarch64] [--cc COMPILER] [--audit] -o OUT
 #
 # The compiler runs inside launcher/ on relative paths, so no absolute path
 # reaches the output; with the same compiler the bytes are the same on every
@@ -10,15 +11,20 @@
 #
 #   launcher/build.sh --arch x86_64 -o tools/internal/launcherbin/launcher_amd64
 #   launcher/build.sh --arch aarch64 -o tools/internal/launcherbin/launcher_arm64
+#   launcher/build.sh --arch x86_64 --audit -o tools/internal/launcherbin/audit_amd64.so
+#   launcher/build.sh --arch aarch64 --audit -o tools/internal/launcherbin/audit_arm64.so
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 arch=$(uname -m)
 cc=
 out=
+what=LAUNCHER
+src=launcher.c
+budget=16384
 
 usage() {
-	echo "usage: $0 [--arch x86_64|aarch64] [--cc COMPILER] -o OUT" >&2
+	echo "usage: $0 [--arch x86_64|aarch64] [--cc COMPILER] [--audit] -o OUT" >&2
 	exit 2
 }
 
@@ -27,6 +33,7 @@ while [ $# -gt 0 ]; do
 	--arch) [ $# -ge 2 ] || usage; arch=$2; shift 2 ;;
 	--cc) [ $# -ge 2 ] || usage; cc=$2; shift 2 ;;
 	-o) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
+	--audit) what=AUDIT; src=audit.c; budget=32768; shift ;;
 	*) usage ;;
 	esac
 done
@@ -49,8 +56,8 @@ command -v "$cc" >/dev/null 2>&1 || {
 flags() {
 	sed -n "/^$1 = \[/,/^]/p" "$here/flags.bzl" | sed -n 's/^ *"\([^"]*\)",\{0,1\}$/\1/p'
 }
-copts=$(flags LAUNCHER_COPTS)
-linkopts=$(flags LAUNCHER_LINKOPTS)
+copts=$(flags ${what}_COPTS)
+linkopts=$(flags ${what}_LINKOPTS)
 [ -n "$copts" ] && [ -n "$linkopts" ] || { echo "$0: no flags found in $here/flags.bzl" >&2; exit 1; }
 
 case $out in /*) ;; *) out=$(pwd)/$out ;; esac
@@ -58,11 +65,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$here"
 # shellcheck disable=SC2086 # the flag lists are meant to be split into words
-LC_ALL=C "$cc" $copts $linkopts -o "$tmp/launcher" launcher.c
+LC_ALL=C "$cc" $copts $linkopts -o "$tmp/launcher" "$src"
 
 size=$(wc -c <"$tmp/launcher")
-if [ "$size" -gt 16384 ]; then
-	echo "$0: launcher is $size bytes, over the 16 KiB budget" >&2
+if [ "$size" -gt "$budget" ]; then
+	echo "$0: $src gave $size bytes, over the budget of $budget" >&2
 	exit 1
 fi
 # Replace OUT atomically: copy next to it, then rename.

@@ -30,3 +30,32 @@ LAUNCHER_LINKOPTS = [
     "-Wl,-Ttext-segment=0x60000000",
     "-s",
 ]
+
+# The rtld-audit module (launcher/audit.c, B/.portable/audit.so): a shared
+# object without libc, its own symbols bound to itself, no PLT, no
+# relocations; -O2 because it hashes files.
+AUDIT_COPTS = [
+    "-ffreestanding",
+    "-fno-stack-protector",
+    "-fno-builtin",
+    "-O2",
+    "-fPIC",
+    "-fvisibility=hidden",
+    "-fno-asynchronous-unwind-tables",
+    "-fno-tree-loop-distribute-patterns",
+    "-std=gnu11",
+    "-Wall",
+    "-Wextra",
+    "-fno-ident",
+]
+
+AUDIT_LINKOPTS = [
+    "-nostdlib",
+    "-shared",
+    "-Wl,--build-id=none",
+    "-Wl,--hash-style=gnu",
+    "-Wl,-z,defs",
+    "-Wl,-z,noseparate-code",
+    "-Wl,-z,norelro",
+    "-s",
+]

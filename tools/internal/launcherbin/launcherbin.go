@@ -1,10 +1,11 @@
 // Package launcherbin holds the prebuilt launcher that a bundle puts at
-// bin/NAME, as bytes embedded in the portable CLI.
+// bin/NAME, and the rtld-audit module it puts at .portable/audit.so, as
+// bytes embedded in the portable CLI.
 //
 // The launcher is the freestanding C program in launcher/ (see
 // launcher/README.md for what it does and the bundle layout it expects). The
 // bytes here are exactly what `launcher/build.sh --arch x86_64` and
-// `--arch aarch64` produce with Debian 12's gcc 12 (gcc and
+// `--arch aarch64` (with --audit for the module) produce with Debian 12's gcc 12 (gcc and
 // gcc-aarch64-linux-gnu); a test rebuilds both from source and compares, so
 // the embedded copies can't drift from the source. Bazel builds the same
 // source with its own cc toolchain for the target platform, and uses an
@@ -17,7 +18,7 @@ import (
 	"fmt"
 )
 
-//go:embed launcher_amd64 launcher_arm64
+//go:embed launcher_amd64 launcher_arm64 audit_amd64.so audit_arm64.so
 var files embed.FS
 
 // MaxSize is the size budget of a launcher in bytes.
@@ -48,6 +49,21 @@ func ForMachine(m elf.Machine) ([]byte, error) {
 	b, err := files.ReadFile(name)
 	if err != nil {
 		return nil, fmt.Errorf("launcher for %v: read embedded %s: %w", m, name, err)
+	}
+	return b, nil
+}
+
+// AuditForMachine returns a copy of the rtld-audit module
+// (launcher/audit.c) for programs of machine m.
+func AuditForMachine(m elf.Machine) ([]byte, error) {
+	name, ok := fileFor(m)
+	if !ok {
+		return nil, fmt.Errorf("audit module for %v: none built in, only for %v", m, Machines())
+	}
+	name = "audit" + name[len("launcher"):] + ".so"
+	b, err := files.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("audit module for %v: read embedded %s: %w", m, name, err)
 	}
 	return b, nil
 }

@@ -39,35 +39,53 @@ func TestEmbeddedMatchesFreshBuild(t *testing.T) {
 		{elf.EM_X86_64, "x86_64", "gcc", "gcc", "launcher_amd64"},
 		{elf.EM_AARCH64, "aarch64", "aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu", "launcher_arm64"},
 	} {
-		t.Run(c.arch, func(t *testing.T) {
-			if _, err := exec.LookPath(c.cc); err != nil {
-				t.Fatalf("%s not found: install the Debian package %s (gcc 12 on bookworm) to rebuild the launcher", c.cc, c.pkg)
+		for _, audit := range []bool{false, true} {
+			name := c.arch
+			if audit {
+				name += "/audit"
 			}
-			out := filepath.Join(t.TempDir(), "launcher")
-			cmd := exec.Command(repoFile(t, "launcher/build.sh"), "--arch", c.arch, "--cc", c.cc, "-o", out)
-			if b, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("launcher/build.sh: %v\n%s", err, b)
-			}
-			fresh, err := os.ReadFile(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			embedded, err := ForMachine(c.machine)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(fresh, embedded) {
-				ver, _ := exec.Command(c.cc, "--version").Output()
-				first := 0
-				for first < len(fresh) && first < len(embedded) && fresh[first] == embedded[first] {
-					first++
+			t.Run(name, func(t *testing.T) {
+				if _, err := exec.LookPath(c.cc); err != nil {
+					t.Fatalf("%s not found: install the Debian package %s (gcc 12 on bookworm) to rebuild the launcher", c.cc, c.pkg)
 				}
-				t.Fatalf("embedded %s (%d bytes) differs from a fresh build (%d bytes) at byte %d; "+
-					"compiler: %s; if launcher/ changed, refresh it with "+
-					"launcher/build.sh --arch %s -o tools/internal/launcherbin/%s (Debian 12, gcc 12)",
-					c.file, len(embedded), len(fresh), first, strings.SplitN(string(ver), "\n", 2)[0], c.arch, c.file)
-			}
-		})
+				out := filepath.Join(t.TempDir(), "launcher")
+				args := []string{"--arch", c.arch, "--cc", c.cc, "-o", out}
+				if audit {
+					args = append(args, "--audit")
+				}
+				cmd := exec.Command(repoFile(t, "launcher/build.sh"), args...)
+				if b, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("launcher/build.sh: %v\n%s", err, b)
+				}
+				fresh, err := os.ReadFile(out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				get, file := ForMachine, c.file
+				if audit {
+					get, file = AuditForMachine, strings.Replace(c.file, "launcher", "audit", 1)+".so"
+				}
+				embedded, err := get(c.machine)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(fresh, embedded) {
+					ver, _ := exec.Command(c.cc, "--version").Output()
+					first := 0
+					for first < len(fresh) && first < len(embedded) && fresh[first] == embedded[first] {
+						first++
+					}
+					flag := ""
+					if audit {
+						flag = " --audit"
+					}
+					t.Fatalf("embedded %s (%d bytes) differs from a fresh build (%d bytes) at byte %d; "+
+						"compiler: %s; if launcher/ changed, refresh it with "+
+						"launcher/build.sh --arch %s%s -o tools/internal/launcherbin/%s (Debian 12, gcc 12)",
+						file, len(embedded), len(fresh), first, strings.SplitN(string(ver), "\n", 2)[0], c.arch, flag, file)
+				}
+			})
+		}
 	}
 }
 
