@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
 )
 
-const bundleUsage = "[-o OUT] [--tar FILE] [--sysroot DIR|ARCHIVE] [--add SRC[=DEST]]... [--gconv] [--host-libs never|fallback] [--prefix DIR] [--launcher FILE] EXECUTABLE..."
+const bundleUsage = "[-o OUT] [--tar FILE] [--sysroot DIR|ARCHIVE] [--add SRC[=DEST]]... [--gconv] [--host-libs never|listed|fallback] [--host-lib NAME]... [--enforce-checksums] [--prefix DIR] [--launcher FILE] EXECUTABLE..."
 
 const bundleHelp = `
 Pack ELF programs, their whole shared-library closure (glibc and its loader
@@ -60,10 +61,21 @@ host paths are neutralised, so it reads neither /etc/ld.so.cache nor
 /etc/ld.so.preload and searches none of the host's library directories. A
 library the bundle lacks (a dlopen of something not bundled) is then not
 found, rather than taken from a host built for another glibc. Your own
-LD_LIBRARY_PATH and LD_PRELOAD still work. --host-libs fallback keeps the
-loader as shipped: the host's libraries fill what the bundle lacks (GPU
-drivers, say). The manifest records the policy (host_libs); see
-docs/closed.md.
+LD_LIBRARY_PATH and LD_PRELOAD still work. --host-lib NAME (repeatable)
+lets the named host libraries in, and what they need, and nothing else
+(policy "listed": GPU drivers, say, with --host-lib libGL.so.1);
+--host-libs fallback keeps the loader as shipped: the host's libraries
+fill whatever the bundle lacks. The manifest records the policy
+(host_libs); see docs/closed.md.
+
+--enforce-checksums puts an rtld-audit module in the bundle
+(.portable/audit.so, named in each program's DT_AUDIT) that checks every
+object ld.so maps against its sha256 before it runs, and refuses to start,
+naming the file, the expected and the actual sha256, when one differs or
+when an object from outside the bundle is not let in by the policy. The
+first run remembers what it verified in .portable/verified (where the
+bundle is writable), so later runs only stat the files. --host-lib uses
+the same module.
 
 Added by policy: libnss_files/libnss_dns (when the root has them; glibc
 2.34+ has both built in), libgcc_s.so.1 (pthread_cancel), and with --gconv
@@ -107,6 +119,16 @@ func (a *addFlag) Set(s string) error {
 		return err
 	}
 	*a = append(*a, v)
+	return nil
+}
+
+// stringsFlag collects a repeated string flag.
+type stringsFlag []string
+
+func (s *stringsFlag) String() string { return strings.Join(*s, ",") }
+
+func (s *stringsFlag) Set(v string) error {
+	*s = append(*s, v)
 	return nil
 }
 
@@ -178,7 +200,10 @@ func runBundle(e *env, args []string) error {
 	var adds addFlag
 	fs.Var(&adds, "add", "copy `SRC[=DEST]` (file or directory) into the bundle; repeatable")
 	gconv := fs.Bool("gconv", false, "add glibc's gconv modules as lib/gconv")
-	hostLibs := fs.String("host-libs", bundle.HostLibsNever, "which host libraries the bundle may load: `POLICY` never (closed loader) or fallback (the host's for what the bundle lacks)")
+	hostLibs := fs.String("host-libs", "", "which host libraries the bundle may load: `POLICY` never (the default: closed loader), listed (the --host-lib names) or fallback (the host's for what the bundle lacks)")
+	var hostLib stringsFlag
+	fs.Var(&hostLib, "host-lib", "let the host library `NAME` (e.g. libGL.so.1) and what it needs in; repeatable")
+	enforce := fs.Bool("enforce-checksums", false, "refuse to run any object whose sha256 differs from the bundle's (rtld-audit module)")
 	prefix := fs.String("prefix", "", "put every archive entry under the directory `DIR`")
 	progs, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -187,7 +212,7 @@ func runBundle(e *env, args []string) error {
 	if len(progs) == 0 {
 		return usagef("bundle: name at least one executable")
 	}
-	policy, err := bundle.ParseHostLibs(*hostLibs)
+	policy, err := bundle.ParseHostLibs(*hostLibs, hostLib)
 	if err != nil {
 		return usagef("bundle: %v", err)
 	}
@@ -204,7 +229,7 @@ func runBundle(e *env, args []string) error {
 	if *tarOut != "" && (archive.IsArchiveName(*out) || !archive.IsArchiveName(*tarOut)) {
 		return usagef("bundle: --tar needs a directory -o and an archive name (.tar, .tar.gz, .tar.zst)")
 	}
-	opts := bundle.Options{Root: *root, Adds: adds, Gconv: *gconv, HostLibs: policy, Prefix: *prefix, MTime: mtime, Warn: e.stderr}
+	opts := bundle.Options{Root: *root, Adds: adds, Gconv: *gconv, HostLibs: policy, HostLib: hostLib, EnforceChecksums: *enforce, Prefix: *prefix, MTime: mtime, Warn: e.stderr}
 	if *tarOut != "" {
 		// The prefix is for the archive only.
 		opts.Prefix, opts.Tar, opts.TarPrefix = "", *tarOut, *prefix

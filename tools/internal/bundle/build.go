@@ -52,28 +52,54 @@ const (
 	// its default directories, so a library the bundle lacks is not
 	// found (package ldso).
 	HostLibsNever = "never"
+	// HostLibsListed lets in only the host libraries named (and what
+	// they need): the loader keeps its cache and default directories but
+	// not /etc/ld.so.preload, and the audit module refuses every other
+	// object from outside the bundle.
+	HostLibsListed = "listed"
 	// HostLibsFallback ships the loader as it is: a library the bundle
 	// lacks is looked up in the host's cache and directories, and the
 	// host's /etc/ld.so.preload is honoured.
 	HostLibsFallback = "fallback"
 )
 
-// ParseHostLibs checks a --host-libs value.
-func ParseHostLibs(s string) (string, error) {
+// ParseHostLibs checks a --host-libs value against the --host-lib names
+// and returns the policy: names alone mean "listed".
+func ParseHostLibs(s string, names []string) (string, error) {
+	for _, n := range names {
+		if n == "" || strings.ContainsAny(n, "/\n\x00") {
+			return "", fmt.Errorf("--host-lib %q: want a library's file name, like libGL.so.1 (no directory: the host's loader search finds it)", n)
+		}
+	}
 	switch s {
-	case "", HostLibsNever:
+	case "", HostLibsNever, HostLibsListed:
+		if len(names) > 0 {
+			return HostLibsListed, nil
+		}
+		if s == HostLibsListed {
+			return "", fmt.Errorf("--host-libs listed: name the host libraries with --host-lib NAME")
+		}
 		return HostLibsNever, nil
 	case HostLibsFallback:
+		if len(names) > 0 {
+			return "", fmt.Errorf("--host-lib %s with --host-libs fallback: fallback lets every host library in already; drop one", names[0])
+		}
 		return s, nil
 	}
-	return "", fmt.Errorf("--host-libs %q: want %s (the default: nothing from the host) or %s (the host's libraries for what the bundle lacks)", s, HostLibsNever, HostLibsFallback)
+	return "", fmt.Errorf("--host-libs %q: want %s (the default: nothing from the host), %s (with --host-lib NAME: those) or %s (the host's libraries for what the bundle lacks)", s, HostLibsNever, HostLibsListed, HostLibsFallback)
 }
 
 func (b *builder) hostLibs() string {
-	if b.opts.HostLibs == "" {
-		return HostLibsNever
-	}
-	return b.opts.HostLibs
+	p, _ := ParseHostLibs(b.opts.HostLibs, b.opts.HostLib)
+	return p
+}
+
+// needsAudit says whether the bundle carries the audit module: a closed
+// bundle does (the module refuses libraries a program opens by an
+// absolute path outside the bundle, which no loader search is involved
+// in), and so does one that enforces checksums.
+func (b *builder) needsAudit() bool {
+	return b.opts.EnforceChecksums || b.hostLibs() != HostLibsFallback
 }
 
 // Progress receives progress reports: the stage ("resolve", "copy",
@@ -90,8 +116,15 @@ type Options struct {
 	// Gconv adds glibc's gconv modules (see the package doc).
 	Gconv bool
 	// HostLibs says which host libraries the bundled loader may load:
-	// HostLibsNever ("" means the same) or HostLibsFallback.
+	// HostLibsNever ("" means the same), HostLibsListed (with HostLib)
+	// or HostLibsFallback.
 	HostLibs string
+	// HostLib names the host libraries a "listed" bundle may load
+	// (--host-lib); setting it implies HostLibsListed.
+	HostLib []string
+	// EnforceChecksums adds the audit module, which refuses to run an
+	// object whose sha256 differs from the bundle's list.
+	EnforceChecksums bool
 	// Prefix puts every archive entry under one top directory.
 	Prefix string
 	// Tar, with a directory out, also writes the bundle as this archive
@@ -240,7 +273,7 @@ func Build(out string, programs []string, opts Options) (*Result, error) {
 	if len(programs) == 0 {
 		return nil, errors.New("no program to bundle")
 	}
-	if _, err := ParseHostLibs(opts.HostLibs); err != nil {
+	if _, err := ParseHostLibs(opts.HostLibs, opts.HostLib); err != nil {
 		return nil, err
 	}
 	b := &builder{opts: opts, plan: newPlan(), inputDest: map[string]string{}, plugins: map[string]bool{}, objects: map[string]*elf.File{}}

@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	debugelf "debug/elf"
 	"errors"
 	"fmt"
 	"os"
@@ -11,7 +12,9 @@ import (
 	"github.com/rules-portable/rules_portable/tools/internal/deps"
 	"github.com/rules-portable/rules_portable/tools/internal/elf"
 	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
+	"github.com/rules-portable/rules_portable/tools/internal/launcherbin"
 	"github.com/rules-portable/rules_portable/tools/internal/ldso"
+	"github.com/rules-portable/rules_portable/tools/internal/manifest"
 	"github.com/rules-portable/rules_portable/tools/internal/sysroot"
 )
 
@@ -39,6 +42,18 @@ func (b *builder) resolve() error {
 		}
 	} else if b.opts.Gconv {
 		return fmt.Errorf("--gconv: the closure has no glibc libc.so.6, so there are no gconv modules to add")
+	}
+	if b.needsAudit() && (b.loader != "" || b.opts.EnforceChecksums || len(b.opts.HostLib) > 0) {
+		if b.loader == "" {
+			return errors.New("--enforce-checksums and --host-lib need a dynamically linked program: the audit module is loaded by the bundle's loader, and these programs have none")
+		}
+		mod, err := launcherbin.AuditForMachine(debugelf.Machine(b.machine))
+		if err != nil {
+			return err
+		}
+		if err := b.plan.put(&item{dest: manifest.AuditModulePath, kind: kindFile, data: mod, why: "the rtld-audit module (--enforce-checksums, --host-lib)"}); err != nil {
+			return err
+		}
 	}
 	return b.finishSlots()
 }
@@ -176,16 +191,20 @@ func (b *builder) placeLibrary(l *deps.Library, needed map[string]bool) error {
 		b.loader, b.loaderHost = dest, l.HostPath
 		b.objects[dest] = l.File
 		it := &item{dest: dest, kind: kindFile, src: l.HostPath, source: source, exec: true, why: "loader, " + why}
-		if b.hostLibs() != HostLibsFallback {
+		if policy := b.hostLibs(); policy != HostLibsFallback {
 			data, err := fsutil.ReadInput("", l.HostPath, fsutil.MaxSmallFileSize)
 			if err != nil {
 				return fmt.Errorf("%w (%s)", err, it.why)
 			}
-			closed, _, err := ldso.Close(data)
+			if policy == HostLibsListed {
+				data, err = ldso.ClosePreload(data)
+			} else {
+				data, _, err = ldso.Close(data)
+			}
 			if err != nil {
 				return fmt.Errorf("loader %s: %w; bundle with --host-libs=fallback to keep the host's library search", source, err)
 			}
-			it.data = closed
+			it.data = data
 		}
 		return b.plan.put(it)
 	}
@@ -299,6 +318,9 @@ func (b *builder) finishSlots() error {
 		}
 		p.Interpreter = Placeholder(path.Base(b.loader))
 		p.InterpSlot = SlotSize
+		if b.needsAudit() && b.loader != "" {
+			p.SetAudit, p.Audit = true, originTo(it.dest, path.Dir(manifest.AuditModulePath))+"/"+path.Base(manifest.AuditModulePath)
+		}
 		it.patch = &p
 	}
 	return nil

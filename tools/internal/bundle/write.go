@@ -310,6 +310,18 @@ func (b *builder) writeManifest(staging string, files []*item, results []written
 	}
 	if b.loader != "" {
 		m.HostLibs = &manifest.HostLibs{Policy: b.hostLibs()}
+		if m.HostLibs.Policy == HostLibsListed {
+			m.HostLibs.Names = slices.Sorted(slices.Values(slices.Compact(slices.Sorted(slices.Values(b.opts.HostLib)))))
+		}
+	}
+	m.EnforceChecksums = b.opts.EnforceChecksums
+	if b.needsAudit() && b.loader != "" {
+		e, err := b.writeAuditList(staging, m)
+		if err != nil {
+			return nil, err
+		}
+		m.Files = append(m.Files, e)
+		slices.SortFunc(m.Files, func(x, y manifest.Entry) int { return archive.ComparePaths(x.Path, y.Path) })
 	}
 	if b.libc != nil {
 		// versionGate already read it successfully.
@@ -433,4 +445,49 @@ func contentHash(it *item) ([32]byte, error) {
 	var s [32]byte
 	copy(s[:], h.Sum(nil))
 	return s, nil
+}
+
+// writeAuditList writes .portable/audit, the audit module's list (see
+// launcher/audit.c): the policy, then every ELF object of the bundle
+// that ld.so may map, with its sha256 as the manifest has it.
+func (b *builder) writeAuditList(staging string, m *manifest.Manifest) (manifest.Entry, error) {
+	var buf bytes.Buffer
+	buf.WriteString("portable-audit 1\n")
+	if m.EnforceChecksums {
+		buf.WriteString("enforce\n")
+	}
+	fmt.Fprintf(&buf, "hostlibs %s\n", m.HostLibs.Policy)
+	for _, n := range m.HostLibs.Names {
+		fmt.Fprintf(&buf, "hostlib %s\n", n)
+	}
+	fmt.Fprintf(&buf, "placeholder %s\n", m.InterpPlaceholder)
+	for _, e := range m.Files {
+		if e.Type != manifest.File || strings.HasPrefix(e.Path, "bin/") || e.Path == manifest.AuditModulePath {
+			continue
+		}
+		magic, err := readMagic(filepath.Join(staging, filepath.FromSlash(e.Path)), 4)
+		if err != nil {
+			return manifest.Entry{}, err
+		}
+		if string(magic) != "\x7fELF" {
+			continue
+		}
+		if strings.ContainsAny(e.Path, "\n") {
+			return manifest.Entry{}, fmt.Errorf("bundle path %q: a newline in a file name can't be written to the audit list; rename it", e.Path)
+		}
+		var off, size int64
+		if e.InterpSlot != nil {
+			off, size = e.InterpSlot.Offset, e.InterpSlot.Size
+		}
+		fmt.Fprintf(&buf, "object %s %d %d %d %s\n", e.SHA256, e.Size, off, size, e.Path)
+	}
+	full := filepath.Join(staging, filepath.FromSlash(manifest.AuditPath))
+	if err := os.WriteFile(full, buf.Bytes(), 0o644); err != nil {
+		return manifest.Entry{}, err
+	}
+	if err := os.Chmod(full, 0o644); err != nil { // whatever the umask
+		return manifest.Entry{}, err
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	return manifest.Entry{Path: manifest.AuditPath, Type: manifest.File, Mode: 0o644, Size: int64(buf.Len()), SHA256: hex.EncodeToString(sum[:])}, nil
 }

@@ -51,6 +51,19 @@ var libDir = regexp.MustCompile(`^(/usr)?/lib[a-z0-9]*/([A-Za-z0-9_.+-]+/)?$`)
 // is not an ELF shared object or any of the three is not found exactly
 // where it is expected: in a read-only loadable segment.
 func Close(data []byte) ([]byte, Closed, error) {
+	return close(data, false)
+}
+
+// ClosePreload neutralises only /etc/ld.so.preload and keeps the cache
+// and the default directories: the loader of a bundle whose audit module
+// admits named host libraries (portable bundle --host-lib), which must
+// still be able to find them.
+func ClosePreload(data []byte) ([]byte, error) {
+	out, _, err := close(data, true)
+	return out, err
+}
+
+func close(data []byte, preloadOnly bool) ([]byte, Closed, error) {
 	ro, wordSize, order, err := readOnlyRanges(data)
 	if err != nil {
 		return nil, Closed{}, err
@@ -61,6 +74,13 @@ func Close(data []byte) ([]byte, Closed, error) {
 	preload := findString(out, Preload)
 	if len(cache) == 0 && len(preload) == 0 && isClosed(out) {
 		return out, Closed{Already: true}, nil
+	}
+	if preloadOnly {
+		if len(preload) != 1 || !ro.contains(preload[0], len(Preload)) {
+			return nil, Closed{}, fmt.Errorf("%w: %q occurs %d times in read-only bytes, want once", ErrNotLoader, Preload, len(preload))
+		}
+		out[preload[0]] = 0
+		return out, Closed{}, nil
 	}
 	for _, s := range []struct {
 		name string

@@ -45,6 +45,25 @@ const Path = ".portable/manifest.json"
 // verify does not count it as an extra file.
 const LockPath = ".portable/lock"
 
+// StampPath is where the audit module of a checksum-enforced bundle
+// remembers which files it verified (rewritten at run time, through temp
+// files named StampPath + ".portable-tmp-PID"); verify does not count it,
+// or its temp files, as extra files.
+const StampPath = ".portable/verified"
+
+// AuditPath and AuditModulePath are the rtld-audit module's list and the
+// module itself, in bundles that have it (listed in the manifest).
+const (
+	AuditPath       = ".portable/audit"
+	AuditModulePath = ".portable/audit.so"
+)
+
+// IsRuntimeFile reports whether p is a file the bundle's launcher or audit
+// module may create at run time: the lock, the stamp and its temp files.
+func IsRuntimeFile(p string) bool {
+	return p == LockPath || p == StampPath || strings.HasPrefix(p, StampPath+".portable-tmp-")
+}
+
 // maxManifestSize bounds how much Read loads.
 const maxManifestSize = 256 << 20
 
@@ -168,10 +187,15 @@ type HostLibs struct {
 	// what the bundle lacks). A manifest without host_libs was written
 	// before the policy existed and behaves like "fallback".
 	Policy string `json:"policy"`
+	// Names are, with policy "listed", the host libraries the bundle may
+	// load (and what they need), by file name, e.g. libGL.so.1.
+	Names []string `json:"names,omitempty"`
 }
 
-// HostLibsPolicies are the values HostLibs.Policy may take.
-var HostLibsPolicies = []string{"never", "fallback"}
+// HostLibsPolicies are the values HostLibs.Policy may take. "listed"
+// closes the loader and lets the audit module admit the named host
+// libraries.
+var HostLibsPolicies = []string{"never", "listed", "fallback"}
 
 // Manifest is the whole of .portable/manifest.json.
 type Manifest struct {
@@ -187,10 +211,14 @@ type Manifest struct {
 	// slots naming the loader there.
 	RelocatedAs string `json:"relocated_as,omitempty"`
 	// HostLibs is set in bundles with a loader.
-	HostLibs    *HostLibs    `json:"host_libs,omitempty"`
-	Libc        Libc         `json:"libc"`
-	EntryPoints []EntryPoint `json:"entry_points"`
-	Files       []Entry      `json:"files"`
+	HostLibs *HostLibs `json:"host_libs,omitempty"`
+	// EnforceChecksums says the bundle's audit module checks every object
+	// against its sha256 before it runs (portable bundle
+	// --enforce-checksums).
+	EnforceChecksums bool         `json:"enforce_checksums,omitempty"`
+	Libc             Libc         `json:"libc"`
+	EntryPoints      []EntryPoint `json:"entry_points"`
+	Files            []Entry      `json:"files"`
 }
 
 // Validate checks that every path is a clean relative name, that nothing
@@ -227,6 +255,14 @@ func (m *Manifest) Validate() error {
 		if !slices.Contains(HostLibsPolicies, h.Policy) {
 			return fmt.Errorf("host_libs: policy %q: want one of %s", h.Policy, strings.Join(HostLibsPolicies, ", "))
 		}
+		if (h.Policy == "listed") != (len(h.Names) > 0) {
+			return fmt.Errorf("host_libs: policy %q with %d names: names go with \"listed\" only, and it needs at least one", h.Policy, len(h.Names))
+		}
+		for _, n := range h.Names {
+			if n == "" || strings.ContainsAny(n, "/\n\x00") {
+				return fmt.Errorf("host_libs: name %q: want a library file name like libGL.so.1", n)
+			}
+		}
 	}
 	seen := make(map[string]Type, len(m.Files))
 	for _, e := range m.Files {
@@ -236,7 +272,7 @@ func (m *Manifest) Validate() error {
 		if err := ValidUTF8(e.Path); err != nil {
 			return fmt.Errorf("file %q: %w", e.Path, err)
 		}
-		if e.Path == Path || e.Path == LockPath {
+		if e.Path == Path || IsRuntimeFile(e.Path) {
 			return fmt.Errorf("file %q: reserved path listed", e.Path)
 		}
 		if _, dup := seen[e.Path]; dup {
@@ -405,7 +441,7 @@ func Scan(dir string, opts ScanOptions) ([]Entry, error) {
 	}
 	var out []Entry
 	for p, a := range tree {
-		if p == Path || p == LockPath {
+		if p == Path || IsRuntimeFile(p) {
 			continue
 		}
 		e := Entry{Path: p, Type: a.typ, Mode: Mode(a.mode), Source: opts.Sources[p]}

@@ -318,6 +318,12 @@ func Verify(dir string, m *Manifest, seenAs ...string) ([]Problem, error) {
 				}
 				add(p, Changed, "the launcher's lock must be an empty regular file without execute or set-ID bits; it is a %s of %d bytes, mode %04o", got, a.size, a.mode)
 			}
+		case p == StampPath || strings.HasPrefix(p, StampPath+".portable-tmp-"):
+			// The audit module's record of what it verified: a hint that
+			// saves hashing, never trusted beyond the list it names.
+			if a.typ != File || a.mode&0o7111 != 0 {
+				add(p, Changed, "the audit module's stamp must be a regular file without execute or set-ID bits; it is mode %04o", a.mode)
+			}
 		case p == path.Dir(Path) && a.typ == Dir:
 			if a.mode&0o7002 != 0 {
 				add(p, ModeChanged, "%04o: world-writable or with set-ID/sticky bits, so anyone could replace the manifest", a.mode)
