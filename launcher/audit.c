@@ -12,11 +12,17 @@
  *   hostlibs never|listed|fallback   which objects from outside B may load
  *   hostlib NAME                     (listed) a library the host may supply
  *   enforce                          check each object's sha256 at load
- *   record PATH                      append what the run loads to PATH
  *   placeholder PATH                 what an interp slot is hashed as
  *   object SHA256 SIZE OFF LEN REL   an ELF file of B with its sha256 (the
  *                                    interp slot at OFF..OFF+LEN hashed as
  *                                    the placeholder, NUL-padded; LEN 0: none)
+ *
+ * Record mode. When the environment the program started with has
+ * PORTABLE_AUDIT_RECORD=FILE, every search by bare name ("search NAME"),
+ * every object mapped ("object PATH", "host PATH" from outside B), every
+ * refusal ("refused PATH") and, at exit, every file still mapped
+ * ("mapped PATH": gconv caches, locale archives) is appended to FILE, one
+ * line each. 'portable bundle --trace' and 'portable diff-closure' read it.
  *
  * Policy. An object inside B must be listed (when enforcing) and hash to
  * its sha256; a mismatch is one line on stderr naming the file, the
@@ -418,8 +424,6 @@ static int parse_conf(char *c, u64 n)
 			S.hostlibs[S.nhostlibs++] = l + 8;
 		} else if (mem_eq(l, "placeholder /", 13)) {
 			S.placeholder = l + 12;
-		} else if (mem_eq(l, "record /", 8)) {
-			S.record = x_openat(AT_FDCWD, l + 7, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		} else if (mem_eq(l, "object ", 7)) {
 			struct object *o = &S.obj[S.nobj];
 			const char *p = l + 7;
@@ -755,7 +759,11 @@ static int path_of(u64 me, char *out)
 	return found;
 }
 
-/* env_value copies NAME's value from /proc/self/environ (the initial environment). */
+/*
+ * read_env takes LD_PRELOAD, LD_LIBRARY_PATH and PORTABLE_AUDIT_RECORD from
+ * /proc/self/environ: the environment the program started with (this
+ * module has no other way to it, and never changes it).
+ */
 static void read_env(void)
 {
 	static char env[1 << 16];
@@ -770,6 +778,10 @@ static void read_env(void)
 	for (long i = 0; i < n; i += (long)str_len(env + i) + 1) {
 		const char *e = env + i;
 		char *dst = 0;
+		if (mem_eq(e, "PORTABLE_AUDIT_RECORD=/", 23)) {
+			S.record = x_openat(AT_FDCWD, e + 22, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+			continue;
+		}
 		if (mem_eq(e, "LD_PRELOAD=", 11))
 			dst = S.env_preload, e += 11;
 		else if (mem_eq(e, "LD_LIBRARY_PATH=", 16))
@@ -802,8 +814,7 @@ static void setup(void)
 		goto broken;
 	if (S.enforce)
 		load_stamps();
-	if (S.policy != POLICY_FALLBACK)
-		read_env();
+	read_env();
 	return;
 broken:
 	S.broken = 1;
@@ -811,6 +822,44 @@ broken:
 }
 
 /* ---- the record ---------------------------------------------------------- */
+
+/* record_mapped appends every file mapped now ("mapped PATH"), once each. */
+static void record_mapped(void)
+{
+	static char maps[1 << 16];
+	static char last[PATH_MAX];
+	long fd = x_openat(AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	u64 have = 0;
+	for (;;) {
+		long r = x_read(fd, maps + have, sizeof maps - 1 - have);
+		if (r <= 0)
+			break;
+		have += (u64)r;
+		u64 start = 0;
+		for (u64 i = 0; i < have; i++) {
+			if (maps[i] != '\n')
+				continue;
+			maps[i] = 0;
+			const char *p = maps + start;
+			start = i + 1;
+			while (*p && *p != '/')
+				p++;
+			size_t n = str_len(p);
+			if (!n || n >= PATH_MAX || str_eq(p, last))
+				continue;
+			memcpy(last, p, n + 1);
+			struct line l = {.n = 0};
+			put(&l, "mapped ");
+			put(&l, p);
+			emit(S.record, &l);
+		}
+		memcpy(maps, maps + start, have - start);
+		have -= start;
+	}
+	x_close(fd);
+}
 
 static void record(const char *what, const char *path)
 {
@@ -917,19 +966,32 @@ __attribute__((visibility("default"))) unsigned int la_objopen(struct link_map *
 		name = path;
 	}
 	if (rel) {
+		/* buf holds B/rel: name the file by its clean path from here on. */
 		struct object *o = find(rel);
 		if (S.enforce) {
 			if (!o)
-				refuse(name, "is not in the bundle's audit list (a file added after the bundle was built?)", 0, 0);
-			check(name, o);
+				refuse(buf, "is not in the bundle's audit list (a file added after the bundle was built?)", 0, 0);
+			check(buf, o);
 		}
-		record("object", name);
+		record("object", buf);
 		return 0;
 	}
 	if (!host_allowed(name, cookie, LA_SER_ORIG) && !str_eq(base(name), "linux-vdso.so.1"))
 		refuse(name, "comes from outside the bundle, and its host-libs policy does not let it in", 0, 0);
 	*cookie = 2;
 	record("host", name);
+	return 0;
+}
+
+/* At exit ld.so closes every object: the moment to note what is mapped. */
+__attribute__((visibility("default"))) unsigned int la_objclose(uintptr_t *cookie)
+{
+	static int done;
+	(void)cookie;
+	if (S.record >= 0 && !done) {
+		done = 1;
+		record_mapped();
+	}
 	return 0;
 }
 

@@ -34,6 +34,7 @@ func commands() []command {
 		{name: "sysroot", summary: "lock, build, verify and check versioned sysroots made from pinned Debian packages", usage: "lock|build|verify|check [FLAGS] [ARGS]", run: runSysroot},
 		{name: "bundle", summary: "pack programs, their library closure and launchers into a relocatable directory or tar", usage: bundleUsage, run: runBundle},
 		{name: "verify", summary: "check a bundle against its manifest", usage: "[--as PATH] DIR", run: runVerify},
+		{name: "diff-closure", summary: "compare what a run of a bundle loaded with the bundle's closure", usage: diffClosureUsage, run: runDiffClosure},
 		{name: "relocate", summary: "re-point a bundle's executables at its loader where it now lies", usage: "[--direct] [--as PATH] DIR", run: runRelocate},
 		{name: "help", summary: "show help for portable or for one command", usage: "[COMMAND]", run: nil},
 	}
