@@ -305,7 +305,9 @@ func TestPatchModes(t *testing.T) {
 		{"remove search path", withRPath, PatchOptions{SetRPath: true, RPath: ""}, func(f *File) bool { return !f.HasRPath && !f.HasRunPath }},
 		{"audit", pie, PatchOptions{SetAudit: true, Audit: "$ORIGIN/../.portable/audit.so"}, func(f *File) bool { return f.Audit == "$ORIGIN/../.portable/audit.so" }},
 		{"audit, rpath and slot", nopie, PatchOptions{InterpSlot: 4096, SetRPath: true, RPath: "$ORIGIN/../lib", SetAudit: true, Audit: "$ORIGIN/../../.portable/audit.so"},
-			func(f *File) bool { return f.Audit == "$ORIGIN/../../.portable/audit.so" && f.RPath == "$ORIGIN/../lib" }},
+			func(f *File) bool {
+				return f.Audit == "$ORIGIN/../../.portable/audit.so" && f.RPath == "$ORIGIN/../lib"
+			}},
 		{"audit on a full .dynamic", fillDynSlack(t, pie), PatchOptions{SetAudit: true, Audit: "/" + strings.Repeat("a", 300)}, func(f *File) bool { return f.Audit == "/"+strings.Repeat("a", 300) }},
 		{"slot", pie, PatchOptions{InterpSlot: 4096}, func(f *File) bool {
 			_, size, _ := f.InterpSlot()
