@@ -318,11 +318,14 @@ func TestRealPrograms(t *testing.T) {
 				copyHello(work, w.hostTmp)
 				failedBefore := t.Failed()
 				for i, argv := range p.cmds(w) {
-					stdout, stderr, err := runIn(w, argv)
+					// Under strace: the bundle is closed, nothing of the
+					// host's library universe is touched (strace_test.go).
+					stdout, stderr, calls, err := runTraced(t, w, argv)
 					if err != nil {
 						t.Errorf("%s: %v: %v\nstdout: %s\nstderr: %s", w.mode, argv, err, stdout, stderr)
 						continue
 					}
+					checkClosed(t, w.mode+": "+strings.Join(argv, " "), calls, w.bundle)
 					p.check(t, w, i, stdout, stderr)
 				}
 				result := "ok"

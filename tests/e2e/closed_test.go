@@ -1,0 +1,181 @@
+package e2e
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// bundleDlopen builds testdata/dlopen.c and bundles it with flags into
+// work/NAME; it returns the bundle directory.
+func bundleDlopen(t *testing.T, work, name string, flags ...string) string {
+	t.Helper()
+	prog := filepath.Join(work, "dlopen")
+	if _, err := os.Stat(prog); err != nil {
+		mustRun(t, "gcc", "-O2", "-o", prog, "testdata/dlopen.c")
+	}
+	out := filepath.Join(work, name)
+	mustRun(t, portable, append(append([]string{"bundle", "-o", out}, flags...), prog)...)
+	return out
+}
+
+// modes gives a bundle's three places: moved (a copy elsewhere), a
+// read-only bind mount at another path (stale slots: the launcher's
+// userland exec), and an empty root with /proc only.
+func modes(t *testing.T, work, src string) []where {
+	t.Helper()
+	moved := filepath.Join(work, "moved-"+filepath.Base(src))
+	mustRun(t, "cp", "-a", src, moved)
+	ro := filepath.Join(work, "ro-"+filepath.Base(src))
+	mount(t, src, ro, "", syscall.MS_BIND|syscall.MS_RDONLY, "")
+	root := filepath.Join(work, "root-"+filepath.Base(src))
+	mount(t, src, filepath.Join(root, "b"), "", syscall.MS_BIND|syscall.MS_RDONLY, "")
+	mount(t, "proc", filepath.Join(root, "proc"), "proc", 0, "")
+	os.MkdirAll(filepath.Join(root, "tmp"), 0o777)
+	return []where{
+		{mode: "moved", bundle: moved, tmp: work},
+		{mode: "read-only", bundle: ro, tmp: work},
+		{mode: "chroot", bundle: "/b", chroot: root, tmp: "/tmp"},
+	}
+}
+
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+// TestClosedUniverse: a bundled program that dlopen()s a library its
+// bundle lacks (libz.so.1) does not get the host's copy, in any mode, and
+// the loader touches nothing of the host's library universe; the same
+// program loads the bundled copy when it is added; --host-lib and
+// --host-libs fallback let the host's in, and the strace check sees it.
+func TestClosedUniverse(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Fatal("needs root for bind mounts and chroot (CI runs as root)")
+	}
+	need(t, "/lib/x86_64-linux-gnu/libz.so.1", "zlib1g")
+	need(t, "/lib/x86_64-linux-gnu/libbz2.so.1.0", "libbz2-1.0")
+	work := t.TempDir()
+
+	closed := bundleDlopen(t, work, "closed")
+	for _, w := range modes(t, work, closed) {
+		stdout, stderr, calls, err := runTraced(t, w, []string{w.bundle + "/bin/dlopen"})
+		if exitCode(err) != 3 || stdout != "dlopen failed: libz.so.1: cannot open shared object file: No such file or directory\n" {
+			t.Errorf("%s: dlopen(libz.so.1) in a bundle without it: exit %d, %q %q; want exit 3 and not found", w.mode, exitCode(err), stdout, stderr)
+		}
+		checkClosed(t, w.mode+": dlopen(libz.so.1)", calls, w.bundle)
+		// By its absolute host path: refused by the audit module.
+		stdout, _, calls, err = runTraced(t, w, []string{w.bundle + "/bin/dlopen", "/lib/x86_64-linux-gnu/libz.so.1"})
+		if w.mode != "chroot" && (exitCode(err) != 3 || !strings.HasPrefix(stdout, "dlopen failed: ")) {
+			t.Errorf("%s: dlopen(/lib/x86_64-linux-gnu/libz.so.1): exit %d, %q; want it refused", w.mode, exitCode(err), stdout)
+		}
+		checkClosed(t, w.mode+": dlopen(/lib/.../libz.so.1)", calls, w.bundle)
+	}
+
+	withZ := bundleDlopen(t, work, "withz", "--add", "/lib/x86_64-linux-gnu/libz.so.1")
+	for _, w := range modes(t, work, withZ) {
+		stdout, _, calls, err := runTraced(t, w, []string{w.bundle + "/bin/dlopen"})
+		if err != nil || stdout != "dlopen ok\n" {
+			t.Errorf("%s: dlopen(libz.so.1) with it bundled: %v %q", w.mode, err, stdout)
+		}
+		checkClosed(t, w.mode+": dlopen(bundled libz.so.1)", calls, w.bundle)
+		if !opened(calls, w.bundle+"/lib/libz.so.1") {
+			t.Errorf("%s: the bundled lib/libz.so.1 was not opened:\n%s", w.mode, strings.Join(calls, "\n"))
+		}
+	}
+
+	// The escape hatches: named host libraries, or all of them.
+	listed := bundleDlopen(t, work, "listed", "--host-lib", "libz.so.1")
+	w := where{mode: "listed", bundle: listed, tmp: work}
+	if stdout, _, _, err := runTraced(t, w, []string{listed + "/bin/dlopen"}); err != nil || stdout != "dlopen ok\n" {
+		t.Errorf("--host-lib libz.so.1: dlopen(libz.so.1): %v %q", err, stdout)
+	}
+	if stdout, _, _, err := runTraced(t, w, []string{listed + "/bin/dlopen", "libbz2.so.1.0"}); exitCode(err) != 3 {
+		t.Errorf("--host-lib libz.so.1: dlopen(libbz2.so.1.0), not listed: %v %q; want refused", err, stdout)
+	}
+	fallback := bundleDlopen(t, work, "fallback", "--host-libs", "fallback")
+	w = where{mode: "fallback", bundle: fallback, tmp: work}
+	stdout, _, calls, err := runTraced(t, w, []string{fallback + "/bin/dlopen"})
+	if err != nil || stdout != "dlopen ok\n" {
+		t.Errorf("--host-libs fallback: %v %q", err, stdout)
+	}
+	if len(hostLibraryAccess(calls, fallback)) == 0 {
+		t.Errorf("--host-libs fallback: the strace check saw no host library access:\n%s", strings.Join(calls, "\n"))
+	}
+}
+
+// TestEnforcedChecksums: a bundle built with --enforce-checksums runs,
+// remembers what it verified, and refuses to start, naming the file and
+// both sha256s, once a byte of a bundled library is flipped; read-only
+// (no stamp can be written) it hashes every time and refuses the same way.
+func TestEnforcedChecksums(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Fatal("needs root for bind mounts and chroot (CI runs as root)")
+	}
+	work := t.TempDir()
+	b := bundleDlopen(t, work, "enforced", "--enforce-checksums", "--add", "/lib/x86_64-linux-gnu/libz.so.1")
+	for i := 0; i < 2; i++ {
+		if out, err := exec.Command(b+"/bin/dlopen").CombinedOutput(); err != nil || string(out) != "dlopen ok\n" {
+			t.Fatalf("run %d: %v %q", i, err, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(b, ".portable/verified")); err != nil {
+		t.Errorf("no stamp after a run of a writable bundle: %v", err)
+	}
+	mustRun(t, portable, "verify", b)
+
+	// A flipped byte, written in place (an attacker or a bad disk).
+	for _, lib := range []string{"lib/libz.so.1", "lib/libc.so.6"} {
+		c := filepath.Join(work, "flipped-"+filepath.Base(lib))
+		mustRun(t, "cp", "-a", b, c)
+		target := filepath.Join(c, lib)
+		f, err := os.OpenFile(target, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var one [1]byte
+		f.ReadAt(one[:], 4000)
+		one[0] ^= 0x40
+		f.WriteAt(one[:], 4000)
+		f.Close()
+		for _, w := range modes(t, work, c) {
+			out, err := exec.Command("chroot", append(chrootArgs(w), w.bundle+"/bin/dlopen")...).CombinedOutput()
+			msg := string(out)
+			if exitCode(err) != 127 || !strings.Contains(msg, "portable-audit: "+w.bundle+"/"+lib+": sha256 ") ||
+				!strings.Contains(msg, ", the manifest says ") || strings.Contains(msg, "dlopen ok") {
+				t.Errorf("%s, %s flipped: exit %d\n%s\nwant exit 127 and portable-audit naming %s/%s with both sha256s", w.mode, lib, exitCode(err), msg, w.bundle, lib)
+			}
+		}
+	}
+}
+
+// chrootArgs makes `chroot ARGS PROGRAM` run in w: in its root for the
+// chroot mode, in / otherwise.
+func chrootArgs(w where) []string {
+	if w.chroot != "" {
+		return []string{w.chroot}
+	}
+	return []string{"/"}
+}
+
+// opened reports whether calls hold a successful open of path (compared
+// in clean form: a read-only run names lib/ as bin/../lib).
+func opened(calls []string, path string) bool {
+	for _, l := range calls {
+		m := straceLine.FindStringSubmatch(l)
+		if strings.HasPrefix(m[2], "open") && filepath.Clean(m[3]) == path && !strings.Contains(m[4], "= -1 ") {
+			return true
+		}
+	}
+	return false
+}
