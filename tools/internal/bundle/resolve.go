@@ -40,6 +40,13 @@ func (b *builder) resolve() error {
 		if err := b.resolveInputs(r, b.inputs[n:]); err != nil {
 			return err
 		}
+		n = len(b.inputs)
+		if err := b.runtimeData(); err != nil {
+			return err
+		}
+		if err := b.resolveInputs(r, b.inputs[n:]); err != nil {
+			return err
+		}
 	} else if b.opts.Gconv {
 		return fmt.Errorf("--gconv: the closure has no glibc libc.so.6, so there are no gconv modules to add")
 	}
