@@ -13,6 +13,11 @@
  *   hostlib NAME                     (listed) a library the host may supply
  *   enforce                          check each object's sha256 at load
  *   placeholder PATH                 what an interp slot is hashed as
+ *   anchor FD REL                    open B/REL as descriptor FD (O_PATH,
+ *                                    close-on-exec) when FD is free: the
+ *                                    bundled libc finds its gconv modules
+ *                                    and locale archive at /proc/self/fd/FD
+ *                                    (package glibcdata)
  *   object SHA256 SIZE OFF LEN REL   an ELF file of B with its sha256 (the
  *                                    interp slot at OFF..OFF+LEN hashed as
  *                                    the placeholder, NUL-padded; LEN 0: none)
@@ -250,6 +255,10 @@ static void sha_hex(struct sha *s, char out[65])
 
 enum { POLICY_NEVER, POLICY_LISTED, POLICY_FALLBACK };
 
+#define MAX_ANCHORS 4
+#define F_GETFD 1
+#define EBADF 9
+
 struct object {
 	const char *sha; /* 64 hex digits in the config */
 	u64 size, slot_off, slot_len;
@@ -272,6 +281,9 @@ static struct {
 	struct object *obj;
 	int nobj;
 	int dirty; /* a stamp to write */
+	int nanchors;
+	int anchor_fd[MAX_ANCHORS];
+	const char *anchor_rel[MAX_ANCHORS];
 	long record; /* fd of the record, or -1 */
 	char env_preload[PATH_MAX];
 	char env_libpath[PATH_MAX];
@@ -422,6 +434,13 @@ static int parse_conf(char *c, u64 n)
 				return -1;
 		} else if (mem_eq(l, "hostlib ", 8) && l[8]) {
 			S.hostlibs[S.nhostlibs++] = l + 8;
+		} else if (mem_eq(l, "anchor ", 7)) {
+			const char *p = l + 7;
+			u64 fd;
+			if (num(&p, &fd) || fd < 3 || fd > 65535 || !*p || *p == '/' || S.nanchors >= MAX_ANCHORS)
+				return -1;
+			S.anchor_fd[S.nanchors] = (int)fd;
+			S.anchor_rel[S.nanchors++] = p;
 		} else if (mem_eq(l, "placeholder /", 13)) {
 			S.placeholder = l + 12;
 		} else if (mem_eq(l, "object ", 7)) {
@@ -795,6 +814,33 @@ static void read_env(void)
 	}
 }
 
+/*
+ * open_anchors opens each anchor as its descriptor, only where that
+ * descriptor is free (one the program inherited is never replaced; its
+ * libc then finds no gconv modules or locales, as with none bundled).
+ */
+static void open_anchors(void)
+{
+	char p[PATH_MAX];
+	for (int i = 0; i < S.nanchors; i++) {
+		size_t rl = str_len(S.anchor_rel[i]);
+		if (S.root_len + 1 + rl >= PATH_MAX)
+			continue;
+		if (sys3(SYS_fcntl, S.anchor_fd[i], F_GETFD, 0) != -EBADF)
+			continue;
+		memcpy(p, S.root, S.root_len);
+		p[S.root_len] = '/';
+		memcpy(p + S.root_len + 1, S.anchor_rel[i], rl + 1);
+		long fd = x_openat(AT_FDCWD, p, O_PATH | O_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		if (fd != S.anchor_fd[i]) {
+			sys3(SYS_dup3, fd, S.anchor_fd[i], O_CLOEXEC);
+			x_close(fd);
+		}
+	}
+}
+
 static void setup(void)
 {
 	static char self[PATH_MAX];
@@ -814,6 +860,7 @@ static void setup(void)
 		goto broken;
 	if (S.enforce)
 		load_stamps();
+	open_anchors();
 	read_env();
 	return;
 broken:

@@ -16,6 +16,8 @@
 
 #define SYS_read 63
 #define SYS_getpid 172
+#define SYS_fcntl 25
+#define SYS_dup3 24
 #define SYS_write 64
 #define SYS_close 57
 #define SYS_fstat 80

@@ -16,6 +16,8 @@
 
 #define SYS_read 0
 #define SYS_getpid 39
+#define SYS_fcntl 72
+#define SYS_dup3 292
 #define SYS_write 1
 #define SYS_close 3
 #define SYS_fstat 5

@@ -18,7 +18,7 @@ import (
 	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
 )
 
-const bundleUsage = "[-o OUT] [--tar FILE] [--sysroot DIR|ARCHIVE] [--add SRC[=DEST]]... [--gconv] [--host-libs never|listed|fallback] [--host-lib NAME]... [--enforce-checksums] [--prefix DIR] [--launcher FILE] EXECUTABLE..."
+const bundleUsage = "[-o OUT] [--tar FILE] [--sysroot DIR|ARCHIVE] [--add SRC[=DEST]]... [--gconv[=auto|yes|no]] [--host-libs never|listed|fallback] [--host-lib NAME]... [--enforce-checksums] [--prefix DIR] [--launcher FILE] EXECUTABLE..."
 
 const bundleHelp = `
 Pack ELF programs, their whole shared-library closure (glibc and its loader
@@ -78,10 +78,19 @@ bundle is writable), so later runs only stat the files. --host-lib uses
 the same module.
 
 Added by policy: libnss_files/libnss_dns (when the root has them; glibc
-2.34+ has both built in), libgcc_s.so.1 (pthread_cancel), and with --gconv
-glibc's gconv modules in lib/gconv (glibc looks for them only in its build
-path or $GCONV_PATH, which the launcher never sets: set
-GCONV_PATH=BUNDLE/lib/gconv yourself).
+2.34+ has both built in), libgcc_s.so.1 (pthread_cancel), glibc's gconv
+modules in lib/gconv when a bundled program calls iconv_open (--gconv=yes
+always, --gconv=no never), and the standard library of a bundled
+libpython3.X as lib/python3.X (gdb embeds one). A bundled libperl or JVM,
+or a python3 without lib/python3.X, gets a warning naming the --add to use.
+
+Runtime data of a closed bundle: the bundled libc is a copy whose
+compiled-in gconv and locale paths are rewritten (docs/closed.md): it
+reads the bundle's lib/gconv in every mode, an empty root included, with
+no variable set (the audit module opens it as descriptor 1021,
+close-on-exec, and libc reads /proc/self/fd/1021), and it never reads the
+host's locales: programs run in the C locale. With --host-libs fallback
+libc is bundled as it is: set GCONV_PATH=BUNDLE/lib/gconv yourself.
 
 --add SRC[=DEST] copies a file or directory into the bundle at DEST. Without
 DEST, a shared library goes to lib/NAME and anything else keeps its path
@@ -120,6 +129,18 @@ func (a *addFlag) Set(s string) error {
 	}
 	*a = append(*a, v)
 	return nil
+}
+
+// gconvFlag is --gconv[=auto|yes|no]; alone it means yes.
+type gconvFlag string
+
+func (g *gconvFlag) String() string   { return string(*g) }
+func (g *gconvFlag) IsBoolFlag() bool { return true }
+
+func (g *gconvFlag) Set(v string) error {
+	p, err := bundle.ParseGconv(v)
+	*g = gconvFlag(p)
+	return err
 }
 
 // stringsFlag collects a repeated string flag.
@@ -199,7 +220,8 @@ func runBundle(e *env, args []string) error {
 	tarOut := fs.String("tar", "", "with a directory -o, also write the same bundle as the archive `FILE` (.tar, .tar.gz, .tar.zst), in one run")
 	var adds addFlag
 	fs.Var(&adds, "add", "copy `SRC[=DEST]` (file or directory) into the bundle; repeatable")
-	gconv := fs.Bool("gconv", false, "add glibc's gconv modules as lib/gconv")
+	gconv := gconvFlag(bundle.GconvAuto)
+	fs.Var(&gconv, "gconv", "add glibc's gconv modules as lib/gconv: `auto` (the default: when a bundled program calls iconv_open), yes (--gconv) or no")
 	hostLibs := fs.String("host-libs", "", "which host libraries the bundle may load: `POLICY` never (the default: closed loader), listed (the --host-lib names) or fallback (the host's for what the bundle lacks)")
 	var hostLib stringsFlag
 	fs.Var(&hostLib, "host-lib", "let the host library `NAME` (e.g. libGL.so.1) and what it needs in; repeatable")
@@ -229,7 +251,7 @@ func runBundle(e *env, args []string) error {
 	if *tarOut != "" && (archive.IsArchiveName(*out) || !archive.IsArchiveName(*tarOut)) {
 		return usagef("bundle: --tar needs a directory -o and an archive name (.tar, .tar.gz, .tar.zst)")
 	}
-	opts := bundle.Options{Root: *root, Adds: adds, Gconv: *gconv, HostLibs: policy, HostLib: hostLib, EnforceChecksums: *enforce, Prefix: *prefix, MTime: mtime, Warn: e.stderr}
+	opts := bundle.Options{Root: *root, Adds: adds, Gconv: string(gconv), HostLibs: policy, HostLib: hostLib, EnforceChecksums: *enforce, Prefix: *prefix, MTime: mtime, Warn: e.stderr}
 	if *tarOut != "" {
 		// The prefix is for the archive only.
 		opts.Prefix, opts.Tar, opts.TarPrefix = "", *tarOut, *prefix

@@ -244,7 +244,7 @@ int main(void) {
 `, 0o644)
 	gcc(t, work, "-o", "conv", "conv.c")
 	out := filepath.Join(work, "out")
-	if _, err := Build(out, []string{filepath.Join(work, "conv")}, Options{Gconv: true}); err != nil {
+	if _, err := Build(out, []string{filepath.Join(work, "conv")}, Options{Gconv: GconvYes}); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"lib/gconv/gconv-modules", "lib/gconv/EUC-JP.so", "lib/gconv/libJIS.so"} {

@@ -78,7 +78,7 @@ func TestBadInputsLeaveNothing(t *testing.T) {
 		{"output parent missing", filepath.Join("nodir", "o13.tar"), []string{app}, Options{}, []string{"nodir", "no such file"}},
 		{"existing directory", "existing", []string{app}, Options{}, []string{"existing", "already exists"}},
 		{"bad sysroot", "o14", []string{app}, Options{Root: filepath.Join(work, "nosysroot")}, []string{"sysroot", "nosysroot"}},
-		{"gconv without a glibc", "o15", []string{filepath.Join(work, "static")}, Options{Gconv: true}, []string{"--gconv"}},
+		{"gconv without a glibc", "o15", []string{filepath.Join(work, "static")}, Options{Gconv: GconvYes}, []string{"--gconv"}},
 	}
 	writeFile(t, filepath.Join(work, "static.c"), "int main(void){return 0;}\n", 0o644)
 	gcc(t, work, "-static", "-o", "static", "static.c")

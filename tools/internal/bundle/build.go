@@ -63,6 +63,26 @@ const (
 	HostLibsFallback = "fallback"
 )
 
+// The gconv policies (Options.Gconv, --gconv).
+const (
+	GconvAuto = "auto"
+	GconvYes  = "yes"
+	GconvNo   = "no"
+)
+
+// ParseGconv checks a --gconv value; "true" and "false" are yes and no.
+func ParseGconv(s string) (string, error) {
+	switch s {
+	case "", GconvAuto:
+		return GconvAuto, nil
+	case GconvYes, "true", "1":
+		return GconvYes, nil
+	case GconvNo, "false", "0":
+		return GconvNo, nil
+	}
+	return "", fmt.Errorf("--gconv=%q: want auto (when a bundled program calls iconv_open), yes or no", s)
+}
+
 // ParseHostLibs checks a --host-libs value against the --host-lib names
 // and returns the policy: names alone mean "listed".
 func ParseHostLibs(s string, names []string) (string, error) {
@@ -113,8 +133,10 @@ type Options struct {
 	Root string
 	// Adds are the --add arguments.
 	Adds []Add
-	// Gconv adds glibc's gconv modules (see the package doc).
-	Gconv bool
+	// Gconv says whether glibc's gconv modules go in as lib/gconv:
+	// GconvAuto ("" means the same: when a bundled object calls
+	// iconv_open), GconvYes or GconvNo. See the package doc.
+	Gconv string
 	// HostLibs says which host libraries the bundled loader may load:
 	// HostLibsNever ("" means the same), HostLibsListed (with HostLib)
 	// or HostLibsFallback.
@@ -274,6 +296,9 @@ func Build(out string, programs []string, opts Options) (*Result, error) {
 		return nil, errors.New("no program to bundle")
 	}
 	if _, err := ParseHostLibs(opts.HostLibs, opts.HostLib); err != nil {
+		return nil, err
+	}
+	if _, err := ParseGconv(opts.Gconv); err != nil {
 		return nil, err
 	}
 	b := &builder{opts: opts, plan: newPlan(), inputDest: map[string]string{}, plugins: map[string]bool{}, objects: map[string]*elf.File{}}

@@ -12,6 +12,7 @@ import (
 	"github.com/rules-portable/rules_portable/tools/internal/deps"
 	"github.com/rules-portable/rules_portable/tools/internal/elf"
 	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
+	"github.com/rules-portable/rules_portable/tools/internal/glibcdata"
 	"github.com/rules-portable/rules_portable/tools/internal/launcherbin"
 	"github.com/rules-portable/rules_portable/tools/internal/ldso"
 	"github.com/rules-portable/rules_portable/tools/internal/manifest"
@@ -47,7 +48,7 @@ func (b *builder) resolve() error {
 		if err := b.resolveInputs(r, b.inputs[n:]); err != nil {
 			return err
 		}
-	} else if b.opts.Gconv {
+	} else if g, _ := ParseGconv(b.opts.Gconv); g == GconvYes {
 		return fmt.Errorf("--gconv: the closure has no glibc libc.so.6, so there are no gconv modules to add")
 	}
 	if b.needsAudit() && (b.loader != "" || b.opts.EnforceChecksums || len(b.opts.HostLib) > 0) {
@@ -62,7 +63,77 @@ func (b *builder) resolve() error {
 			return err
 		}
 	}
+	if err := b.closeLibc(); err != nil {
+		return err
+	}
 	return b.finishSlots()
+}
+
+// wantGconv applies the gconv policy: auto adds the modules when a
+// bundled object other than libc calls iconv_open.
+func (b *builder) wantGconv() bool {
+	switch g, _ := ParseGconv(b.opts.Gconv); g {
+	case GconvYes:
+		return true
+	case GconvNo:
+		return false
+	}
+	for _, it := range b.plan.sorted() {
+		if it.kind != kindFile || it.src == "" || b.objects[it.dest] == nil && !strings.HasPrefix(it.dest, "libexec/") {
+			continue
+		}
+		if path.Base(it.dest) == "libc.so.6" {
+			continue
+		}
+		if importsSymbol(it.src, "iconv_open") {
+			b.notef("%s calls iconv_open: adding glibc's gconv modules as lib/gconv (--gconv=no leaves them out)", it.dest)
+			return true
+		}
+	}
+	return false
+}
+
+// importsSymbol reports whether the ELF file at p needs symbol name from
+// another object.
+func importsSymbol(p, name string) bool {
+	f, err := debugelf.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	syms, err := f.ImportedSymbols()
+	if err != nil {
+		return false
+	}
+	for _, s := range syms {
+		if s.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// closeLibc points the bundled libc's compiled-in gconv and locale paths
+// at the bundle's own data or at nothing (package glibcdata), unless the
+// policy is fallback.
+func (b *builder) closeLibc() error {
+	it, ok := b.plan.items["lib/libc.so.6"]
+	if !ok || b.hostLibs() == HostLibsFallback || b.loader == "" || it.src == "" {
+		return nil
+	}
+	if it.patch != nil {
+		return fmt.Errorf("%s: a libc.so.6 with a library search path of its own is not a glibc this bundler knows; bundle with --host-libs fallback", it.src)
+	}
+	data, err := fsutil.ReadInput("", it.src, fsutil.MaxSmallFileSize)
+	if err != nil {
+		return fmt.Errorf("%w (%s)", err, it.why)
+	}
+	_, gconv := b.plan.items["lib/gconv"]
+	_, locale := b.plan.items["lib/locale/locale-archive"]
+	if it.data, err = glibcdata.Patch(data, glibcdata.Anchors{Gconv: gconv, Locale: locale}); err != nil {
+		return fmt.Errorf("libc %s: %w; bundle with --host-libs fallback to keep the host's gconv modules and locales", it.source, err)
+	}
+	return nil
 }
 
 func (b *builder) where() string {
@@ -281,7 +352,7 @@ func (b *builder) addPolicy() error {
 	if !found {
 		b.warnf("libgcc_s.so.1 not found %s; pthread_cancel and pthread_exit will abort in the bundle (add the libgcc-s1 package)", b.where())
 	}
-	if b.opts.Gconv {
+	if b.wantGconv() {
 		dir := b.hostOf(path.Join(libcDir, "gconv"))
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 			return fmt.Errorf("--gconv: no gconv modules at %s %s", path.Join(libcDir, "gconv"), b.where())

@@ -20,6 +20,7 @@ import (
 	"github.com/rules-portable/rules_portable/tools/internal/deps"
 	"github.com/rules-portable/rules_portable/tools/internal/elf"
 	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
+	"github.com/rules-portable/rules_portable/tools/internal/glibcdata"
 	"github.com/rules-portable/rules_portable/tools/internal/manifest"
 )
 
@@ -461,6 +462,14 @@ func (b *builder) writeAuditList(staging string, m *manifest.Manifest) (manifest
 		fmt.Fprintf(&buf, "hostlib %s\n", n)
 	}
 	fmt.Fprintf(&buf, "placeholder %s\n", m.InterpPlaceholder)
+	for _, a := range []struct {
+		fd   int
+		path string
+	}{{glibcdata.GconvFD, "lib/gconv"}, {glibcdata.LocaleFD, "lib/locale/locale-archive"}} {
+		if _, ok := b.plan.items[a.path]; ok && b.plan.items["lib/libc.so.6"] != nil && b.plan.items["lib/libc.so.6"].data != nil {
+			fmt.Fprintf(&buf, "anchor %d %s\n", a.fd, a.path)
+		}
+	}
 	for _, e := range m.Files {
 		if e.Type != manifest.File || strings.HasPrefix(e.Path, "bin/") || e.Path == manifest.AuditModulePath {
 			continue
