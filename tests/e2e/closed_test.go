@@ -125,7 +125,7 @@ func TestEnforcedChecksums(t *testing.T) {
 	work := t.TempDir()
 	b := bundleDlopen(t, work, "enforced", "--enforce-checksums", "--add", "/lib/x86_64-linux-gnu/libz.so.1")
 	for i := 0; i < 2; i++ {
-		if out, err := exec.Command(b+"/bin/dlopen").CombinedOutput(); err != nil || string(out) != "dlopen ok\n" {
+		if out, err := exec.Command(b + "/bin/dlopen").CombinedOutput(); err != nil || string(out) != "dlopen ok\n" {
 			t.Fatalf("run %d: %v %q", i, err, out)
 		}
 	}
@@ -178,4 +178,36 @@ func opened(calls []string, path string) bool {
 		}
 	}
 	return false
+}
+
+// TestIconvInEmptyRoot: a program that converts UTF-8 to EUC-JP gets
+// glibc's gconv modules by policy and uses the bundle's own, in every
+// mode (an empty root included), with nothing set in its environment and
+// nothing of the host's gconv or locale data read.
+func TestIconvInEmptyRoot(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Fatal("needs root for bind mounts and chroot (CI runs as root)")
+	}
+	work := t.TempDir()
+	prog := filepath.Join(work, "iconv")
+	mustRun(t, "gcc", "-O2", "-o", prog, "testdata/iconv.c")
+	b := filepath.Join(work, "iconv-bundle")
+	out := mustRun(t, portable, "bundle", "-o", b, prog)
+	if !strings.Contains(out, "adding glibc's gconv modules as lib/gconv") {
+		t.Errorf("portable bundle did not say it added the gconv modules:\n%s", out)
+	}
+	for _, w := range modes(t, work, b) {
+		stdout, stderr, calls, err := runTraced(t, w, []string{w.bundle + "/bin/iconv"})
+		// 日 (U+65E5) is 0xC6FC in EUC-JP.
+		if err != nil || stdout != "c6fc\n" {
+			t.Errorf("%s: iconv UTF-8 -> EUC-JP: %v %q %q", w.mode, err, stdout, stderr)
+		}
+		checkClosed(t, w.mode+": iconv", calls, w.bundle)
+		for _, l := range calls {
+			m := straceLine.FindStringSubmatch(l)
+			if p := m[3]; !strings.HasPrefix(p, w.bundle+"/") && (strings.Contains(p, "/gconv") || strings.Contains(p, "/locale")) && !strings.HasPrefix(p, "/proc/") {
+				t.Errorf("%s: reads host runtime data: %s", w.mode, l)
+			}
+		}
+	}
 }
