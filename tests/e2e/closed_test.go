@@ -211,3 +211,58 @@ func TestIconvInEmptyRoot(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordMatchesClosure: the record of a curl run in an empty root
+// names nothing outside its bundle (portable diff-closure passes), while
+// on this host, whose libsasl2 plugins curl opens by absolute path, the
+// record shows them refused and diff-closure fails. --trace adds a
+// library a sample run asked for by name.
+func TestRecordMatchesClosure(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Fatal("needs root for bind mounts and chroot (CI runs as root)")
+	}
+	need(t, "/usr/bin/curl", "curl")
+	work := t.TempDir()
+	b := filepath.Join(work, "curl")
+	mustRun(t, portable, "bundle", "-o", b, "/usr/bin/curl")
+	for _, w := range modes(t, work, b) {
+		rec := filepath.Join(work, "curl-"+w.mode+".rec")
+		runRec, hostRec := rec, rec
+		if w.chroot != "" {
+			runRec, hostRec = "/tmp/curl.rec", filepath.Join(w.chroot, "tmp/curl.rec")
+		}
+		cmd := exec.Command("chroot", append(chrootArgs(w), w.bundle+"/bin/curl", "--version")...)
+		cmd.Env = []string{"PORTABLE_AUDIT_RECORD=" + runRec, "LC_ALL=C"}
+		if out, err := cmd.CombinedOutput(); err != nil || !strings.HasPrefix(string(out), "curl ") {
+			t.Fatalf("%s: curl --version: %v\n%s", w.mode, err, out)
+		}
+		out, err := exec.Command(portable, "diff-closure", "--record", hostRec, "--as", w.bundle, b).CombinedOutput()
+		sasl := "/usr/lib/x86_64-linux-gnu/sasl2"
+		_, hostHasSasl := os.Stat(sasl)
+		if w.chroot != "" || hostHasSasl != nil {
+			if err != nil || !strings.Contains(string(out), ": ok (the run loaded ") {
+				t.Errorf("%s: diff-closure of a curl run: %v\n%s", w.mode, err, out)
+			}
+		} else if exitCode(err) != 1 || !strings.Contains(string(out), "refused: "+sasl+"/") {
+			t.Errorf("%s: diff-closure of a curl run on a host with %s: exit %d\n%s\nwant the plugins refused", w.mode, sasl, exitCode(err), out)
+		}
+	}
+
+	// --trace: a sample run that dlopen()s libz.so.1 brings it in.
+	prog := filepath.Join(work, "dlopen")
+	mustRun(t, "gcc", "-O2", "-o", prog, "testdata/dlopen.c")
+	traced := filepath.Join(work, "traced")
+	out := mustRun(t, portable, "bundle", "-o", traced, prog, "--trace", "--", "libz.so.1")
+	if !strings.Contains(out, "adding /lib/x86_64-linux-gnu/libz.so.1 as lib/libz.so.1") && !strings.Contains(out, "adding /usr/lib/x86_64-linux-gnu/libz.so.1 as lib/libz.so.1") {
+		t.Errorf("--trace did not add libz.so.1:\n%s", out)
+	}
+	mustRun(t, portable, "verify", traced)
+	mustRun(t, portable, "diff-closure", traced)
+	for _, w := range modes(t, work, traced) {
+		if stdout, _, calls, err := runTraced(t, w, []string{w.bundle + "/bin/dlopen"}); err != nil || stdout != "dlopen ok\n" {
+			t.Errorf("%s: the traced bundle: %v %q", w.mode, err, stdout)
+		} else {
+			checkClosed(t, w.mode+": traced bundle", calls, w.bundle)
+		}
+	}
+}

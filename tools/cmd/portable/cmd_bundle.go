@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"io"
@@ -157,17 +158,23 @@ func (s *stringsFlag) Set(v string) error {
 // arguments (portable bundle /usr/bin/curl -o curl.tar.gz); "--" ends
 // flag parsing (but not as a flag's value: -o -- names the output "--").
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
+	pos, after, err := parseInterspersedSplit(fs, args)
+	return append(pos, after...), err
+}
+
+// parseInterspersedSplit is parseInterspersed that keeps what came after
+// the "--" terminator apart.
+func parseInterspersedSplit(fs *flag.FlagSet, args []string) (pos, after []string, err error) {
 	for {
 		if err := parseFlags(fs, args); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
-			return pos, nil
+			return pos, nil, nil
 		}
 		if endsWithTerminator(fs, args[:len(args)-len(rest)]) {
-			return append(pos, rest...), nil
+			return pos, rest, nil
 		}
 		pos = append(pos, rest[0])
 		args = rest[1:]
@@ -227,9 +234,13 @@ func runBundle(e *env, args []string) error {
 	fs.Var(&hostLib, "host-lib", "let the host library `NAME` (e.g. libGL.so.1) and what it needs in; repeatable")
 	enforce := fs.Bool("enforce-checksums", false, "refuse to run any object whose sha256 differs from the bundle's (rtld-audit module)")
 	prefix := fs.String("prefix", "", "put every archive entry under the directory `DIR`")
-	progs, err := parseInterspersed(fs, args)
+	traceRun := fs.Bool("trace", false, "run the first program once, bundled, with the arguments after -- (your own sample command), record what it loads and add the libraries it asked for by name that the bundle lacks; the record is kept as .portable/trace")
+	progs, sample, err := parseInterspersedSplit(fs, args)
 	if err != nil {
 		return err
+	}
+	if !*traceRun {
+		progs, sample = append(progs, sample...), nil
 	}
 	if len(progs) == 0 {
 		return usagef("bundle: name at least one executable")
@@ -258,6 +269,11 @@ func runBundle(e *env, args []string) error {
 	}
 	if *launcher != "" {
 		if opts.Launcher, err = fsutil.ReadInput("--launcher", *launcher, fsutil.MaxLauncherSize); err != nil {
+			return err
+		}
+	}
+	if *traceRun {
+		if err := traceFirst(e, progs, &opts, sample); err != nil {
 			return err
 		}
 	}
@@ -323,4 +339,36 @@ func (p *progress) finish() {
 		fmt.Fprint(p.w, "\r\033[K")
 		p.drew = false
 	}
+}
+
+// traceFirst runs the sample command in record mode (bundle.Trace) and
+// folds what it learnt into opts: the libraries to add, the record.
+func traceFirst(e *env, progs []string, opts *bundle.Options, sample []string) error {
+	fmt.Fprintf(e.stderr, "portable bundle --trace: running %s %s\n", filepath.Base(progs[0]), strings.Join(sample, " "))
+	res, err := bundle.Trace(progs, *opts, sample, os.Stdin, e.stdout, e.stderr)
+	if err != nil {
+		return err
+	}
+	if res.ExitCode != 0 {
+		fmt.Fprintf(e.stderr, "warning: the sample command exited with status %d; its record is used all the same\n", res.ExitCode)
+	}
+	for _, a := range res.Added {
+		fmt.Fprintf(e.stderr, "portable bundle --trace: adding %s as %s (the run asked for it by name)\n", a.Src, a.Dest)
+	}
+	opts.Adds = append(opts.Adds, res.Added...)
+	for _, n := range res.Unfound {
+		fmt.Fprintf(e.stderr, "warning: the run asked for %s, which neither the bundle nor the root has\n", n)
+	}
+	for _, p := range res.Diff.Refused {
+		fmt.Fprintf(e.stderr, "warning: the run opened %s by its path outside the bundle, which the bundle refuses; --host-lib %s lets the host's in\n", p, filepath.Base(p))
+	}
+	for _, p := range res.Diff.Host {
+		fmt.Fprintf(e.stderr, "portable bundle --trace: the run loaded %s from the host, as the policy allows\n", p)
+	}
+	var buf bytes.Buffer
+	if err := res.Record.Format(&buf); err != nil {
+		return err
+	}
+	opts.TraceRecord = buf.Bytes()
+	return nil
 }

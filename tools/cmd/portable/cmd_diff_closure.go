@@ -123,7 +123,8 @@ func bundleRoots(dir, as string) []string {
 func closureObjects(dir string, m *manifest.Manifest) (map[string]bool, error) {
 	out := map[string]bool{}
 	for _, e := range m.Files {
-		if e.Type != manifest.File || strings.HasPrefix(e.Path, "bin/") || e.Size < 4 {
+		// The audit module is mapped before it can record anything.
+		if e.Type != manifest.File || strings.HasPrefix(e.Path, "bin/") || e.Path == manifest.AuditModulePath || e.Size < 4 {
 			continue
 		}
 		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(e.Path)))

@@ -147,6 +147,9 @@ type Options struct {
 	// EnforceChecksums adds the audit module, which refuses to run an
 	// object whose sha256 differs from the bundle's list.
 	EnforceChecksums bool
+	// TraceRecord, when set, is kept in the bundle as .portable/trace
+	// (the normalised record of a --trace run, see Trace).
+	TraceRecord []byte
 	// Prefix puts every archive entry under one top directory.
 	Prefix string
 	// Tar, with a directory out, also writes the bundle as this archive

@@ -22,6 +22,7 @@ import (
 	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
 	"github.com/rules-portable/rules_portable/tools/internal/glibcdata"
 	"github.com/rules-portable/rules_portable/tools/internal/manifest"
+	"github.com/rules-portable/rules_portable/tools/internal/trace"
 )
 
 // written is what writing one file produced.
@@ -322,8 +323,15 @@ func (b *builder) writeManifest(staging string, files []*item, results []written
 			return nil, err
 		}
 		m.Files = append(m.Files, e)
-		slices.SortFunc(m.Files, func(x, y manifest.Entry) int { return archive.ComparePaths(x.Path, y.Path) })
 	}
+	if b.opts.TraceRecord != nil {
+		e, err := writeRecord(staging, trace.BundlePath, b.opts.TraceRecord)
+		if err != nil {
+			return nil, err
+		}
+		m.Files = append(m.Files, e)
+	}
+	slices.SortFunc(m.Files, func(x, y manifest.Entry) int { return archive.ComparePaths(x.Path, y.Path) })
 	if b.libc != nil {
 		// versionGate already read it successfully.
 		m.Libc.Version = b.glibc
@@ -490,13 +498,19 @@ func (b *builder) writeAuditList(staging string, m *manifest.Manifest) (manifest
 		}
 		fmt.Fprintf(&buf, "object %s %d %d %d %s\n", e.SHA256, e.Size, off, size, e.Path)
 	}
-	full := filepath.Join(staging, filepath.FromSlash(manifest.AuditPath))
-	if err := os.WriteFile(full, buf.Bytes(), 0o644); err != nil {
+	return writeRecord(staging, manifest.AuditPath, buf.Bytes())
+}
+
+// writeRecord writes one of the bundle's own records (mode 0644,
+// whatever the umask) and returns its manifest entry.
+func writeRecord(staging, rel string, data []byte) (manifest.Entry, error) {
+	full := filepath.Join(staging, filepath.FromSlash(rel))
+	if err := os.WriteFile(full, data, 0o644); err != nil {
 		return manifest.Entry{}, err
 	}
-	if err := os.Chmod(full, 0o644); err != nil { // whatever the umask
+	if err := os.Chmod(full, 0o644); err != nil {
 		return manifest.Entry{}, err
 	}
-	sum := sha256.Sum256(buf.Bytes())
-	return manifest.Entry{Path: manifest.AuditPath, Type: manifest.File, Mode: 0o644, Size: int64(buf.Len()), SHA256: hex.EncodeToString(sum[:])}, nil
+	sum := sha256.Sum256(data)
+	return manifest.Entry{Path: rel, Type: manifest.File, Mode: 0o644, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}, nil
 }

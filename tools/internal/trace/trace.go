@@ -8,7 +8,8 @@
 // name), object (an object mapped from inside the bundle), host (one
 // mapped from outside), refused (one the policy kept out) and mapped (a
 // file still mapped at exit, such as a gconv cache or a locale archive).
-// Paths are absolute; Normalise makes those inside a bundle relative to it.
+// Paths are absolute as the module writes them; Normalise makes those
+// inside a bundle relative to it (the form .portable/trace keeps).
 package trace
 
 import (
@@ -95,8 +96,8 @@ func parseLine(b []byte) (Line, error) {
 		return Line{}, fmt.Errorf("%s: empty path or a NUL byte", kind)
 	case l.Kind == Search && strings.Contains(l.Path, "/"):
 		return Line{}, fmt.Errorf("search %q: want a bare library name", l.Path)
-	case l.Kind != Search && !path.IsAbs(l.Path):
-		return Line{}, fmt.Errorf("%s %q: want an absolute path", kind, l.Path)
+	case l.Kind != Search && !path.IsAbs(l.Path) && (path.Clean(l.Path) != l.Path || l.Path == ".." || strings.HasPrefix(l.Path, "../")):
+		return Line{}, fmt.Errorf("%s %q: want an absolute path, or a clean one inside the bundle", kind, l.Path)
 	}
 	return l, nil
 }

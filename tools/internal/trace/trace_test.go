@@ -57,7 +57,8 @@ func TestParseNormaliseCompare(t *testing.T) {
 
 func TestParseRefuses(t *testing.T) {
 	for _, in := range []string{
-		"object lib/relative.so\n",
+		"object ../outside.so\n",
+		"object lib/../../x.so\n",
 		"search /abs/name.so\n",
 		"loaded /x\n",
 		"object\n",
