@@ -639,7 +639,21 @@ static int clean(const char *p, char *dst)
  * resolves symlinks: B reached through a linked directory). buf holds the
  * result.
  */
+static int refresh_root(void);
+
+static const char *inside_once(const char *p, char *buf);
+
 static const char *inside(const char *p, char *buf)
+{
+	const char *r = inside_once(p, buf);
+	/* The bundle may have been renamed since set-up (while the program
+	 * was starting): ask the kernel where this module is now. */
+	if (!r && refresh_root())
+		r = inside_once(p, buf);
+	return r;
+}
+
+static const char *inside_once(const char *p, char *buf)
 {
 	if (clean(p, buf) == 0 && mem_eq(buf, S.root, S.root_len) && buf[S.root_len] == '/')
 		return buf + S.root_len + 1;
@@ -725,6 +739,9 @@ static void check(const char *path, struct object *o)
 }
 
 /* ---- set-up -------------------------------------------------------------- */
+
+/* An address inside this module's code, for path_of. */
+static void setup_marker(void) {}
 
 /* path_of finds the file mapped at address me in /proc/self/maps. */
 static int path_of(u64 me, char *out)
@@ -841,20 +858,38 @@ static void open_anchors(void)
 	}
 }
 
+/* root_from sets S.root from the module's path, B/.portable/audit.so. */
+static int root_from(const char *self)
+{
+	size_t n = str_len(self);
+	if (n < 20 || !str_eq(self + n - 19, "/.portable/audit.so"))
+		return -1;
+	S.root_len = n - 19;
+	memcpy(S.root, self, S.root_len);
+	S.root[S.root_len] = 0;
+	return 0;
+}
+
+/* refresh_root re-reads where the module is; 1 when that moved B. */
+static int refresh_root(void)
+{
+	static char self[PATH_MAX];
+	if (path_of((u64)&setup_marker, self) != 0)
+		return 0;
+	size_t n = str_len(self);
+	if (n == S.root_len + 19 && mem_eq(self, S.root, S.root_len))
+		return 0;
+	return root_from(self) == 0;
+}
+
 static void setup(void)
 {
 	static char self[PATH_MAX];
 	S.ready = 1;
 	/* self is B/.portable/audit.so. */
-	if (path_of((u64)&setup, self) != 0)
+	if (path_of((u64)&setup_marker, self) != 0 || root_from(self) != 0)
 		goto broken;
-	size_t n = str_len(self);
-	if (n < 20 || !str_eq(self + n - 19, "/.portable/audit.so"))
-		goto broken;
-	S.root_len = n - 19;
-	memcpy(S.root, self, S.root_len);
-	S.root[S.root_len] = 0;
-	memcpy(self + n - 8, "audit", 6); /* B/.portable/audit */
+	memcpy(self + str_len(self) - 8, "audit", 6); /* B/.portable/audit */
 	S.conf = read_file(self, 64UL << 20, &S.conf_len, &S.conf_st);
 	if (!S.conf || parse_conf(S.conf, S.conf_len) != 0)
 		goto broken;

@@ -101,11 +101,12 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-// bundle makes the test bundle at out with `portable bundle`.
-func (f *fixture) bundle(t *testing.T, out string) {
+// bundle makes the test bundle at out with `portable bundle` and the
+// extra flags given.
+func (f *fixture) bundle(t *testing.T, out string, flags ...string) {
 	t.Helper()
-	cmd := exec.Command(f.portable, "bundle", "-o", out, "probe", "probe-b",
-		"--add", "tools=tools", "--add", "tool.sh="+scriptRel)
+	cmd := exec.Command(f.portable, append([]string{"bundle", "-o", out, "probe", "probe-b",
+		"--add", "tools=tools", "--add", "tool.sh=" + scriptRel}, flags...)...)
 	cmd.Dir = f.src
 	mustRun(t, cmd)
 }

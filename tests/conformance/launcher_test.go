@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -275,6 +276,40 @@ func TestLauncher(t *testing.T) {
 			exe: "/b/bin/probe", argv0: "scratch-ro", execfn: "/b/bin/probe", env: chEnv})
 		passThrough(t, "/b/bin/probe", chEnv, &syscall.SysProcAttr{Chroot: roRoot})
 		sameSnapshot(t, "read-only runs in a chroot", before, snapshot(t, c))
+	})
+
+	t.Run("closed and checksum-enforced: the same contract", func(t *testing.T) {
+		// Every bundle carries the audit module (closed by default); with
+		// --enforce-checksums it also hashes what it maps. Neither changes
+		// what the program sees: argv, environment (the caller's
+		// LD_PRELOAD still loads), /proc/self/exe, AT_EXECFN.
+		e := filepath.Join(f.dir, "enforced")
+		f.bundle(t, e, "--enforce-checksums")
+		for _, b := range []string{a, e} {
+			m, err := os.ReadFile(filepath.Join(b, ".portable", "manifest.json"))
+			if err != nil || !strings.Contains(string(m), `"policy": "never"`) {
+				t.Errorf("%s: manifest has no host_libs policy never: %v", b, err)
+			}
+		}
+		self := filepath.Join(e, "bin", "probe")
+		for i := 0; i < 2; i++ {
+			expectReport(t, "enforced", run(command(self, []string{"enf", "report"}, env)), want{
+				exe: filepath.Join(e, "libexec", "probe"), argv0: "enf",
+				execfn: filepath.Join(e, "libexec", "probe"), env: env, preload: true,
+			})
+		}
+		if _, err := os.Stat(filepath.Join(e, ".portable", "verified")); err != nil {
+			t.Errorf("no stamp after the enforced runs: %v", err)
+		}
+		f.verify(t, e)
+		ro := filepath.Join(f.dir, "enforced-ro")
+		mountReadOnly(t, e, ro)
+		roSelf := filepath.Join(ro, "bin", "probe")
+		// Stale slots, nothing writable: the launcher's userland exec, and
+		// the module hashes every object (no stamp can be written).
+		expectReport(t, "enforced, read-only", run(command(roSelf, []string{"enf-ro", "report"}, env)), want{
+			exe: roSelf, argv0: "enf-ro", execfn: roSelf, env: env, preload: true,
+		})
 	})
 
 	t.Run("no /proc fails closed", func(t *testing.T) {
