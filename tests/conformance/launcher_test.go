@@ -285,7 +285,7 @@ func TestLauncher(t *testing.T) {
 		// LD_PRELOAD still loads), /proc/self/exe, AT_EXECFN.
 		e := filepath.Join(f.dir, "enforced")
 		f.bundle(t, e, "--enforce-checksums")
-		for _, b := range []string{a, e} {
+		for _, b := range []string{m, e} {
 			m, err := os.ReadFile(filepath.Join(b, ".portable", "manifest.json"))
 			if err != nil || !strings.Contains(string(m), `"policy": "never"`) {
 				t.Errorf("%s: manifest has no host_libs policy never: %v", b, err)
