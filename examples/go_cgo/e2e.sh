@@ -12,6 +12,12 @@ grep -q "running on glibc 2.43" bazel-testlogs/app/app_test_v3/test.log || fail 
 grep -q "running on glibc 2.43, compiled against glibc 2.43 headers" bazel-testlogs/app/app_test_v3/test.log || fail "v3 test was not compiled against v3"
 grep -q "running on glibc 2.36, compiled against glibc 2.36 headers" bazel-testlogs/app/app_test_v1/test.log || fail "v1 test did not run on glibc 2.36 with v1's headers"
 grep -q "re-exec through" bazel-testlogs/app/app_test_v3/test.log || fail "re-exec test did not run"
+# record_closure: the audit module's record of the v1 run, an undeclared
+# output: the bundle's libc and loader, nothing from outside the bundle.
+rec=$(python3 -c 'import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).read("portable-closure.txt").decode())' bazel-testlogs/app/app_test_v1/test.outputs/outputs.zip) ||
+  fail "app_test_v1 (record_closure = True) wrote no portable-closure.txt"
+grep -q '^object .*/app_test_v1\.bundle/lib/libc\.so\.6$' <<<"$rec" || fail "the record has no bundled libc: $rec"
+if grep -E '^(host|refused) ' <<<"$rec"; then fail "the v1 test loaded (or tried) something from outside its bundle"; fi
 # XML output: the Go test's own report, one testcase per test.
 for t in TestGlibc TestReexec TestTestEnv; do
   grep -q "<testcase [^>]*name=\"$t\"" bazel-testlogs/app/app_test_v3/test.xml || fail "test.xml of app_test_v3 lacks $t"

@@ -30,6 +30,8 @@ def _portable_binary_impl(ctx):
         prefix = name,
         runfiles = target[DefaultInfo].default_runfiles.files,
         host_libs = ctx.attr.host_libs,
+        host_lib_names = ctx.attr.host_lib_names,
+        enforce_checksums = ctx.attr.enforce_checksums,
     )
     run = ctx.actions.declare_file(ctx.label.name + ".run")
     emit_launch_script(ctx, tree = tree, binary = binary, out = run, comment = "Runs %s from its bundle; `bazel run` passes the arguments through." % ctx.label)
@@ -101,6 +103,12 @@ portable_binary(
             doc = "Which of the host's libraries the bundled program may load. `never` (the default): the bundle's loader reads neither `/etc/ld.so.cache` nor `/etc/ld.so.preload` and searches none of the host's library directories, so a library the bundle lacks (a `dlopen` of something not bundled) is not found. `fallback`: the loader as glibc's package ships it, so the host's libraries fill what the bundle lacks (GPU drivers, say). Recorded in the manifest as `host_libs`. Example: `host_libs = \"fallback\"`.",
             default = "never",
             values = ["never", "fallback"],
+        ),
+        "host_lib_names": attr.string_list(
+            doc = "Host libraries the bundle may load after all, by file name, and what they need (policy `listed`, `--host-lib`): GPU drivers, say. Everything else from outside the bundle stays refused. Recorded in the manifest. Example: `host_lib_names = [\"libGL.so.1\"]`.",
+        ),
+        "enforce_checksums": attr.bool(
+            doc = "Check every object the loader maps against its sha256 in the bundle before it runs, and refuse to start, naming the file and both sha256s, when one differs (`--enforce-checksums`). A run remembers what it verified in `.portable/verified` where the bundle is writable. Example: `enforce_checksums = True`.",
         ),
         "bundle_name": attr.string(
             doc = "Top directory of the tar. Default: the binary's file name. Example: `bundle_name = \"hello\"`.",

@@ -19,6 +19,7 @@ def _sysroot_test_impl(ctx):
         sysroot = sysroot,
         out = tree,
         runfiles = test[DefaultInfo].default_runfiles.files,
+        enforce_checksums = ctx.attr.enforce_checksums,
     )
     script = ctx.actions.declare_file(ctx.label.name + ".sh")
     emit_launch_script(
@@ -27,6 +28,7 @@ def _sysroot_test_impl(ctx):
         binary = binary,
         out = script,
         comment = "Runs %s through its bundle against sysroot %s (glibc %s)." % (test.label, sysroot.version, sysroot.glibc_version),
+        record = ctx.attr.record_closure,
     )
     runfiles = ctx.runfiles(files = [tree]).merge(test[DefaultInfo].default_runfiles)
 
@@ -74,6 +76,12 @@ sysroot_test(
 )
 ```""",
     attrs = {
+        "enforce_checksums": attr.bool(
+            doc = "Bundle the test with `--enforce-checksums`: every object it loads is checked against its sha256 before it runs. Example: `enforce_checksums = True`.",
+        ),
+        "record_closure": attr.bool(
+            doc = "Record every object and glibc data file the test run loads (the bundle's audit module in record mode) as the undeclared output `portable-closure.txt` (in `bazel-testlogs/<package>/<name>/test.outputs/`); compare it with the bundle using `portable diff-closure --record`. Example: `record_closure = True`.",
+        ),
         "test": attr.label(
             doc = "The test to run: a `cc_test`, a `go_test` (cgo) or any test whose executable is a dynamic ELF. It is built for the sysroot's platform (see `compile_against_sysroot`). Example: `\":app_test\"`.",
             mandatory = True,

@@ -66,6 +66,19 @@ def _portable_binary_impl(ctx):
 
 portable_binary_test = analysistest.make(_portable_binary_impl)
 
+# portable_binary's closed-universe attributes reach the helper.
+def _closed_bundle_impl(ctx):
+    env = analysistest.begin(ctx)
+    action = one_action(env, "PortableBundle")
+    if action:
+        argv = action.argv
+        asserts.true(env, "--enforce-checksums" in argv, "enforce_checksums = True")
+        asserts.equals(env, "libGL.so.1", _flag(argv, "--host-lib"), "host_lib_names")
+        asserts.equals(env, "never", _flag(argv, "--host-libs"))
+    return analysistest.end(env)
+
+closed_bundle_test = analysistest.make(_closed_bundle_impl)
+
 # sysroot_binary: interpreter and RPATH at the installed path, and the glibc gate.
 def _sysroot_binary_impl(ctx):
     env = analysistest.begin(ctx)
@@ -154,6 +167,9 @@ def rules_test_suite(name):
     portable_binary(name = "bundle_zst", binary = ":hello", compression = "zstd", sysroot = "//sysroots:v2", tags = ["manual"])
     portable_binary_test(name = "portable_binary_test", target_under_test = ":bundle_zst")
 
+    portable_binary(name = "bundle_closed", binary = ":hello", enforce_checksums = True, host_lib_names = ["libGL.so.1"], sysroot = "//sysroots:v2", tags = ["manual"])
+    closed_bundle_test(name = "closed_bundle_test", target_under_test = ":bundle_closed")
+
     sysroot_binary(name = "hello_v2", binary = ":hello", sysroot = "//sysroots:v2", tags = ["manual"])
     sysroot_binary_test(name = "sysroot_binary_test", target_under_test = ":hello_v2")
 
@@ -186,6 +202,7 @@ def rules_test_suite(name):
         ":dev_without_dev_packages_test",
         ":sysroot_fields_test",
         ":portable_binary_test",
+        ":closed_bundle_test",
         ":sysroot_binary_test",
         ":sysroot_test_test",
         ":bad_version_test",

@@ -2,7 +2,7 @@
 
 load("//rules/private:toolchain.bzl", "TOOLCHAIN_TYPE")
 
-def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra_libs = [], prefix = None, runfiles = None, host_libs = None):
+def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra_libs = [], prefix = None, runfiles = None, host_libs = None, host_lib_names = [], enforce_checksums = False):
     """Packs binary, its closure in sysroot and a launcher into out.
 
     Args:
@@ -23,6 +23,8 @@ def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra
         bytes stay the same.
       host_libs: the --host-libs policy ("never" or "fallback"); None
         takes the helper's default, never.
+      host_lib_names: --host-lib names (policy "listed").
+      enforce_checksums: pass --enforce-checksums.
     """
     args = ctx.actions.args()
     args.add("bundle")
@@ -39,6 +41,10 @@ def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra
         args.add("--prefix", prefix)
     if host_libs:
         args.add("--host-libs", host_libs)
+    for name in host_lib_names:
+        args.add("--host-lib", name)
+    if enforce_checksums:
+        args.add("--enforce-checksums")
     for lib in extra_libs:
         args.add("--add", "%s=lib/%s" % (lib.path, lib.basename))
     for f in data:
@@ -60,10 +66,18 @@ def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra
 _LAUNCH_SCRIPT = """#!/bin/sh
 # {comment}
 # Arguments, environment and exit status pass through unchanged.
-exec "${{RUNFILES_DIR:-$0.runfiles}}/{workspace}/{launcher}" "$@"
+{record}exec "${{RUNFILES_DIR:-$0.runfiles}}/{workspace}/{launcher}" "$@"
 """
 
-def emit_launch_script(ctx, *, tree, binary, out, comment):
+# With record = True: the bundle's audit module appends what the test
+# loads to an undeclared output (bazel-testlogs/.../test.outputs).
+_RECORD = """if [ -n "${TEST_UNDECLARED_OUTPUTS_DIR:-}" ]; then
+  PORTABLE_AUDIT_RECORD="$TEST_UNDECLARED_OUTPUTS_DIR/portable-closure.txt"
+  export PORTABLE_AUDIT_RECORD
+fi
+"""
+
+def emit_launch_script(ctx, *, tree, binary, out, comment, record = False):
     """Writes an executable script that runs a directory bundle's launcher from runfiles.
 
     Args:
@@ -72,9 +86,12 @@ def emit_launch_script(ctx, *, tree, binary, out, comment):
       binary: the bundled program, whose basename names bin/<name>.
       out: the script File.
       comment: one line saying what the script runs.
+      record: in a test, have the audit module record what the run loads
+        as the undeclared output portable-closure.txt.
     """
     ctx.actions.write(out, _LAUNCH_SCRIPT.format(
         comment = comment,
+        record = _RECORD if record else "",
         workspace = ctx.workspace_name,
         launcher = tree.short_path + "/bin/" + binary.basename,
     ), is_executable = True)
