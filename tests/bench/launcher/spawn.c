@@ -2,9 +2,10 @@
  * spawn: times fork+exec+wait of several commands, round-robin, and prints
  * percentiles. Used by tests/bench/launcher.sh.
  *
- *   spawn RUNS LABEL=PATH [LABEL=PATH...]
+ *   spawn RUNS LABEL=PATH[ ARG...] [LABEL=PATH[ ARG...]...]
  *
- * Each PATH is run with argv {PATH} and this process's environment, stdout
+ * Each PATH is run with argv {PATH, ARG...} (the value split at single
+ * spaces) and this process's environment, stdout
  * to /dev/null. Runs alternate between the commands so background load hits
  * all of them alike. A run that does not exit 0 aborts the benchmark.
  * Output: one line per command, "LABEL p50_us p90_us mean_us cpu_p50_us":
@@ -50,8 +51,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	char **label = calloc(n, sizeof *label), **path = calloc(n, sizeof *path);
+	char ***args = calloc(n, sizeof *args);
 	double *t = calloc((size_t)n * runs, sizeof *t), *cpu = calloc((size_t)n * runs, sizeof *cpu);
-	if (!label || !path || !t || !cpu)
+	if (!label || !path || !args || !t || !cpu)
 		return 1;
 	for (int i = 0; i < n; i++) {
 		char *eq = strchr(argv[i + 2], '=');
@@ -62,6 +64,13 @@ int main(int argc, char **argv)
 		*eq = 0;
 		label[i] = argv[i + 2];
 		path[i] = eq + 1;
+		/* PATH ARG...: split at spaces into a NULL-terminated argv. */
+		args[i] = calloc(strlen(path[i]) / 2 + 2, sizeof *args[i]);
+		if (!args[i])
+			return 1;
+		int k = 0;
+		for (char *s = strtok(path[i], " "); s; s = strtok(NULL, " "))
+			args[i][k++] = s;
 	}
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
@@ -69,7 +78,7 @@ int main(int argc, char **argv)
 	int warm = runs / 10 + 5;
 	for (int r = -warm; r < runs; r++) {
 		for (int i = 0; i < n; i++) {
-			char *av[] = {path[i], NULL};
+			char **av = args[i];
 			pid_t pid;
 			int st;
 			double t0 = now_us();
