@@ -748,56 +748,84 @@ static void check(const char *path, struct object *o)
 /* An address inside this module's code, for path_of. */
 static void setup_marker(void) {}
 
-/* path_of finds the file mapped at address me in /proc/self/maps. */
-static int path_of(u64 me, char *out)
+/*
+ * each_mapping calls fn with every line of /proc/self/maps ("LO-HI perms
+ * off dev inode   [path]", NUL-terminated), until fn returns nonzero;
+ * it returns that value, or 0.
+ */
+static int each_mapping(int (*fn)(const char *line, void *arg), void *arg)
 {
 	static char maps[1 << 16];
 	long fd = x_openat(AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
-		return -1;
-	/* Lines are "LO-HI perms off dev inode   path"; read in chunks. */
+		return 0;
 	u64 have = 0;
-	int found = -1;
-	for (;;) {
+	int ret = 0;
+	while (!ret) {
 		long r = x_read(fd, maps + have, sizeof maps - 1 - have);
 		if (r <= 0)
 			break;
 		have += (u64)r;
 		u64 start = 0;
-		for (u64 i = 0; i < have; i++) {
+		for (u64 i = 0; i < have && !ret; i++) {
 			if (maps[i] != '\n')
 				continue;
 			maps[i] = 0;
-			const char *l = maps + start;
+			ret = fn(maps + start, arg);
 			start = i + 1;
-			u64 lo = 0, hi = 0;
-			const char *p = l;
-			for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++)
-				lo = lo * 16 + (u64)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
-			if (*p++ != '-')
-				continue;
-			for (; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++)
-				hi = hi * 16 + (u64)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
-			if (me < lo || me >= hi)
-				continue;
-			const char *path = p;
-			while (*path && *path != '/')
-				path++;
-			size_t n = str_len(path);
-			if (n == 0 || n >= PATH_MAX)
-				break;
-			memcpy(out, path, n + 1);
-			found = 0;
-			break;
 		}
-		if (found == 0 || start == 0)
-			break;
 		/* Keep the partial last line. */
 		memcpy(maps, maps + start, have - start);
 		have -= start;
 	}
 	x_close(fd);
-	return found;
+	return ret;
+}
+
+/* mapping_path returns the path of a maps line, or "" when it has none. */
+static const char *mapping_path(const char *l)
+{
+	while (*l && *l != '/')
+		l++;
+	return l;
+}
+
+static u64 hex_at(const char **p)
+{
+	u64 v = 0;
+	for (; (**p >= '0' && **p <= '9') || (**p >= 'a' && **p <= 'f'); (*p)++)
+		v = v * 16 + (u64)(**p <= '9' ? **p - '0' : **p - 'a' + 10);
+	return v;
+}
+
+struct find_addr {
+	u64 addr;
+	char *out;
+};
+
+static int match_addr(const char *l, void *arg)
+{
+	struct find_addr *f = arg;
+	const char *p = l;
+	u64 lo = hex_at(&p);
+	if (*p++ != '-')
+		return 0;
+	u64 hi = hex_at(&p);
+	if (f->addr < lo || f->addr >= hi)
+		return 0;
+	const char *path = mapping_path(p);
+	size_t n = str_len(path);
+	if (n == 0 || n >= PATH_MAX)
+		return -1;
+	memcpy(f->out, path, n + 1);
+	return 1;
+}
+
+/* path_of finds the file mapped at address me in /proc/self/maps. */
+static int path_of(u64 me, char *out)
+{
+	struct find_addr f = {me, out};
+	return each_mapping(match_addr, &f) == 1 ? 0 : -1;
 }
 
 /*
@@ -910,42 +938,26 @@ broken:
 
 /* ---- the record ---------------------------------------------------------- */
 
+static int record_line(const char *l, void *arg)
+{
+	char *last = arg;
+	const char *p = mapping_path(l);
+	size_t n = str_len(p);
+	if (!n || n >= PATH_MAX || str_eq(p, last))
+		return 0;
+	memcpy(last, p, n + 1);
+	struct line ln = {.n = 0};
+	put(&ln, "mapped ");
+	put(&ln, p);
+	emit(S.record, &ln);
+	return 0;
+}
+
 /* record_mapped appends every file mapped now ("mapped PATH"), once each. */
 static void record_mapped(void)
 {
-	static char maps[1 << 16];
 	static char last[PATH_MAX];
-	long fd = x_openat(AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	u64 have = 0;
-	for (;;) {
-		long r = x_read(fd, maps + have, sizeof maps - 1 - have);
-		if (r <= 0)
-			break;
-		have += (u64)r;
-		u64 start = 0;
-		for (u64 i = 0; i < have; i++) {
-			if (maps[i] != '\n')
-				continue;
-			maps[i] = 0;
-			const char *p = maps + start;
-			start = i + 1;
-			while (*p && *p != '/')
-				p++;
-			size_t n = str_len(p);
-			if (!n || n >= PATH_MAX || str_eq(p, last))
-				continue;
-			memcpy(last, p, n + 1);
-			struct line l = {.n = 0};
-			put(&l, "mapped ");
-			put(&l, p);
-			emit(S.record, &l);
-		}
-		memcpy(maps, maps + start, have - start);
-		have -= start;
-	}
-	x_close(fd);
+	each_mapping(record_line, last);
 }
 
 static void record(const char *what, const char *path)
