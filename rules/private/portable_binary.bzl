@@ -32,6 +32,7 @@ def _portable_binary_impl(ctx):
         host_libs = ctx.attr.host_libs,
         host_lib_names = ctx.attr.host_lib_names,
         enforce_checksums = ctx.attr.enforce_checksums,
+        locales = ctx.attr.locales,
     )
     run = ctx.actions.declare_file(ctx.label.name + ".run")
     emit_launch_script(ctx, tree = tree, binary = binary, out = run, comment = "Runs %s from its bundle; `bazel run` passes the arguments through." % ctx.label)
@@ -109,6 +110,9 @@ portable_binary(
         ),
         "enforce_checksums": attr.bool(
             doc = "Check every object the loader maps against its sha256 in the bundle before it runs, and refuse to start, naming the file and both sha256s, when one differs (`--enforce-checksums`). A run remembers what it verified in `.portable/verified` where the bundle is writable. Example: `enforce_checksums = True`.",
+        ),
+        "locales": attr.string_list(
+            doc = "Locales to carry, by name, from the sysroot's compiled locales under `/usr/lib/locale` (`C.UTF-8` needs Debian's `libc-bin` in the sysroot's lock). Without them the bundled glibc runs programs in the C locale: it never reads the host's locales, which belong to another glibc. Example: `locales = [\"C.UTF-8\"]`.",
         ),
         "bundle_name": attr.string(
             doc = "Top directory of the tar. Default: the binary's file name. Example: `bundle_name = \"hello\"`.",

@@ -75,6 +75,7 @@ def _closed_bundle_impl(ctx):
         asserts.true(env, "--enforce-checksums" in argv, "enforce_checksums = True")
         asserts.equals(env, "libGL.so.1", _flag(argv, "--host-lib"), "host_lib_names")
         asserts.equals(env, "never", _flag(argv, "--host-libs"))
+        asserts.equals(env, "C.UTF-8", _flag(argv, "--locale"), "locales")
     return analysistest.end(env)
 
 closed_bundle_test = analysistest.make(_closed_bundle_impl)
@@ -167,7 +168,7 @@ def rules_test_suite(name):
     portable_binary(name = "bundle_zst", binary = ":hello", compression = "zstd", sysroot = "//sysroots:v2", tags = ["manual"])
     portable_binary_test(name = "portable_binary_test", target_under_test = ":bundle_zst")
 
-    portable_binary(name = "bundle_closed", binary = ":hello", enforce_checksums = True, host_lib_names = ["libGL.so.1"], sysroot = "//sysroots:v2", tags = ["manual"])
+    portable_binary(name = "bundle_closed", binary = ":hello", enforce_checksums = True, host_lib_names = ["libGL.so.1"], locales = ["C.UTF-8"], sysroot = "//sysroots:v2", tags = ["manual"])
     closed_bundle_test(name = "closed_bundle_test", target_under_test = ":bundle_closed")
 
     sysroot_binary(name = "hello_v2", binary = ":hello", sysroot = "//sysroots:v2", tags = ["manual"])

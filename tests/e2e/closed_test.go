@@ -266,3 +266,36 @@ func TestRecordMatchesClosure(t *testing.T) {
 		}
 	}
 }
+
+// TestLocales: a closed bundle never reads the host's locales (the host's
+// C.utf8 belongs to the host's glibc): setlocale(LC_ALL, "") with
+// LC_ALL=C.UTF-8 fails, in every mode. With --locale C.UTF-8 the bundle
+// carries it in lib/locale/locale-archive and it works, an empty root
+// included.
+func TestLocales(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Fatal("needs root for bind mounts and chroot (CI runs as root)")
+	}
+	need(t, "/usr/lib/locale/C.utf8/LC_CTYPE", "libc-bin")
+	work := t.TempDir()
+	prog := filepath.Join(work, "locale")
+	mustRun(t, "gcc", "-O2", "-o", prog, "testdata/locale.c")
+	for _, c := range []struct {
+		name, want string
+		flags      []string
+	}{
+		{"without", "setlocale failed\n", nil},
+		{"with", "C.UTF-8 UTF-8 1 65e5\n", []string{"--locale", "C.UTF-8"}},
+	} {
+		b := filepath.Join(work, c.name)
+		mustRun(t, portable, append(append([]string{"bundle", "-o", b}, c.flags...), prog)...)
+		for _, w := range modes(t, work, b) {
+			cmd := exec.Command("chroot", append(chrootArgs(w), w.bundle+"/bin/locale")...)
+			cmd.Env = []string{"LC_ALL=C.UTF-8"}
+			out, _ := cmd.CombinedOutput()
+			if string(out) != c.want {
+				t.Errorf("%s --locale, %s: %q, want %q", c.name, w.mode, out, c.want)
+			}
+		}
+	}
+}

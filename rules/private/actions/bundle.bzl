@@ -2,7 +2,7 @@
 
 load("//rules/private:toolchain.bzl", "TOOLCHAIN_TYPE")
 
-def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra_libs = [], prefix = None, runfiles = None, host_libs = None, host_lib_names = [], enforce_checksums = False):
+def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra_libs = [], prefix = None, runfiles = None, host_libs = None, host_lib_names = [], enforce_checksums = False, locales = []):
     """Packs binary, its closure in sysroot and a launcher into out.
 
     Args:
@@ -25,6 +25,7 @@ def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra
         takes the helper's default, never.
       host_lib_names: --host-lib names (policy "listed").
       enforce_checksums: pass --enforce-checksums.
+      locales: --locale names to carry.
     """
     args = ctx.actions.args()
     args.add("bundle")
@@ -45,6 +46,8 @@ def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra
         args.add("--host-lib", name)
     if enforce_checksums:
         args.add("--enforce-checksums")
+    for name in locales:
+        args.add("--locale", name)
     for lib in extra_libs:
         args.add("--add", "%s=lib/%s" % (lib.path, lib.basename))
     for f in data:

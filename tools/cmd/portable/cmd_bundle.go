@@ -19,7 +19,7 @@ import (
 	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
 )
 
-const bundleUsage = "[-o OUT] [--tar FILE] [--sysroot DIR|ARCHIVE] [--add SRC[=DEST]]... [--gconv[=auto|yes|no]] [--host-libs never|listed|fallback] [--host-lib NAME]... [--enforce-checksums] [--prefix DIR] [--launcher FILE] EXECUTABLE..."
+const bundleUsage = "[-o OUT] [--tar FILE] [--sysroot DIR|ARCHIVE] [--add SRC[=DEST]]... [--gconv[=auto|yes|no]] [--host-libs never|listed|fallback] [--host-lib NAME]... [--enforce-checksums] [--locale NAME]... [--prefix DIR] [--launcher FILE] EXECUTABLE..."
 
 const bundleHelp = `
 Pack ELF programs, their whole shared-library closure (glibc and its loader
@@ -90,8 +90,11 @@ compiled-in gconv and locale paths are rewritten (docs/closed.md): it
 reads the bundle's lib/gconv in every mode, an empty root included, with
 no variable set (the audit module opens it as descriptor 1021,
 close-on-exec, and libc reads /proc/self/fd/1021), and it never reads the
-host's locales: programs run in the C locale. With --host-libs fallback
-libc is bundled as it is: set GCONV_PATH=BUNDLE/lib/gconv yourself.
+host's locales: programs run in the C locale unless --locale NAME carries
+the root's compiled locale NAME (/usr/lib/locale/NAME, e.g. C.UTF-8 from
+Debian's libc-bin) in lib/locale/locale-archive, read the same way
+(descriptor 1022). With --host-libs fallback libc is bundled as it is:
+set GCONV_PATH=BUNDLE/lib/gconv yourself.
 
 --add SRC[=DEST] copies a file or directory into the bundle at DEST. Without
 DEST, a shared library goes to lib/NAME and anything else keeps its path
@@ -232,6 +235,8 @@ func runBundle(e *env, args []string) error {
 	hostLibs := fs.String("host-libs", "", "which host libraries the bundle may load: `POLICY` never (the default: closed loader), listed (the --host-lib names) or fallback (the host's for what the bundle lacks)")
 	var hostLib stringsFlag
 	fs.Var(&hostLib, "host-lib", "let the host library `NAME` (e.g. libGL.so.1) and what it needs in; repeatable")
+	var locales stringsFlag
+	fs.Var(&locales, "locale", "carry the locale `NAME` (C.UTF-8, en_US.UTF-8: compiled under the root's /usr/lib/locale) in lib/locale/locale-archive; repeatable")
 	enforce := fs.Bool("enforce-checksums", false, "refuse to run any object whose sha256 differs from the bundle's (rtld-audit module)")
 	prefix := fs.String("prefix", "", "put every archive entry under the directory `DIR`")
 	traceRun := fs.Bool("trace", false, "run the first program once, bundled, with the arguments after -- (your own sample command), record what it loads and add the libraries it asked for by name that the bundle lacks; the record is kept as .portable/trace")
@@ -262,7 +267,7 @@ func runBundle(e *env, args []string) error {
 	if *tarOut != "" && (archive.IsArchiveName(*out) || !archive.IsArchiveName(*tarOut)) {
 		return usagef("bundle: --tar needs a directory -o and an archive name (.tar, .tar.gz, .tar.zst)")
 	}
-	opts := bundle.Options{Root: *root, Adds: adds, Gconv: string(gconv), HostLibs: policy, HostLib: hostLib, EnforceChecksums: *enforce, Prefix: *prefix, MTime: mtime, Warn: e.stderr}
+	opts := bundle.Options{Root: *root, Adds: adds, Gconv: string(gconv), HostLibs: policy, HostLib: hostLib, EnforceChecksums: *enforce, Locales: locales, Prefix: *prefix, MTime: mtime, Warn: e.stderr}
 	if *tarOut != "" {
 		// The prefix is for the archive only.
 		opts.Prefix, opts.Tar, opts.TarPrefix = "", *tarOut, *prefix

@@ -147,6 +147,10 @@ type Options struct {
 	// EnforceChecksums adds the audit module, which refuses to run an
 	// object whose sha256 differs from the bundle's list.
 	EnforceChecksums bool
+	// Locales are the locales to carry (--locale), by name (C.UTF-8,
+	// en_US.UTF-8): the root's compiled locale directories, written as
+	// lib/locale/locale-archive, which a closed libc reads.
+	Locales []string
 	// TraceRecord, when set, is kept in the bundle as .portable/trace
 	// (the normalised record of a --trace run, see Trace).
 	TraceRecord []byte

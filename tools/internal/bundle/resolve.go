@@ -2,6 +2,7 @@ package bundle
 
 import (
 	debugelf "debug/elf"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/rules-portable/rules_portable/tools/internal/glibcdata"
 	"github.com/rules-portable/rules_portable/tools/internal/launcherbin"
 	"github.com/rules-portable/rules_portable/tools/internal/ldso"
+	"github.com/rules-portable/rules_portable/tools/internal/locale"
 	"github.com/rules-portable/rules_portable/tools/internal/manifest"
 	"github.com/rules-portable/rules_portable/tools/internal/sysroot"
 )
@@ -63,10 +65,57 @@ func (b *builder) resolve() error {
 			return err
 		}
 	}
+	if err := b.addLocales(); err != nil {
+		return err
+	}
 	if err := b.closeLibc(); err != nil {
 		return err
 	}
 	return b.finishSlots()
+}
+
+// addLocales writes the --locale locales, found as compiled directories
+// under the root's /usr/lib/locale, into lib/locale/locale-archive.
+func (b *builder) addLocales() error {
+	if len(b.opts.Locales) == 0 {
+		return nil
+	}
+	if b.libc == nil {
+		return errors.New("--locale: the closure has no glibc libc.so.6 to read locales")
+	}
+	if b.hostLibs() == HostLibsFallback {
+		return errors.New("--locale: with --host-libs fallback libc is bundled as it is and reads the host's locales; drop one")
+	}
+	var ls []*locale.Locale
+	seen := map[string]bool{}
+	for _, name := range b.opts.Locales {
+		norm := locale.Normalize(name)
+		if seen[norm] {
+			continue
+		}
+		seen[norm] = true
+		var dir string
+		for _, n := range []string{name, norm} {
+			d := b.hostOf(path.Join("/usr/lib/locale", n))
+			if st, err := os.Stat(d); err == nil && st.IsDir() {
+				dir = d
+				break
+			}
+		}
+		if dir == "" {
+			return fmt.Errorf("--locale %s: no compiled locale /usr/lib/locale/%s %s; compile it there (localedef -i LANG -f CHARSET --no-archive /usr/lib/locale/%s), or for C.UTF-8 add Debian's libc-bin", name, norm, b.where(), norm)
+		}
+		l, err := locale.ReadDir(dir, name)
+		if err != nil {
+			return err
+		}
+		ls = append(ls, l)
+	}
+	data, err := locale.Write(ls, binary.LittleEndian)
+	if err != nil {
+		return err
+	}
+	return b.plan.put(&item{dest: "lib/locale/locale-archive", kind: kindFile, data: data, why: "--locale " + strings.Join(b.opts.Locales, " ")})
 }
 
 // wantGconv applies the gconv policy: auto adds the modules when a

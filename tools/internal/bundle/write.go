@@ -21,6 +21,7 @@ import (
 	"github.com/rules-portable/rules_portable/tools/internal/elf"
 	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
 	"github.com/rules-portable/rules_portable/tools/internal/glibcdata"
+	"github.com/rules-portable/rules_portable/tools/internal/locale"
 	"github.com/rules-portable/rules_portable/tools/internal/manifest"
 	"github.com/rules-portable/rules_portable/tools/internal/trace"
 )
@@ -317,6 +318,12 @@ func (b *builder) writeManifest(staging string, files []*item, results []written
 		}
 	}
 	m.EnforceChecksums = b.opts.EnforceChecksums
+	if _, ok := b.plan.items["lib/locale/locale-archive"]; ok {
+		for _, n := range b.opts.Locales {
+			m.Locales = append(m.Locales, locale.Normalize(n))
+		}
+		m.Locales = slices.Compact(slices.Sorted(slices.Values(m.Locales)))
+	}
 	if b.needsAudit() && b.loader != "" {
 		e, err := b.writeAuditList(staging, m)
 		if err != nil {

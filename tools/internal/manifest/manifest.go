@@ -215,10 +215,13 @@ type Manifest struct {
 	// EnforceChecksums says the bundle's audit module checks every object
 	// against its sha256 before it runs (portable bundle
 	// --enforce-checksums).
-	EnforceChecksums bool         `json:"enforce_checksums,omitempty"`
-	Libc             Libc         `json:"libc"`
-	EntryPoints      []EntryPoint `json:"entry_points"`
-	Files            []Entry      `json:"files"`
+	EnforceChecksums bool `json:"enforce_checksums,omitempty"`
+	// Locales are the locales lib/locale/locale-archive holds (portable
+	// bundle --locale), by their normalised names (C.utf8).
+	Locales     []string     `json:"locales,omitempty"`
+	Libc        Libc         `json:"libc"`
+	EntryPoints []EntryPoint `json:"entry_points"`
+	Files       []Entry      `json:"files"`
 }
 
 // Validate checks that every path is a clean relative name, that nothing
