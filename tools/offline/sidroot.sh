@@ -223,6 +223,8 @@ write_rc() {
     echo "# read intermediate files (a sysroot's tar), and a later build with the cache"
     echo "# off must find them (Bazel 7 would fetch only top-level outputs)."
     echo "build --remote_download_outputs=all"
+    echo "# The root has no zip(1): a test's undeclared outputs stay files (test.outputs/)."
+    echo "test --nozip_undeclared_test_outputs"
     echo "# Actions and tests need the Go toolchain copied into the root."
     echo "common --action_env=PATH=/opt/go/bin:/usr/local/bin:/usr/bin:/bin"
   } >"$tmp"
