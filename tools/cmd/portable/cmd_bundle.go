@@ -349,6 +349,9 @@ func (p *progress) finish() {
 // traceFirst runs the sample command in record mode (bundle.Trace) and
 // folds what it learnt into opts: the libraries to add, the record.
 func traceFirst(e *env, progs []string, opts *bundle.Options, sample []string) error {
+	if opts.HostLibs == bundle.HostLibsFallback && !opts.EnforceChecksums {
+		return usagef("bundle: --trace needs the bundle's audit module, which --host-libs fallback leaves out; add --enforce-checksums or drop --host-libs fallback")
+	}
 	fmt.Fprintf(e.stderr, "portable bundle --trace: running %s %s\n", filepath.Base(progs[0]), strings.Join(sample, " "))
 	res, err := bundle.Trace(progs, *opts, sample, os.Stdin, e.stdout, e.stderr)
 	if err != nil {
