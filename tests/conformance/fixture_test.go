@@ -447,6 +447,21 @@ func waitForExe(t *testing.T, pid int, path string) {
 	t.Fatalf("pid %d never became %s", pid, path)
 }
 
+// waitForBlockedRead polls until pid sits in read(0, ...) (x86_64's
+// system call 0 on descriptor 0, from /proc/PID/syscall): a probe in
+// "wait" mode has then loaded its libraries and reached main.
+func waitForBlockedRead(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/syscall", pid)); err == nil && strings.HasPrefix(string(b), "0 0x0 ") {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("pid %d never blocked reading its stdin", pid)
+}
+
 // leftovers lists temp files a fix-up left behind.
 func leftovers(t *testing.T, root string) []string {
 	t.Helper()

@@ -149,6 +149,11 @@ func TestLauncher(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitForExe(t, wait.Process.Pid, filepath.Join(a, "libexec", "probe"))
+		// Running, not still starting: a bundle renamed while a program in
+		// it is still loading its libraries leaves that program's loader
+		// looking in the old place, and a closed loader has nowhere else
+		// to look (the old open loader took the host's libc instead).
+		waitForBlockedRead(t, wait.Process.Pid)
 		if err := os.Rename(a, m); err != nil {
 			t.Fatal(err)
 		}
