@@ -66,3 +66,22 @@ func SetInterpInPlace(data []byte, interp string) error {
 	copy(slot, interp)
 	return nil
 }
+
+// ReadOnlyRanges returns the file byte ranges [start, end) of the
+// loadable segments that are not writable: where a program's constant
+// strings and tables live. size is the file's length; a segment that
+// reaches past it is an error.
+func (f *File) ReadOnlyRanges(size int64) ([][2]int64, error) {
+	var r [][2]int64
+	for _, p := range f.Progs {
+		if p.Type != PTLoad || p.Flags&PFW != 0 {
+			continue
+		}
+		end := p.Off + p.Filesz
+		if end < p.Off || end > uint64(size) {
+			return nil, fmt.Errorf("a PT_LOAD segment (offset %d, %d bytes) lies outside the file of %d bytes", p.Off, p.Filesz, size)
+		}
+		r = append(r, [2]int64{int64(p.Off), int64(end)})
+	}
+	return r, nil
+}

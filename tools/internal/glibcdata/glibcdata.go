@@ -28,11 +28,12 @@ package glibcdata
 
 import (
 	"bytes"
-	"debug/elf"
 	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
+
+	"github.com/rules-portable/rules_portable/tools/internal/elf"
 )
 
 // Descriptors the audit module opens the bundle's data at; high, where
@@ -125,7 +126,7 @@ func oneOf(names ...string) func(string) bool {
 
 // find returns [offset, length] of every NUL-terminated string in
 // read-only bytes that starts after a NUL and matches.
-func find(data []byte, ro [][2]int, match func(string) bool) [][2]int {
+func find(data []byte, ro [][2]int64, match func(string) bool) [][2]int {
 	var out [][2]int
 	for _, seg := range ro {
 		b := data[seg[0]:seg[1]]
@@ -140,7 +141,7 @@ func find(data []byte, ro [][2]int, match func(string) bool) [][2]int {
 				break
 			}
 			if match(string(b[start : start+n])) {
-				out = append(out, [2]int{seg[0] + start, n})
+				out = append(out, [2]int{int(seg[0]) + start, n})
 			}
 			i = start
 		}
@@ -148,24 +149,17 @@ func find(data []byte, ro [][2]int, match func(string) bool) [][2]int {
 	return out
 }
 
-func readOnly(data []byte) ([][2]int, error) {
-	f, err := elf.NewFile(bytes.NewReader(data))
+func readOnly(data []byte) ([][2]int64, error) {
+	f, err := elf.Parse(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotLibc, err)
 	}
-	if f.Type != elf.ET_DYN {
+	if f.Type != elf.TypeDyn {
 		return nil, fmt.Errorf("%w: ELF type %v, want a shared object", ErrNotLibc, f.Type)
 	}
-	var r [][2]int
-	for _, p := range f.Progs {
-		if p.Type != elf.PT_LOAD || p.Flags&elf.PF_W != 0 {
-			continue
-		}
-		end := p.Off + p.Filesz
-		if end < p.Off || end > uint64(len(data)) {
-			return nil, fmt.Errorf("%w: a PT_LOAD segment lies outside the file", ErrNotLibc)
-		}
-		r = append(r, [2]int{int(p.Off), int(end)})
+	r, err := f.ReadOnlyRanges(int64(len(data)))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNotLibc, err)
 	}
 	return r, nil
 }

@@ -2,12 +2,13 @@ package ldso
 
 import (
 	"bytes"
-	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/rules-portable/rules_portable/tools/internal/elf"
 )
 
 // NoDir is what every default directory becomes: a directory in /proc's
@@ -216,41 +217,40 @@ func hasBoth(dirs []string) bool {
 }
 
 // ranges are file offsets of read-only loadable bytes.
-type ranges [][2]int
+type ranges [][2]int64
 
 func (r ranges) contains(off, n int) bool {
 	for _, x := range r {
-		if off >= x[0] && off+n <= x[1] {
+		if int64(off) >= x[0] && int64(off+n) <= x[1] {
 			return true
 		}
 	}
 	return false
 }
 
+// readOnlyRanges parses data with the project's ELF reader and returns
+// its read-only loadable bytes, its word size and byte order.
 func readOnlyRanges(data []byte) (ranges, int, binary.ByteOrder, error) {
-	f, err := elf.NewFile(bytes.NewReader(data))
+	f, err := elf.Parse(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return nil, 0, nil, fmt.Errorf("%w: %v", ErrNotLoader, err)
 	}
-	if f.Type != elf.ET_DYN {
+	if f.Type != elf.TypeDyn {
 		return nil, 0, nil, fmt.Errorf("%w: ELF type %v, want a shared object", ErrNotLoader, f.Type)
 	}
+	r, err := f.ReadOnlyRanges(int64(len(data)))
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("%w: %v", ErrNotLoader, err)
+	}
 	wordSize := 8
-	if f.Class == elf.ELFCLASS32 {
+	if f.Class == elf.Class32 {
 		wordSize = 4
 	}
-	var r ranges
-	for _, p := range f.Progs {
-		if p.Type != elf.PT_LOAD || p.Flags&elf.PF_W != 0 {
-			continue
-		}
-		end := p.Off + p.Filesz
-		if end < p.Off || end > uint64(len(data)) {
-			return nil, 0, nil, fmt.Errorf("%w: a PT_LOAD segment lies outside the file", ErrNotLoader)
-		}
-		r = append(r, [2]int{int(p.Off), int(end)})
+	var order binary.ByteOrder = binary.LittleEndian
+	if f.Data == elf.Data2MSB {
+		order = binary.BigEndian
 	}
-	return r, wordSize, f.ByteOrder, nil
+	return r, wordSize, order, nil
 }
 
 // findLengths returns the offsets, in read-only bytes, of an array of
