@@ -138,7 +138,7 @@ func IsClosed(data []byte) bool {
 
 func isClosed(data []byte) bool {
 	return len(findString(data, "\x00"+Cache[1:])) == 1 && len(findString(data, "\x00"+Preload[1:])) == 1 &&
-		bytes.Contains(data, []byte("\x00"+NoDir+"\x00"+NoDir+"\x00"))
+		bytes.Contains(data, []byte(NoDir+"\x00"))
 }
 
 // findString returns the offsets of s as a whole NUL-terminated string
