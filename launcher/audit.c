@@ -295,29 +295,12 @@ static struct {
 } S = {.record = -1};
 
 /* One-line messages on stderr. */
-struct line {
-	char b[3 * PATH_MAX];
-	size_t n;
-};
-static void put(struct line *l, const char *s)
-{
-	while (*s && l->n < sizeof l->b - 2)
-		l->b[l->n++] = *s++;
-}
-static void put_num(struct line *l, u64 v)
-{
-	char d[24];
-	int i = 0;
-	do
-		d[i++] = (char)('0' + v % 10);
-	while (v /= 10);
-	while (i && l->n < sizeof l->b - 2)
-		l->b[l->n++] = d[--i];
-}
+#define LINE_CAP (3 * PATH_MAX)
+#include "line.h"
 static void emit(long fd, struct line *l)
 {
-	l->b[l->n++] = '\n';
-	x_write(fd, l->b, l->n);
+	l->buf[l->n++] = '\n';
+	x_write(fd, l->buf, l->n);
 	l->n = 0;
 }
 static __attribute__((noreturn)) void refuse(const char *path, const char *why, const char *a, const char *b)
@@ -534,7 +517,7 @@ static void load_stamps(void)
 	struct line want = {.n = 0};
 	put(&want, "portable-verified 1 ");
 	put_id(&want, id_of(&S.conf_st));
-	if (n <= want.n || !mem_eq(s, want.b, want.n) || s[want.n] != '\n')
+	if (n <= want.n || !mem_eq(s, want.buf, want.n) || s[want.n] != '\n')
 		goto out;
 	for (u64 i = want.n + 1; i < n;) {
 		char *l = s + i;
@@ -575,7 +558,7 @@ static void save_stamps(void)
 		long pid = sys3(SYS_getpid, 0, 0, 0);
 		struct line p = {.n = 0};
 		put_num(&p, (u64)pid);
-		memcpy(tmp + S.root_len + 33, p.b, p.n);
+		memcpy(tmp + S.root_len + 33, p.buf, p.n);
 		tmp[S.root_len + 33 + p.n] = 0;
 	}
 	long fd = x_openat(AT_FDCWD, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -668,7 +651,7 @@ static const char *inside_once(const char *p, char *buf)
 	char proc[32] = "/proc/self/fd/";
 	struct line l = {.n = 0};
 	put_num(&l, (u64)fd);
-	memcpy(proc + 14, l.b, l.n);
+	memcpy(proc + 14, l.buf, l.n);
 	proc[14 + l.n] = 0;
 	long n = x_readlink(proc, buf, PATH_MAX - 1);
 	x_close(fd);
@@ -698,8 +681,8 @@ static void check(const char *path, struct object *o)
 		put_num(&l, (u64)st.st_size);
 		put(&l, " bytes, the manifest says ");
 		put_num(&l, o->size);
-		l.b[l.n] = 0;
-		refuse(path, "size ", l.b, 0);
+		l.buf[l.n] = 0;
+		refuse(path, "size ", l.buf, 0);
 	}
 	struct sha s;
 	char hex[65];
@@ -735,8 +718,8 @@ static void check(const char *path, struct object *o)
 		put(&l, hex);
 		put(&l, ", the manifest says ");
 		put(&l, want);
-		l.b[l.n] = 0;
-		refuse(path, "sha256 ", l.b, 0);
+		l.buf[l.n] = 0;
+		refuse(path, "sha256 ", l.buf, 0);
 	}
 	set_id(o, &st);
 	o->verified = 2;

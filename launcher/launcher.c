@@ -350,27 +350,8 @@ static const char *err_text(long e)
 	return "Unknown error";
 }
 
-struct line {
-	char buf[PATH_MAX + 512];
-	size_t n;
-};
-
-static void put(struct line *l, const char *s)
-{
-	while (*s && l->n < sizeof l->buf - 1)
-		l->buf[l->n++] = *s++;
-}
-
-static void put_num(struct line *l, u64 v)
-{
-	char d[24];
-	int i = 0;
-	do
-		d[i++] = (char)('0' + v % 10);
-	while (v /= 10);
-	while (i && l->n < sizeof l->buf - 1)
-		l->buf[l->n++] = d[--i];
-}
+#define LINE_CAP (PATH_MAX + 512)
+#include "line.h"
 
 /*
  * die prints "portable-launcher: PATH: OP: TEXT (errno N)[; HINT]" as one

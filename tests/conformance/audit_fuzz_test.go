@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -20,20 +19,11 @@ type auditHarness struct {
 
 func startAuditHarness(tb testing.TB) *auditHarness {
 	tb.Helper()
-	bin := filepath.Join(tb.TempDir(), "audit_harness")
-	src, err := filepath.Abs("testdata/audit_harness.c")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	build := exec.Command("gcc", "-std=gnu11", "-g", "-O1", "-fsanitize=address,undefined",
-		"-fno-sanitize-recover=all", "-fno-builtin", "-DAUDIT_HARNESS", "-I", "../../launcher", "-o", bin, src)
-	if b, err := build.CombinedOutput(); err != nil {
-		tb.Fatalf("build the audit harness (gcc): %v\n%s", err, b)
-	}
-	cmd := exec.Command(bin)
+	cmd := exec.Command(buildHarness(tb, "audit_harness", "AUDIT_HARNESS"))
 	cmd.Env = append(os.Environ(), "ASAN_OPTIONS=detect_leaks=0")
 	cmd.Stderr = os.Stderr
 	h := &auditHarness{}
+	var err error
 	if h.in, err = cmd.StdinPipe(); err != nil {
 		tb.Fatal(err)
 	}

@@ -30,24 +30,33 @@ type harness struct {
 	stderr *bytes.Buffer
 }
 
-func startHarness(tb testing.TB) *harness {
+// buildHarness compiles testdata/NAME.c, which includes code of
+// launcher/, with libc and sanitizers and the macro define set; it returns
+// the program.
+func buildHarness(tb testing.TB, name, define string) string {
 	tb.Helper()
 	if _, err := exec.LookPath("gcc"); err != nil {
 		tb.Fatal("gcc not found: install the Debian package gcc")
 	}
-	bin := filepath.Join(tb.TempDir(), "harness")
-	src, err := filepath.Abs("testdata/harness.c")
+	bin := filepath.Join(tb.TempDir(), name)
+	src, err := filepath.Abs(filepath.Join("testdata", name+".c"))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	cmd := exec.Command("gcc", "-std=gnu11", "-g", "-O1", "-fsanitize=address,undefined",
-		"-fno-sanitize-recover=all", "-fno-builtin", "-DLAUNCHER_HARNESS", "-I", "../../launcher", "-o", bin, src)
+		"-fno-sanitize-recover=all", "-fno-builtin", "-D"+define, "-I", "../../launcher", "-o", bin, src)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("build fuzz harness: %v\n%s", err, b)
+		tb.Fatalf("build %s: %v\n%s", src, err, b)
 	}
-	h := &harness{cmd: exec.Command(bin), stderr: &bytes.Buffer{}}
+	return bin
+}
+
+func startHarness(tb testing.TB) *harness {
+	tb.Helper()
+	h := &harness{cmd: exec.Command(buildHarness(tb, "harness", "LAUNCHER_HARNESS")), stderr: &bytes.Buffer{}}
 	h.cmd.Stderr = h.stderr
 	h.cmd.Env = append(os.Environ(), "ASAN_OPTIONS=detect_leaks=0")
+	var err error
 	if h.in, err = h.cmd.StdinPipe(); err != nil {
 		tb.Fatal(err)
 	}
