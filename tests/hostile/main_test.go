@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -122,9 +123,20 @@ func workDir(t *testing.T) string {
 // leftovers lists the temp files and staging directories under dir.
 func leftovers(t *testing.T, dir string) []string {
 	t.Helper()
+	return named(dir, ".portable-tmp-", ".portable-new-")
+}
+
+// staging lists the temps under dir that have their locked name (a run
+// makes each under a ".portable-new-" name, locks it, then renames it).
+func staging(t *testing.T, dir string) []string {
+	t.Helper()
+	return named(dir, ".portable-tmp-")
+}
+
+func named(dir string, infixes ...string) []string {
 	var out []string
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && strings.Contains(d.Name(), ".portable-tmp-") {
+		if err == nil && slices.ContainsFunc(infixes, func(i string) bool { return strings.Contains(d.Name(), i) }) {
 			out = append(out, p)
 			if d.IsDir() {
 				return filepath.SkipDir

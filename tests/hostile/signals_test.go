@@ -114,7 +114,7 @@ func TestStaleStagingRemoved(t *testing.T) {
 	bigInput(t, filepath.Join(dir, "big"), 300<<20)
 	cmd, _ := start(t, dir, "bundle", "-o", "b", "--tar", "b.tar", "--add", "big", "/bin/true")
 	deadline := time.Now().Add(hangLimit)
-	for len(leftovers(t, dir)) == 0 {
+	for len(staging(t, dir)) == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("no staging directory appeared")
 		}
@@ -122,7 +122,7 @@ func TestStaleStagingRemoved(t *testing.T) {
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
-	stale := leftovers(t, dir)
+	stale := staging(t, dir)
 	if len(stale) == 0 {
 		t.Fatal("SIGKILL left nothing: the test did not test anything")
 	}
@@ -146,14 +146,14 @@ func TestStaleStagingRemoved(t *testing.T) {
 	os.RemoveAll(filepath.Join(dir, "b"))
 	live, _ := start(t, dir, "bundle", "-o", "b", "--add", "big", "/bin/true")
 	defer func() { live.Process.Kill(); live.Wait() }()
-	for len(leftovers(t, dir)) == 0 {
+	for len(staging(t, dir)) == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the live run's staging directory never appeared")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	live.Process.Signal(syscall.SIGSTOP)
-	liveStaging := leftovers(t, dir)
+	liveStaging := staging(t, dir)
 	r = cli(t, dir, nil, "bundle", "-o", "b2", "/bin/true") // another output: not its business
 	if r.code != 0 {
 		t.Fatalf("bundle b2: %v", r)

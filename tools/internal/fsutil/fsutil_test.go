@@ -9,6 +9,9 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestWriteFileAtomicKeepsOldContentOnError(t *testing.T) {
@@ -199,5 +202,60 @@ func TestWriteRefusesSymlinkAndRemovesStale(t *testing.T) {
 		if _, err := os.Stat(p); (err == nil) != want {
 			t.Errorf("%s: exists = %v, want %v", p, err == nil, want)
 		}
+	}
+}
+
+// TestTempLockedFromBirth: a temp has its TempInfix name only once it is
+// locked, and a leftover of the instant before (its newInfix name) is
+// removed only once it is older than newGrace.
+func TestTempLockedFromBirth(t *testing.T) {
+	dir := t.TempDir()
+	f, err := CreateTempFile(dir, ".f"+TempInfix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer RemoveTemp(f.Name())
+	d, err := MkdirTemp(dir, ".d"+TempInfix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer RemoveTemp(d)
+	for _, p := range []string{f.Name(), d} {
+		if !strings.Contains(filepath.Base(p), TempInfix) || filepath.Dir(p) != dir {
+			t.Errorf("temp %s: want a TempInfix name in %s", p, dir)
+		}
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("temp %s: %v", p, err)
+		}
+		lf, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if unix.Flock(int(lf.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil {
+			t.Errorf("temp %s is not locked", p)
+		}
+		lf.Close()
+	}
+	if _, err := f.WriteString("x"); err != nil {
+		t.Errorf("write to the temp file: %v", err)
+	}
+	if got := RemoveStale(filepath.Join(dir, "f")); len(got) != 0 {
+		t.Errorf("RemoveStale removed live temps: %v", got)
+	}
+
+	young := filepath.Join(dir, ".f"+newInfix+"1")
+	if err := os.Mkdir(young, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if got := RemoveStale(filepath.Join(dir, "f")); len(got) != 0 {
+		t.Errorf("RemoveStale removed a newInfix temp younger than %v: %v", newGrace, got)
+	}
+	defer func(g time.Duration) { newGrace = g }(newGrace)
+	newGrace = 0
+	if got := RemoveStale(filepath.Join(dir, "f")); len(got) != 1 || got[0] != young {
+		t.Errorf("RemoveStale of an old newInfix leftover: %v, want [%s]", got, young)
+	}
+	if _, err := os.Stat(f.Name()); err != nil {
+		t.Errorf("the live temp went too: %v", err)
 	}
 }

@@ -26,40 +26,116 @@ var temps = struct {
 	removed bool
 }{m: map[string]*os.File{}}
 
+// newInfix names a temp in the instant between its creation and its
+// lock: a temp is made as "." + base + newInfix + digits, locked, and only
+// then renamed to its TempInfix name, so that RemoveStale never sees an
+// unlocked temp of a live run. What a run killed in that instant leaves
+// is removed once it is older than newGrace.
+const newInfix = ".portable-new-"
+
+// newGrace is how old a newInfix leftover must be before RemoveStale
+// takes it for a killed run's: a live one keeps that name for the
+// microseconds between mkdir and flock.
+var newGrace = time.Minute
+
 // CreateTempFile creates a file in dir named pattern + random digits
 // (pattern should end in TempInfix so RemoveStale knows it), like
 // os.CreateTemp. Until ForgetTemp, the file is registered for RemoveTemps
-// and holds an exclusive flock that tells RemoveStale it is live.
+// and holds an exclusive flock that tells RemoveStale it is live; it
+// holds it from the moment the name exists.
 func CreateTempFile(dir, pattern string) (*os.File, error) {
-	f, err := os.CreateTemp(dir, pattern+"*")
+	p, lf, err := createLocked(dir, pattern, false)
 	if err != nil {
 		return nil, err
 	}
-	if err := track(f.Name()); err != nil {
-		f.Close()
-		os.Remove(f.Name())
+	fd, err := unix.Dup(int(lf.Fd()))
+	if err != nil {
+		RemoveTemp(p)
 		return nil, err
 	}
-	return f, nil
+	unix.CloseOnExec(fd)
+	return os.NewFile(uintptr(fd), p), nil
 }
 
 // MkdirTemp is os.MkdirTemp for staging directories, registered and
 // locked like CreateTempFile's files.
 func MkdirTemp(dir, pattern string) (string, error) {
-	d, err := os.MkdirTemp(dir, pattern+"*")
+	p, _, err := createLocked(dir, pattern, true)
+	return p, err
+}
+
+// createLocked makes the temp under its newInfix name, locks it, renames
+// it to pattern + digits and registers it, all under the temps lock so
+// that the signal handler finds it registered or not yet made.
+func createLocked(dir, pattern string, isDir bool) (string, *os.File, error) {
+	temps.Lock()
+	defer temps.Unlock()
+	if temps.removed {
+		return "", nil, ErrInterrupted // a signal arrived: nothing new may start
+	}
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	pre, final := pattern, strings.HasSuffix(pattern, TempInfix)
+	if final {
+		pre = strings.TrimSuffix(pattern, TempInfix) + newInfix
+	}
+	var p string
+	var lf *os.File
+	if isDir {
+		d, err := os.MkdirTemp(dir, pre+"*")
+		if err != nil {
+			return "", nil, err
+		}
+		// Directories are locked through a read-only descriptor.
+		if lf, err = os.OpenFile(d, os.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW|unix.O_DIRECTORY, 0); err != nil {
+			os.Remove(d)
+			return "", nil, err
+		}
+		p = d
+	} else {
+		// Files through a read-write one (NFS grants LOCK_EX only on one).
+		f, err := os.CreateTemp(dir, pre+"*")
+		if err != nil {
+			return "", nil, err
+		}
+		p, lf = f.Name(), f
+	}
+	// A file system without flock (or one that refuses it) leaves the
+	// temp unlocked: RemoveStale then cannot tell it is live and leaves
+	// it alone, and the signal handler still removes it.
+	_ = unix.Flock(int(lf.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+	if final {
+		np := filepath.Join(filepath.Dir(p), pattern+strings.TrimPrefix(filepath.Base(p), pre))
+		if err := renameNoReplace(p, np); err != nil {
+			lf.Close()
+			os.Remove(p)
+			return "", nil, err
+		}
+		p = np
+	}
+	temps.m[p] = lf
+	return p, lf, nil
+}
+
+// renameNoReplace renames old to new unless new exists.
+func renameNoReplace(old, new string) error {
+	err := unix.Renameat2(unix.AT_FDCWD, old, unix.AT_FDCWD, new, unix.RENAME_NOREPLACE)
+	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
+		// A file system without RENAME_NOREPLACE: the names carry random
+		// digits, so checking first leaves only a theoretical race.
+		if _, lerr := os.Lstat(new); lerr == nil {
+			return &os.LinkError{Op: "rename", Old: old, New: new, Err: os.ErrExist}
+		}
+		return os.Rename(old, new)
+	}
 	if err != nil {
-		return "", err
+		return &os.LinkError{Op: "rename", Old: old, New: new, Err: err}
 	}
-	if err := track(d); err != nil {
-		os.Remove(d)
-		return "", err
-	}
-	return d, nil
+	return nil
 }
 
 func track(p string) error {
-	// Files are locked through a read-write descriptor (NFS grants LOCK_EX
-	// only on one), directories through a read-only one.
 	flags := os.O_RDWR
 	if st, err := os.Lstat(p); err == nil && st.IsDir() {
 		flags = os.O_RDONLY
@@ -68,9 +144,6 @@ func track(p string) error {
 	if err != nil {
 		return err
 	}
-	// A file system without flock (or one that refuses it) leaves the
-	// temp unlocked: RemoveStale then cannot tell it is live and leaves
-	// it alone, and the signal handler still removes it.
 	_ = unix.Flock(int(lf.Fd()), unix.LOCK_EX|unix.LOCK_NB)
 	temps.Lock()
 	defer temps.Unlock()
@@ -170,7 +243,8 @@ func RemoveTemps() (committed bool) {
 // TempInfix + anything, owned by the caller, whose lock no live process
 // holds. A temp of a run still going holds its lock and is left alone, and
 // so is anything another user put there (in a shared /tmp, say) or that
-// cannot be removed. It returns what it removed.
+// cannot be removed. A temp is locked before it gets its TempInfix name,
+// so a live run's is never taken for stale. It returns what it removed.
 func RemoveStale(out string) []string {
 	dir, base := filepath.Split(out)
 	if dir == "" {
@@ -187,9 +261,14 @@ func RemoveStaleIn(dir, prefix string) []string {
 		return nil // the caller's own checks report a missing directory
 	}
 	uid := uint32(os.Geteuid())
+	newPrefix := ""
+	if strings.HasSuffix(prefix, TempInfix) {
+		newPrefix = strings.TrimSuffix(prefix, TempInfix) + newInfix
+	}
 	var removed []string
 	for _, e := range ents {
-		if !strings.HasPrefix(e.Name(), prefix) || !e.Type().IsRegular() && !e.IsDir() {
+		isNew := newPrefix != "" && strings.HasPrefix(e.Name(), newPrefix)
+		if !strings.HasPrefix(e.Name(), prefix) && !isNew || !e.Type().IsRegular() && !e.IsDir() {
 			continue
 		}
 		p := filepath.Join(dir, e.Name())
@@ -197,8 +276,12 @@ func RemoveStaleIn(dir, prefix string) []string {
 		if err != nil {
 			continue
 		}
-		if s, ok := st.Sys().(*syscall.Stat_t); !ok || s.Uid != uid {
+		s, ok := st.Sys().(*syscall.Stat_t)
+		if !ok || s.Uid != uid {
 			continue
+		}
+		if isNew && time.Since(time.Unix(s.Ctim.Unix())) < newGrace {
+			continue // possibly a live run between its mkdir and its lock
 		}
 		flags := os.O_RDWR
 		if st.IsDir() {
