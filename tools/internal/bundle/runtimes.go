@@ -7,12 +7,13 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 var (
-	libPython = regexp.MustCompile(`^libpython(3\.[0-9]+)\.so`)
-	libPerl   = regexp.MustCompile(`^libperl\.so\.(5\.[0-9]+)`)
-	python3   = regexp.MustCompile(`^python(3(\.[0-9]+)?)?$`)
+	libPython = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^libpython(3\.[0-9]+)\.so`) })
+	libPerl   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^libperl\.so\.(5\.[0-9]+)`) })
+	python3   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^python(3(\.[0-9]+)?)?$`) })
 )
 
 // runtimeData looks at the closure for language runtimes whose standard
@@ -49,8 +50,8 @@ func (b *builder) runtimeData() error {
 		name := path.Base(dest)
 		it := b.plan.items[dest]
 		switch {
-		case libPython.MatchString(name):
-			ver := libPython.FindStringSubmatch(name)[1]
+		case libPython().MatchString(name):
+			ver := libPython().FindStringSubmatch(name)[1]
 			dir := "lib/python" + ver
 			if _, ok := b.plan.items[dir]; ok {
 				continue
@@ -64,9 +65,9 @@ func (b *builder) runtimeData() error {
 			if err := b.addTree(src, dir, "runtime data: the standard library of "+name, 0, map[string]bool{}); err != nil {
 				return err
 			}
-		case libPerl.MatchString(name) && !warned["perl"]:
+		case libPerl().MatchString(name) && !warned["perl"]:
 			warned["perl"] = true
-			ver := libPerl.FindStringSubmatch(name)[1]
+			ver := libPerl().FindStringSubmatch(name)[1]
 			b.warnf("%s is bundled: perl looks for its modules only in the absolute directories it was built with (perl -V shows @INC), which a bundle cannot provide, so 'use' of a module fails unless the host has it; to carry them: --add /usr/share/perl/%s=lib/perl5/%s --add /usr/lib/%s/perl/%s=lib/perl5/%s-arch and run with PERL5LIB=BUNDLE/lib/perl5/%s:BUNDLE/lib/perl5/%s-arch",
 				name, ver, ver, tripletOf(it.source), ver, ver, ver, ver)
 		case (name == "libjli.so" || name == "libjvm.so") && !warned["jvm"]:
@@ -82,7 +83,7 @@ func (b *builder) runtimeData() error {
 		}
 	}
 	for _, ep := range b.entries {
-		if python3.MatchString(ep.Name) && !hasPython() {
+		if python3().MatchString(ep.Name) && !hasPython() {
 			b.warnf("%s looks like a Python interpreter, but the bundle has no lib/python3.X: add its standard library with --add /usr/lib/python3.X (as python3 -c 'import os; print(os.__file__)' shows)", ep.Target)
 		}
 	}

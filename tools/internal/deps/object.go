@@ -119,7 +119,7 @@ func (o *object) parse() (*elf.File, error) {
 
 // glibcRelease matches the banner every glibc ld.so and libc.so.6
 // carries, e.g. "stable release version 2.36".
-var glibcRelease = regexp.MustCompile(`release version (2\.[0-9]+)`)
+var glibcRelease = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`release version (2\.[0-9]+)`) })
 
 // maxLoaderFile bounds how much of a loader is scanned for its banner.
 const maxLoaderFile = 64 << 20
@@ -137,7 +137,7 @@ func (o *object) glibcVersion() string {
 		if err != nil {
 			return
 		}
-		if m := glibcRelease.FindSubmatch(data); m != nil {
+		if m := glibcRelease().FindSubmatch(data); m != nil {
 			o.glibc = string(m[1])
 		}
 	})

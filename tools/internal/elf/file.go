@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
@@ -16,12 +17,8 @@ import (
 // devices (without blocking on them) with an error naming path. It returns
 // the file's stat too (mode, owner) so that a patched copy can match it.
 func ReadFile(path string) ([]byte, os.FileInfo, error) {
-	fd, st, err := fsutil.OpenInput("", path, 0)
+	fd, st, err := openInput(path)
 	if err != nil {
-		var ie *fsutil.InputError
-		if errors.As(err, &ie) && !strings.HasPrefix(ie.Msg, "cannot") {
-			return nil, nil, fmt.Errorf("%s: %s, not an ELF file", path, ie.Msg)
-		}
 		return nil, nil, err
 	}
 	defer fd.Close()
@@ -33,26 +30,98 @@ func ReadFile(path string) ([]byte, os.FileInfo, error) {
 	return buf.Bytes(), st, nil
 }
 
+// openInput opens a regular file to read as ELF, refusing other kinds
+// with an error naming path.
+func openInput(path string) (*os.File, os.FileInfo, error) {
+	fd, st, err := fsutil.OpenInput("", path, 0)
+	if err != nil {
+		var ie *fsutil.InputError
+		if errors.As(err, &ie) && !strings.HasPrefix(ie.Msg, "cannot") {
+			return nil, nil, fmt.Errorf("%s: %s, not an ELF file", path, ie.Msg)
+		}
+		return nil, nil, err
+	}
+	return fd, st, nil
+}
+
 // PatchFile applies opts to the ELF file at path and writes the result to
 // out, or back to path when out is "". The output is written atomically
-// (temp file, fsync, rename) with the input's mode; a file it replaces
-// keeps its user and group, a new one is the caller's, and a set-ID bit
-// survives only when the output's owner (group) is the input's. On any
-// error nothing is written and the input is untouched. An -o OUT that is a
-// symlink is refused rather than replaced by a file. Patching a file in place with
-// values it already has leaves it alone. changed reports whether the
-// content differs from the input.
+// (temp file, rename; synced first when it replaces a file) with the
+// input's mode; a file it replaces keeps its user and group, a new one is
+// the caller's, and a set-ID bit survives only when the output's owner
+// (group) is the input's. On any error nothing is written and the input is
+// untouched. An -o OUT that is a symlink is refused rather than replaced
+// by a file. Patching a file in place with values it already has leaves it
+// alone. changed reports whether the content differs from the input.
+//
+// The input is mapped, not read: only the headers and tables a patch
+// looks at are touched. The output is a clone of the input where the file
+// system shares extents (FICLONE), else an in-kernel copy
+// (copy_file_range), with the changed ranges and the new segment written
+// over it: a large program's bytes never pass through this process.
 func PatchFile(path, out string, opts PatchOptions) (changed bool, err error) {
-	data, st, err := ReadFile(path)
+	fd, st, err := openInput(path)
 	if err != nil {
 		return false, err
 	}
+	defer fd.Close()
 	mode := st.Mode() & (os.ModePerm | os.ModeSetuid | os.ModeSetgid | os.ModeSticky)
-	res, err := Patch(data, opts)
+	m, err := mapInput(fd, st.Size())
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", path, err)
 	}
-	changed = !bytes.Equal(res, data)
+	defer m.close()
+	// The input may shrink under the mapping (another writer): the fault
+	// becomes an error, not a crash.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			if _, fault := r.(interface{ Addr() uintptr }); !fault {
+				panic(r)
+			}
+			changed, err = false, fmt.Errorf("%s: changed while being read (%v); patch it when nothing else is writing it", path, r)
+		}
+	}()
+	in := m.data
+
+	if err := opts.validate(); err != nil {
+		return false, err
+	}
+	f, err := Parse(bytes.NewReader(in), int64(len(in)))
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", path, err)
+	}
+	p, err := newPatch(f, in, opts)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", path, err)
+	}
+	prefix, tail := in, []byte(nil)
+	if p.interpChange || p.pathChange || p.auditChange {
+		var priv *mapping
+		defer func() { priv.close() }()
+		p.alloc = func(base, _ uint64) []byte {
+			if priv, err = mapPrivate(fd, base); err != nil {
+				// Without a mapping (a file system that refuses one),
+				// a copy.
+				return append([]byte(nil), in[:base]...)
+			}
+			return priv.data
+		}
+		if prefix, tail, err = p.build(); err != nil {
+			return false, fmt.Errorf("%s: %w", path, err)
+		}
+		if err := p.check(joined{prefix, tail}, int64(len(prefix)+len(tail))); err != nil {
+			return false, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	var edits []span
+	for _, sp := range p.dirtySpans(uint64(len(prefix))) {
+		if !bytes.Equal(prefix[sp.lo:sp.hi], in[sp.lo:sp.hi]) {
+			edits = append(edits, sp)
+		}
+	}
+	base := uint64(len(prefix))
+	changed = len(edits) > 0 || base+uint64(len(tail)) != uint64(len(in)) || !bytes.Equal(tail, in[base:])
 	if out == "" {
 		if !changed {
 			return false, nil
@@ -67,9 +136,21 @@ func PatchFile(path, out string, opts PatchOptions) (changed bool, err error) {
 	}
 	// The input decides which set-ID bits may stay (see
 	// fsutil.WriteFileAtomicLike).
-	err = fsutil.WriteFileAtomicLike(out, mode, st, func(w io.Writer) error {
-		_, err := w.Write(res)
-		return err
+	err = fsutil.WriteFileAtomicAt(out, mode, st, func(w *os.File) error {
+		if err := copyPrefix(w, fd, int64(base)); err != nil {
+			return fmt.Errorf("%s: copy %s: %w", out, path, err)
+		}
+		for _, sp := range edits {
+			if _, err := w.WriteAt(prefix[sp.lo:sp.hi], int64(sp.lo)); err != nil {
+				return err
+			}
+		}
+		if len(tail) > 0 {
+			if _, err := w.WriteAt(tail, int64(base)); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return false, err

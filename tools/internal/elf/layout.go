@@ -268,7 +268,7 @@ func allZero(b []byte) bool {
 	return true
 }
 
-func (p *patch) build() ([]byte, error) {
+func (p *patch) build() (prefix, tail []byte, err error) {
 	f, in := p.f, p.in
 	ours := f.ownSegment()
 	base := uint64(len(in))
@@ -307,7 +307,7 @@ func (p *patch) build() ([]byte, error) {
 		progs = append(progs, progSlot{pr, i, bytes.Clone(raw)})
 	}
 	if lastLoad < 0 {
-		return nil, errors.New("has no PT_LOAD segment")
+		return nil, nil, errors.New("has no PT_LOAD segment")
 	}
 
 	// Room for the new segment up front, so appending it copies nothing:
@@ -318,9 +318,11 @@ func (p *patch) build() ([]byte, error) {
 	for _, b := range f.moveBlocks(func(off uint64) bool { return true }) {
 		room += b.hi - b.lo + 8
 	}
-	out := make([]byte, base, base+room)
-	copy(out, in[:base])
+	// The pad that keeps the new segment's offset congruent to its
+	// address is at most a page.
+	out := p.alloc(base, room+f.pageSize())
 	es := f.dynEntSize()
+	p.markFixed(base)
 
 	// The dynamic string table and array.
 	dynstr := bytes.Clone(f.strtab)
@@ -401,6 +403,7 @@ func (p *patch) build() ([]byte, error) {
 		}
 		if ok {
 			relocStr = false
+			p.mark(f.strOff, f.strOff+uint64(len(dynstr)))
 			copy(out[f.strOff:], dynstr)
 			if len(dynstr) < len(f.strtab) {
 				clear(out[f.strOff+uint64(len(dynstr)) : f.strOff+uint64(len(f.strtab))])
@@ -448,7 +451,7 @@ func (p *patch) build() ([]byte, error) {
 			copy(slot, ps.raw)
 			f.encodeProg(slot, ps.p)
 		}
-		return out, nil
+		return out, nil, nil
 	}
 
 	// Where the program header table goes: grown in place when the
@@ -456,7 +459,7 @@ func (p *patch) build() ([]byte, error) {
 	// the new segment.
 	nph := len(progs) + 1
 	if nph >= 0xffff {
-		return nil, errors.New("has too many program headers to add one")
+		return nil, nil, errors.New("has too many program headers to add one")
 	}
 	tableSize := uint64(nph) * uint64(f.phentsize)
 	var interpProg *Prog
@@ -529,10 +532,10 @@ func (p *patch) build() ([]byte, error) {
 		segVaddr = segOff + delta
 	}
 	if segVaddr < end || (f.Class == Class32 && segVaddr+size > 1<<32) || segVaddr+size < segVaddr {
-		return nil, errors.New("has no address space left above its segments for a new one")
+		return nil, nil, errors.New("has no address space left above its segments for a new one")
 	}
 	if pad := segOff - base; pad > 64<<20+base {
-		return nil, fmt.Errorf("would need %d bytes of padding to keep its program headers where old kernels look for them (no room to grow the table in place)", pad)
+		return nil, nil, fmt.Errorf("would need %d bytes of padding to keep its program headers where old kernels look for them (no room to grow the table in place)", pad)
 	}
 	seg := make([]byte, size)
 	flags := PFR
@@ -579,7 +582,7 @@ func (p *patch) build() ([]byte, error) {
 		newVaddr := segVaddr + blockOffIn[i]
 		oldVaddr, ok := f.offToVaddr(b.lo)
 		if !ok {
-			return nil, errors.New("internal error: a block to move is outside every PT_LOAD")
+			return nil, nil, errors.New("internal error: a block to move is outside every PT_LOAD")
 		}
 		for j := range progs {
 			pr := &progs[j].p
@@ -681,8 +684,8 @@ func (p *patch) build() ([]byte, error) {
 		f.encodeProg(slot, ps.p)
 	}
 
-	out = append(out, make([]byte, segOff-base)...)
-	return append(out, seg...), nil // seg is small; the copy is of seg only
+	tail = make([]byte, segOff-base, segOff-base+uint64(len(seg)))
+	return out, append(tail, seg...), nil
 }
 
 // writeInPlace applies changes that fit where the old values were.

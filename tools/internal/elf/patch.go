@@ -2,8 +2,11 @@ package elf
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
+	"io"
+	"slices"
 	"strings"
 )
 
@@ -157,20 +160,116 @@ func Patch(in []byte, opts PatchOptions) ([]byte, error) {
 	if !p.interpChange && !p.pathChange && !p.auditChange {
 		return bytes.Clone(in), nil
 	}
-	out, err := p.build()
+	p.alloc = func(base, extra uint64) []byte {
+		out := make([]byte, base, base+extra)
+		copy(out, in[:base])
+		return out
+	}
+	prefix, tail, err := p.build()
 	if err != nil {
 		return nil, err
 	}
-	if err := p.check(out); err != nil {
-		return nil, fmt.Errorf("internal error, the patched file does not read back right (please report): %w", err)
+	out := append(prefix, tail...)
+	if err := p.check(bytes.NewReader(out), int64(len(out))); err != nil {
+		return nil, err
+	}
+	if checkDirty {
+		if err := p.checkDirty(prefix); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
+}
+
+// checkDirty, set by the package's tests, makes Patch confirm that every
+// byte of the prefix it changed lies in a span it marked: PatchFile
+// writes only those.
+var checkDirty = false
+
+// checkDirty reports a changed byte of prefix outside p.dirty.
+func (p *patch) checkDirty(prefix []byte) error {
+	spans := p.dirtySpans(uint64(len(prefix)))
+	var at uint64
+	for _, sp := range append(spans, span{uint64(len(prefix)), uint64(len(prefix))}) {
+		if i := firstDiff(p.in[at:sp.lo], prefix[at:sp.lo]); i >= 0 {
+			return fmt.Errorf("internal error: byte %#x changed outside the marked spans %v", at+uint64(i), spans)
+		}
+		at = sp.hi
+	}
+	return nil
+}
+
+func firstDiff(a, b []byte) int {
+	for i := range a {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return -1
+}
+
+// mark records that build may change the bytes [lo, hi) of the prefix.
+func (p *patch) mark(lo, hi uint64) {
+	if hi > lo {
+		p.dirty = append(p.dirty, span{lo, hi})
+	}
+}
+
+// markFixed marks the headers and tables build may rewrite in place: the
+// ELF header, the program header table (with room for one more entry),
+// the section headers, and the string table, dynamic array and
+// interpreter where they are.
+func (p *patch) markFixed(base uint64) {
+	f := p.f
+	p.dirty = p.dirty[:0]
+	p.mark(0, 64)
+	p.mark(f.phoff, f.phoff+uint64(len(f.Progs)+1)*uint64(f.phentsize))
+	p.mark(f.shoff, f.shoff+uint64(len(f.Sections))*uint64(f.shentsize))
+	if f.strtab != nil {
+		p.mark(f.strOff, f.strOff+uint64(len(f.strtab)))
+	}
+	if f.dynIdx >= 0 {
+		d := f.Progs[f.dynIdx]
+		p.mark(d.Off, d.Off+uint64(f.dynCap)*f.dynEntSize())
+	}
+	if f.interpIdx >= 0 {
+		ip := f.Progs[f.interpIdx]
+		p.mark(ip.Off, ip.Off+ip.Filesz)
+	}
+}
+
+// dirtySpans returns the marked spans clipped to [0, size), sorted and
+// merged.
+func (p *patch) dirtySpans(size uint64) []span {
+	var out []span
+	for _, sp := range p.dirty {
+		sp.hi = min(sp.hi, size)
+		if sp.lo < sp.hi {
+			out = append(out, sp)
+		}
+	}
+	slices.SortFunc(out, func(a, b span) int { return cmp.Compare(a.lo, b.lo) })
+	merged := out[:0]
+	for _, sp := range out {
+		if n := len(merged); n > 0 && sp.lo <= merged[n-1].hi {
+			merged[n-1].hi = max(merged[n-1].hi, sp.hi)
+			continue
+		}
+		merged = append(merged, sp)
+	}
+	return merged
 }
 
 type patch struct {
 	f    *File
 	in   []byte
 	opts PatchOptions
+
+	// alloc returns the output's first base bytes, a copy of in's, with
+	// capacity for extra more; build changes them only in spans it
+	// marks in dirty.
+	alloc func(base, extra uint64) []byte
+	dirty []span
 
 	wantInterp   string
 	wantSlot     uint64
@@ -514,8 +613,15 @@ func (f *File) setSection(out []byte, i int, addr, off, size uint64) {
 }
 
 // check re-reads the patched file and confirms it says what was asked.
-func (p *patch) check(out []byte) error {
-	g, err := Parse(bytes.NewReader(out), int64(len(out)))
+func (p *patch) check(r io.ReaderAt, size int64) error {
+	if err := p.recheck(r, size); err != nil {
+		return fmt.Errorf("internal error, the patched file does not read back right (please report): %w", err)
+	}
+	return nil
+}
+
+func (p *patch) recheck(r io.ReaderAt, size int64) error {
+	g, err := Parse(r, size)
 	if err != nil {
 		return err
 	}

@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"sync"
 
 	"github.com/rules-portable/rules_portable/tools/internal/elf"
 )
@@ -61,8 +62,12 @@ const (
 )
 
 var (
-	gconvDir   = regexp.MustCompile(`^/usr/lib(64)?(/[a-z0-9_]+-linux-[a-z0-9_]+)?/gconv$`)
-	gconvCache = regexp.MustCompile(`^/usr/lib(64)?(/[a-z0-9_]+-linux-[a-z0-9_]+)?/gconv/gconv-modules\.cache$`)
+	gconvDir = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^/usr/lib(64)?(/[a-z0-9_]+-linux-[a-z0-9_]+)?/gconv$`)
+	})
+	gconvCache = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^/usr/lib(64)?(/[a-z0-9_]+-linux-[a-z0-9_]+)?/gconv/gconv-modules\.cache$`)
+	})
 )
 
 // Patch returns a copy of libc with its data paths closed (see the
@@ -89,8 +94,8 @@ func Patch(libc []byte, a Anchors) ([]byte, error) {
 	}{
 		{"locale directory", oneOf("/usr/lib/locale", deadLocaleDir), deadLocaleDir, true},
 		{"locale archive", oneOf("/usr/lib/locale/locale-archive", deadArchive, anchor(LocaleFD)), archive, false},
-		{"gconv directory", func(s string) bool { return gconvDir.MatchString(s) || s == deadGconv || s == anchor(GconvFD) }, gconv, false},
-		{"gconv cache", func(s string) bool { return gconvCache.MatchString(s) || s == deadCache }, deadCache, false},
+		{"gconv directory", func(s string) bool { return gconvDir().MatchString(s) || s == deadGconv || s == anchor(GconvFD) }, gconv, false},
+		{"gconv cache", func(s string) bool { return gconvCache().MatchString(s) || s == deadCache }, deadCache, false},
 	} {
 		at := find(out, ro, r.old)
 		if len(at) != 1 {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/rules-portable/rules_portable/tools/internal/elf"
 )
@@ -43,7 +44,7 @@ var ErrNotLoader = errors.New("not a glibc loader that can be closed")
 
 // libDir is one default directory: /lib/, /lib64/, /usr/lib/,
 // /usr/lib/x86_64-linux-gnu/, /usr/lib64/, /lib32/ and the like.
-var libDir = regexp.MustCompile(`^(/usr)?/lib[a-z0-9]*/([A-Za-z0-9_.+-]+/)?$`)
+var libDir = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(/usr)?/lib[a-z0-9]*/([A-Za-z0-9_.+-]+/)?$`) })
 
 // Close returns a copy of data, the bytes of a glibc loader, with the
 // host's library cache, preload list and default directories neutralised
@@ -187,7 +188,7 @@ func dirBlocks(data []byte) []dirBlock {
 		end := start
 		for end < len(data) && data[end] == '/' {
 			n := bytes.IndexByte(data[end:], 0)
-			if n < 0 || !libDir.Match(data[end:end+n]) {
+			if n < 0 || !libDir().Match(data[end:end+n]) {
 				break
 			}
 			dirs = append(dirs, string(data[end:end+n]))

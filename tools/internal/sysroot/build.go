@@ -38,13 +38,13 @@ type BuildOptions struct {
 	Jobs int
 }
 
-var labelRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+var labelRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`) })
 
 // Build fetches the lock's packages and assembles the sysroot at
 // opts.Out. On any error nothing is left at opts.Out.
 func Build(ctx context.Context, f *Fetcher, opts BuildOptions) (*Manifest, error) {
 	lock := opts.Lock
-	if !labelRE.MatchString(opts.Label) {
+	if !labelRE().MatchString(opts.Label) {
 		return nil, fmt.Errorf("label %q: want letters, digits, '.', '_' or '-', e.g. v2", opts.Label)
 	}
 	arch, err := LookupArch(lock.Arch)
@@ -402,7 +402,7 @@ func (a *assembly) linkMergedDirs() error {
 
 // ldScriptPath matches an absolute path in a linker script's GROUP or
 // INPUT: after a blank or '(' and up to a blank or ')'.
-var ldScriptPath = regexp.MustCompile(`(^|[\s(])(/[^\s()]+)`)
+var ldScriptPath = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(^|[\s(])(/[^\s()]+)`) })
 
 // fixLinkerScripts rewrites the absolute paths in the dev flavour's
 // linker scripts (libc.so, libm.so, and libm.a, which glibc makes a script
@@ -432,7 +432,7 @@ func (a *assembly) fixLinkerScripts() error {
 				out.WriteString(line)
 				continue
 			}
-			out.WriteString(ldScriptPath.ReplaceAllString(line, "$1=$2"))
+			out.WriteString(ldScriptPath().ReplaceAllString(line, "$1=$2"))
 		}
 		if bytes.Equal(out.Bytes(), data) {
 			continue

@@ -7,6 +7,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/rules-portable/rules_portable/tools/internal/elf"
 )
@@ -19,7 +20,7 @@ const maxLibcSize = 64 << 20
 // program: "GNU C Library (Debian GLIBC 2.41-12) stable release version
 // 2.41." The banner is a string constant in .rodata; it is read, never
 // run.
-var glibcBanner = regexp.MustCompile(`release version ([0-9]+\.[0-9]+(?:\.[0-9]+)?)`)
+var glibcBanner = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`release version ([0-9]+\.[0-9]+(?:\.[0-9]+)?)`) })
 
 // DetectGlibc reads the glibc version out of the libc.so.6 at path: the
 // "GNU C Library ... release version X.Y" banner in its read-only data,
@@ -58,7 +59,7 @@ func DetectGlibc(path string) (string, error) {
 		if end < 0 || end > 1024 {
 			end = min(1024, len(sec)-i)
 		}
-		if m := glibcBanner.FindSubmatch(sec[i : i+end]); m != nil {
+		if m := glibcBanner().FindSubmatch(sec[i : i+end]); m != nil {
 			version = string(m[1])
 			break
 		}
