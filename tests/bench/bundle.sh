@@ -1,39 +1,51 @@
 #!/usr/bin/env bash
-# Bundle creation: time and size of `portable bundle` against a plain
-# ldd-and-copy shell baseline (written below), measured side by side in one
-# run, alternating the two so background load hits both alike.
+# Bundle creation, measured side by side in one run, rounds interleaved so
+# background load hits both sides alike; the median round counts.
 #
-#   tests/bench/bundle.sh [RUNS]        (default 7 runs per case; median)
+#   tests/bench/bundle.sh [RUNS]        (default 5)
 #
-# Cases: git; python3 alone; python3 with its standard library
-# (--add /usr/lib/python3.11, whose lib-dynload plugins the baseline also
-# runs ldd on, as exodus does for added ELF files); each written as a
-# directory and as a .tar.gz (the baseline then runs tar czf); and ours as
-# .tar.zst against the baseline's .tar.gz, the smaller archive this
-# machine's tar can make without an extra tool.
+# Cases: python3 with its standard library (--add /usr/lib/python3.11),
+# git, curl, and perl with its library (--add /usr/share/perl/5.36).
 #
-# Goals (reported, never enforced): >= 10x the baseline's speed, size no
-# larger. Sizes are bytes on disk with hard links counted once (du -sb), or
-# the archive's size.
+# Peers:
+#   cp -a     a plain copy of the bundle's own output directory (same files,
+#             same bytes): `portable bundle -o DIR` should cost no more than
+#             copying what it writes (goal: time ratio <= 1.0), although it
+#             also resolves the closure, patches, hashes every file and
+#             writes the manifest.
+#   exodus    where EXODUS_CHECKOUT names a checkout of exodus (its code is
+#             never part of this repository): `exodus --tarball` of the same
+#             program and trees against our `.tar.gz` (goal: <= 0.1, i.e.
+#             ten times faster). Without it, a plain ldd + cp + tar czf
+#             baseline stands in, labelled as such.
+#
+# Prints "RESULT<TAB>metric<TAB>ours<TAB>peer<TAB>ratio<TAB>goal" lines for
+# tests/bench/run.
 set -euo pipefail
 
-runs=${1:-7}
+runs=${1:-5}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-for tool in go ldd tar gzip du; do
+for tool in go ldd tar gzip cp; do
 	command -v $tool >/dev/null || { echo "$0: $tool not found" >&2; exit 1; }
-done
-for f in /usr/bin/git /usr/bin/python3 /usr/lib/python3.11/os.py; do
-	[ -e $f ] || { echo "$0: $f not found (install git, python3)" >&2; exit 1; }
 done
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-portable=$work/portable
-(cd "$repo" && go build -o "$portable" ./tools/cmd/portable)
+portable=${PORTABLE_BIN:-}
+if [ -z "$portable" ]; then
+	portable=$work/portable
+	(cd "$repo" && go build -o "$portable" ./tools/cmd/portable)
+fi
+
+exodus=()
+if [ -n "${EXODUS_CHECKOUT:-}" ]; then
+	[ -d "$EXODUS_CHECKOUT/src/exodus_bundler" ] || { echo "$0: EXODUS_CHECKOUT=$EXODUS_CHECKOUT has no src/exodus_bundler" >&2; exit 1; }
+	exodus=(env "PYTHONPATH=$EXODUS_CHECKOUT/src" python3 -c 'import sys; from exodus_bundler.cli import main; sys.exit(main())')
+fi
 
 # baseline OUT PROG [DIR...]: copy PROG and what ldd lists for it into
-# OUT/bin and OUT/lib, copy each DIR under OUT/lib, and copy what ldd lists
-# for every shared object in those directories.
+# OUT/bin and OUT/lib, copy each DIR under OUT/lib with what ldd lists for
+# its shared objects, then tar czf.
 baseline() {
 	local out=$1 prog=$2
 	shift 2
@@ -46,45 +58,57 @@ baseline() {
 	done
 	ldd "${objs[@]}" 2>/dev/null | awk '/^\t/ && $2 == "=>" && $3 ~ /^\// {print $3} /^\t\// {print $1}' | sort -u |
 		while IFS= read -r lib; do cp -L "$lib" "$out/lib/"; done
+	(cd "$(dirname "$out")" && tar czf "$out.tar.gz" "$(basename "$out")")
 }
 
 now() { date +%s%N; }
-
-# median of the numbers on stdin
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-size_of() { if [ -d "$1" ]; then du -sb "$1" | cut -f1; else stat -c %s "$1"; fi; }
+report() { # metric ours_ns peer_ns goal
+	awk -v m="$1" -v o="$2" -v p="$3" -v g="$4" 'BEGIN {
+		printf "%-44s ours %8.1f ms  peer %8.1f ms  ratio %.3f (goal %s)\n", m, o/1e6, p/1e6, o/p, g
+		printf "RESULT\t%s\t%.3fs\t%.3fs\t%.3f\t%s\n", m, o/1e9, p/1e9, o/p, g }'
+}
 
-printf '%-16s %-6s %10s %10s %8s %12s %12s %8s\n' case format "ours ms" "base ms" speedup "ours bytes" "base bytes" size
-for case in git python3 python3+stdlib; do
+for case in python3+stdlib git curl perl; do
 	case $case in
-	git) prog=/usr/bin/git adds=() dirs=() ;;
-	python3) prog=/usr/bin/python3 adds=() dirs=() ;;
-	python3+stdlib) prog=/usr/bin/python3 adds=(--add /usr/lib/python3.11) dirs=(/usr/lib/python3.11) ;;
+	python3+stdlib) prog=/usr/bin/python3 dirs=(/usr/lib/python3.11) ;;
+	git) prog=/usr/bin/git dirs=() ;;
+	curl) prog=/usr/bin/curl dirs=() ;;
+	perl) prog=/usr/bin/perl dirs=(/usr/share/perl/5.36) ;;
 	esac
-	for format in dir tar.gz tar.zst; do
-		: >"$work/t.ours"
-		: >"$work/t.base"
-		for ((i = 0; i < runs; i++)); do
-			rm -rf "$work/o" "$work/o.tar.gz" "$work/o.tar.zst" "$work/b" "$work/b.tar.gz"
-			out=$work/o
-			[ $format = dir ] || out=$work/o.$format
-			t0=$(now)
-			"$portable" bundle -o "$out" "${adds[@]}" "$prog" 2>/dev/null
-			t1=$(now)
+	[ -e "$prog" ] || { echo "$0: $prog not found (install it: tests/host-packages.txt)" >&2; exit 1; }
+	adds=()
+	for d in "${dirs[@]}"; do adds+=(--add "$d"); done
+	: >"$work/t.dir" ; : >"$work/t.cp" ; : >"$work/t.tgz" ; : >"$work/t.peer"
+	for ((i = 0; i < runs; i++)); do
+		rm -rf "$work/o" "$work/c" "$work/o.tar.gz" "$work/b" "$work/b.tar.gz" "$work/x.tgz"
+		sync
+		t0=$(now)
+		"$portable" bundle -o "$work/o" "${adds[@]}" "$prog" 2>/dev/null
+		t1=$(now)
+		cp -a "$work/o" "$work/c"
+		t2=$(now)
+		echo $((t1 - t0)) >>"$work/t.dir"
+		echo $((t2 - t1)) >>"$work/t.cp"
+		t0=$(now)
+		"$portable" bundle -o "$work/o.tar.gz" "${adds[@]}" "$prog" 2>/dev/null
+		t1=$(now)
+		if [ ${#exodus[@]} -gt 0 ]; then
+			extra=()
+			for d in "${dirs[@]}"; do extra+=(--add "$d"); done
+			"${exodus[@]}" --tarball -o "$work/x.tgz" "${extra[@]}" "$prog" >/dev/null 2>&1
+		else
 			baseline "$work/b" "$prog" "${dirs[@]}"
-			[ $format = dir ] || (cd "$work" && tar czf b.tar.gz b)
-			t2=$(now)
-			echo $(((t1 - t0) / 1000)) >>"$work/t.ours"
-			echo $(((t2 - t1) / 1000)) >>"$work/t.base"
-		done
-		ours=$(median <"$work/t.ours")
-		base=$(median <"$work/t.base")
-		bsize=$(size_of "$work/b")
-		[ $format = dir ] || bsize=$(size_of "$work/b.tar.gz")
-		osize=$(size_of "$out")
-		awk -v c="$case" -v f="$format" -v o="$ours" -v b="$base" -v os="$osize" -v bs="$bsize" 'BEGIN {
-			printf "%-16s %-6s %10.1f %10.1f %7.2fx %12d %12d %7.3fx\n", c, f, o/1000, b/1000, b/o, os, bs, os/bs }'
+		fi
+		t2=$(now)
+		echo $((t1 - t0)) >>"$work/t.tgz"
+		echo $((t2 - t1)) >>"$work/t.peer"
 	done
+	report "bundle $case -o DIR vs cp -a of it" "$(median <"$work/t.dir")" "$(median <"$work/t.cp")" "<= 1.0"
+	if [ ${#exodus[@]} -gt 0 ]; then
+		report "bundle $case .tar.gz vs exodus --tarball" "$(median <"$work/t.tgz")" "$(median <"$work/t.peer")" "<= 0.1"
+	else
+		report "bundle $case .tar.gz vs ldd+cp+tar czf" "$(median <"$work/t.tgz")" "$(median <"$work/t.peer")" "<= 0.1 (exodus: set EXODUS_CHECKOUT)"
+	fi
 done
-echo "speedup = baseline time / ours (goal >= 10x); size = ours / baseline (goal <= 1)"

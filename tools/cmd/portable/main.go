@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
@@ -31,7 +32,9 @@ func main() {
 	log.SetFlags(0)
 	tuneGC()
 	cleanUpOnSignal()
+	stop := profile()
 	err := run(os.Args[1:], os.Stdout, os.Stderr)
+	stop()
 	if fsutil.Interrupted() {
 		// The signal handler is removing what the run wrote and will exit
 		// 130 or 143; the failures that removal causes here are not news.
@@ -49,6 +52,27 @@ func main() {
 		}
 		log.Print(err)
 		os.Exit(1)
+	}
+}
+
+// profile writes a CPU profile of the run to $PORTABLE_CPUPROFILE, when
+// set, for `go tool pprof` (tests/bench/README.md).
+func profile() (stop func()) {
+	path := os.Getenv("PORTABLE_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		log.Printf("PORTABLE_CPUPROFILE=%s: %v; running without a profile", path, err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rules-portable/rules_portable/tools/internal/elf"
 	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
+	"golang.org/x/sys/unix"
 )
 
 // maxAddDepth bounds directory recursion through dereferenced symlinks.
@@ -31,6 +32,22 @@ func (b *builder) defaultDest(given, real string, isDir bool) (string, error) {
 		return "", fmt.Errorf("--add %s: give a destination (--add %s=DEST); the whole root can't be added", given, given)
 	}
 	return rel, nil
+}
+
+// probe opens the regular file p once: its size, permission bits and
+// whether it starts with the ELF magic.
+func probe(p string) (size int64, mode uint32, isELF bool, err error) {
+	fd, st, err := fsutil.OpenFD("", p)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	defer unix.Close(fd)
+	var head [4]byte
+	n, err := unix.Pread(fd, head[:], 0)
+	if err != nil {
+		return 0, 0, false, &fs.PathError{Op: "read", Path: p, Err: err}
+	}
+	return st.Size, st.Mode & 0o7777, n == 4 && string(head[:]) == "\x7fELF", nil
 }
 
 // openELF parses p when it starts with the ELF magic; it returns nil, nil
@@ -165,20 +182,22 @@ func (b *builder) addLink(p, dp, top, destTop, why string, depth int, visiting m
 
 // addFile adds the regular file at host path p as bundle path dest.
 func (b *builder) addFile(p, dest, why string) error {
-	st, err := os.Stat(p)
-	if err != nil {
-		return fmt.Errorf("%s: %w (%s)", p, unwrap(err), why)
-	}
-	source := b.sourceOf(p)
-	exec := st.Mode()&0o111 != 0
-	f, err := openELF(p)
+	size, mode, isELF, err := probe(p)
 	if err != nil {
 		if errors.Is(err, fs.ErrPermission) {
 			return fmt.Errorf("%s: cannot read: %w (%s)", p, unwrap(err), why)
 		}
 		return fmt.Errorf("%w (%s)", err, why)
 	}
-	it := &item{dest: dest, kind: kindFile, src: p, source: source, exec: exec, why: why}
+	source := b.sourceOf(p)
+	exec := mode&0o111 != 0
+	var f *elf.File
+	if isELF {
+		if f, err = elf.Open(p); err != nil {
+			return fmt.Errorf("%w (%s)", err, why)
+		}
+	}
+	it := &item{dest: dest, kind: kindFile, src: p, source: source, exec: exec, why: why, size: size, isELF: isELF}
 	switch {
 	case f == nil || f.Linkage != elf.Dynamic || f.Type == elf.TypeRel || f.Type == elf.TypeCore:
 		// Not ELF, static, or an object file: copied as is.

@@ -187,6 +187,7 @@ type Result struct {
 
 type builder struct {
 	opts    Options
+	elfs    map[string]bool // bundle paths of the files written that are ELF
 	root    string // absolute; "/" for the host
 	tmpRoot string // temp dir an archived sysroot was unpacked into, or ""
 	cwd     string // canonical working directory, for sourceOf

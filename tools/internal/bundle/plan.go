@@ -65,6 +65,10 @@ type item struct {
 	patch *elf.PatchOptions
 	// slot marks executables whose PT_INTERP becomes a re-pointable slot.
 	slot bool
+	// size is src's size when planned, for the copy order; isELF says src
+	// starts with the ELF magic.
+	size  int64
+	isELF bool
 	// why says where the item came from, for error messages.
 	why string
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -24,13 +25,15 @@ import (
 	"github.com/rules-portable/rules_portable/tools/internal/locale"
 	"github.com/rules-portable/rules_portable/tools/internal/manifest"
 	"github.com/rules-portable/rules_portable/tools/internal/trace"
+	"golang.org/x/sys/unix"
 )
 
 // written is what writing one file produced.
 type written struct {
-	sum  [32]byte
-	size int64
-	slot *manifest.Slot
+	sum   [32]byte
+	size  int64
+	slot  *manifest.Slot
+	isELF bool // starts with the ELF magic
 }
 
 // write materialises the plan in a staging directory next to out, checks
@@ -69,6 +72,10 @@ func (b *builder) write(out string) (res *Result, err error) {
 	results, err := b.writeFiles(staging, files)
 	if err != nil {
 		return nil, err
+	}
+	b.elfs = map[string]bool{}
+	for i, it := range files {
+		b.elfs[it.dest] = results[i].isELF
 	}
 	nfiles, nbytes, err := dedupe(staging, files, results)
 	if err != nil {
@@ -151,8 +158,8 @@ func (b *builder) writeFiles(staging string, files []*item) ([]written, error) {
 	for i, it := range files {
 		order[i] = i
 		size[i] = int64(len(it.data))
-		if st, err := os.Stat(it.src); it.src != "" && err == nil {
-			size[i] = st.Size()
+		if it.src != "" {
+			size[i] = it.size
 		}
 	}
 	sort.SliceStable(order, func(a, b int) bool { return size[order[a]] > size[order[b]] })
@@ -190,45 +197,23 @@ func (b *builder) writeFile(staging string, it *item, buf []byte) (written, erro
 	full := filepath.Join(staging, filepath.FromSlash(it.dest))
 	var w written
 	if it.patch == nil {
-		var r io.Reader
 		if it.data != nil {
-			r = bytes.NewReader(it.data)
-		} else {
-			// Non-blocking and checked on the descriptor: a source swapped
-			// for a FIFO or a device since it was planned is refused.
-			f, _, err := fsutil.OpenInput("", it.src, 0)
-			if err != nil {
-				return w, fmt.Errorf("%w (%s)", err, it.why)
+			if err := writeNew(full, it.mode(), it.data); err != nil {
+				return w, err
 			}
-			defer f.Close()
-			r = f
+			w.sum, w.size = sha256.Sum256(it.data), int64(len(it.data))
+			w.isELF = bytes.HasPrefix(it.data, []byte("\x7fELF"))
+			return w, nil
 		}
-		out, err := os.OpenFile(full, os.O_WRONLY|os.O_CREATE|os.O_EXCL, it.mode())
-		if err != nil {
-			return w, err
-		}
-		h := sha256.New()
-		n, err := io.CopyBuffer(io.MultiWriter(out, h), r, buf)
-		if cerr := out.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return w, fmt.Errorf("%s: copy to %s: %w", it.src, it.dest, err)
-		}
-		copy(w.sum[:], h.Sum(nil))
-		w.size = n
-		return w, os.Chmod(full, it.mode())
+		return copyHashed(it, full, buf)
 	}
-	in, _, err := elf.ReadFile(it.src)
+	pt, err := elf.OpenPatched(it.src, *it.patch)
 	if err != nil {
 		return w, fmt.Errorf("%w (%s)", err, it.why)
 	}
-	data, err := elf.Patch(in, *it.patch)
-	if err != nil {
-		return w, fmt.Errorf("%s: patch for %s: %w", it.src, it.dest, err)
-	}
+	defer pt.Close()
 	if it.slot {
-		f, err := elf.Parse(bytes.NewReader(data), int64(len(data)))
+		f, err := elf.Parse(pt.ReaderAt(), pt.Size())
 		if err != nil {
 			return w, fmt.Errorf("%s: patched file does not read back: %w", it.src, err)
 		}
@@ -238,12 +223,113 @@ func (b *builder) writeFile(staging string, it *item, buf []byte) (written, erro
 		}
 		w.slot = &manifest.Slot{Offset: off, Size: size}
 	}
-	if err := os.WriteFile(full, data, it.mode()); err != nil {
+	out, err := os.OpenFile(full, os.O_WRONLY|os.O_CREATE|os.O_EXCL, it.mode())
+	if err != nil {
 		return w, err
 	}
-	w.sum = sha256.Sum256(data)
-	w.size = int64(len(data))
-	return w, os.Chmod(full, it.mode())
+	err = pt.WriteTo(out)
+	if err == nil {
+		err = out.Chmod(it.mode())
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return w, fmt.Errorf("%s: patch for %s: %w", it.src, it.dest, err)
+	}
+	h := sha256.New()
+	if err := pt.Hash(h); err != nil {
+		return w, err
+	}
+	copy(w.sum[:], h.Sum(nil))
+	w.size = pt.Size()
+	w.isELF = true
+	return w, nil
+}
+
+// writeNew creates the file full (which must not exist) with data and
+// mode, whatever the umask.
+func writeNew(full string, mode os.FileMode, data []byte) error {
+	fd, err := unix.Open(full, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, uint32(mode.Perm()))
+	if err != nil {
+		return &fs.PathError{Op: "create", Path: full, Err: err}
+	}
+	err = writeAll(fd, data)
+	if err == nil {
+		err = unix.Fchmod(fd, uint32(mode.Perm()))
+	}
+	if cerr := unix.Close(fd); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return &fs.PathError{Op: "write", Path: full, Err: err}
+	}
+	return nil
+}
+
+// copyHashed copies it.src to full through buf, hashing what it copies:
+// one open, one fstat and, for a file that fits in buf, one read and one
+// write, on raw descriptors. The source is read once; the manifest takes
+// its hash from here.
+func copyHashed(it *item, full string, buf []byte) (w written, err error) {
+	// Non-blocking and checked on the descriptor: a source swapped for a
+	// FIFO or a device since it was planned is refused.
+	in, _, err := fsutil.OpenFD("", it.src)
+	if err != nil {
+		return w, fmt.Errorf("%w (%s)", err, it.why)
+	}
+	defer unix.Close(in)
+	mode := uint32(it.mode().Perm())
+	out, err := unix.Open(full, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, mode)
+	if err != nil {
+		return w, &fs.PathError{Op: "create", Path: full, Err: err}
+	}
+	defer func() {
+		if cerr := unix.Close(out); err == nil && cerr != nil {
+			err = fmt.Errorf("%s: copy to %s: %w", it.src, it.dest, cerr)
+		}
+	}()
+	h := sha256.New()
+	for {
+		n, rerr := unix.Read(in, buf)
+		if rerr == unix.EINTR {
+			continue
+		}
+		if rerr != nil {
+			return w, fmt.Errorf("%s: copy to %s: %w", it.src, it.dest, rerr)
+		}
+		if n == 0 {
+			break
+		}
+		if w.size == 0 && n >= 4 {
+			w.isELF = string(buf[:4]) == "\x7fELF"
+		}
+		h.Write(buf[:n])
+		if err := writeAll(out, buf[:n]); err != nil {
+			return w, fmt.Errorf("%s: copy to %s: %w", it.src, it.dest, err)
+		}
+		w.size += int64(n)
+	}
+	if err := unix.Fchmod(out, mode); err != nil {
+		return w, fmt.Errorf("%s: chmod: %w", full, err)
+	}
+	copy(w.sum[:], h.Sum(nil))
+	return w, nil
+}
+
+// writeAll writes all of data to the raw descriptor fd.
+func writeAll(fd int, data []byte) error {
+	for len(data) > 0 {
+		n, err := unix.Write(fd, data)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		data = data[n:]
+	}
+	return nil
 }
 
 // dedupe replaces every file whose content and mode equal an earlier one
@@ -489,11 +575,7 @@ func (b *builder) writeAuditList(staging string, m *manifest.Manifest) (manifest
 		if e.Type != manifest.File || strings.HasPrefix(e.Path, "bin/") || e.Path == manifest.AuditModulePath {
 			continue
 		}
-		magic, err := readMagic(filepath.Join(staging, filepath.FromSlash(e.Path)), 4)
-		if err != nil {
-			return manifest.Entry{}, err
-		}
-		if string(magic) != "\x7fELF" {
+		if !b.elfs[e.Path] {
 			continue
 		}
 		if strings.ContainsAny(e.Path, "\n") {

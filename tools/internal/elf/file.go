@@ -1,13 +1,11 @@
 package elf
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 
 	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
@@ -22,12 +20,24 @@ func ReadFile(path string) ([]byte, os.FileInfo, error) {
 		return nil, nil, err
 	}
 	defer fd.Close()
-	var buf bytes.Buffer
-	buf.Grow(int(st.Size()))
-	if _, err := io.Copy(&buf, fd); err != nil {
+	// One buffer of the size fstat gave, one byte more to see growth: a
+	// bytes.Buffer would double (and zero) a large program's buffer at
+	// its end.
+	buf := make([]byte, st.Size()+1)
+	n, err := io.ReadFull(fd, buf)
+	switch {
+	case err == nil:
+		// Grown since fstat: read the rest.
+		rest, err := io.ReadAll(fd)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: read: %w", path, err)
+		}
+		return append(buf, rest...), st, nil
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return buf[:n], st, nil
+	default:
 		return nil, nil, fmt.Errorf("%s: read: %w", path, err)
 	}
-	return buf.Bytes(), st, nil
 }
 
 // openInput opens a regular file to read as ELF, refusing other kinds
@@ -60,70 +70,13 @@ func openInput(path string) (*os.File, os.FileInfo, error) {
 // (copy_file_range), with the changed ranges and the new segment written
 // over it: a large program's bytes never pass through this process.
 func PatchFile(path, out string, opts PatchOptions) (changed bool, err error) {
-	fd, st, err := openInput(path)
+	pt, err := OpenPatched(path, opts)
 	if err != nil {
 		return false, err
 	}
-	defer fd.Close()
-	mode := st.Mode() & (os.ModePerm | os.ModeSetuid | os.ModeSetgid | os.ModeSticky)
-	m, err := mapInput(fd, st.Size())
-	if err != nil {
-		return false, fmt.Errorf("%s: %w", path, err)
-	}
-	defer m.close()
-	// The input may shrink under the mapping (another writer): the fault
-	// becomes an error, not a crash.
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			if _, fault := r.(interface{ Addr() uintptr }); !fault {
-				panic(r)
-			}
-			changed, err = false, fmt.Errorf("%s: changed while being read (%v); patch it when nothing else is writing it", path, r)
-		}
-	}()
-	in := m.data
-
-	if err := opts.validate(); err != nil {
-		return false, err
-	}
-	f, err := Parse(bytes.NewReader(in), int64(len(in)))
-	if err != nil {
-		return false, fmt.Errorf("%s: %w", path, err)
-	}
-	p, err := newPatch(f, in, opts)
-	if err != nil {
-		return false, fmt.Errorf("%s: %w", path, err)
-	}
-	prefix, tail := in, []byte(nil)
-	if p.interpChange || p.pathChange || p.auditChange {
-		var priv *mapping
-		defer func() { priv.close() }()
-		p.alloc = func(base, _ uint64) []byte {
-			if priv, err = mapPrivate(fd, base); err != nil {
-				// Without a mapping (a file system that refuses one),
-				// a copy.
-				return append([]byte(nil), in[:base]...)
-			}
-			return priv.data
-		}
-		if prefix, tail, err = p.build(); err != nil {
-			return false, fmt.Errorf("%s: %w", path, err)
-		}
-		if err := p.check(joined{prefix, tail}, int64(len(prefix)+len(tail))); err != nil {
-			return false, fmt.Errorf("%s: %w", path, err)
-		}
-	}
-	var edits []span
-	for _, sp := range p.dirtySpans(uint64(len(prefix))) {
-		if !bytes.Equal(prefix[sp.lo:sp.hi], in[sp.lo:sp.hi]) {
-			edits = append(edits, sp)
-		}
-	}
-	base := uint64(len(prefix))
-	changed = len(edits) > 0 || base+uint64(len(tail)) != uint64(len(in)) || !bytes.Equal(tail, in[base:])
+	defer pt.Close()
 	if out == "" {
-		if !changed {
+		if !pt.Changed() {
 			return false, nil
 		}
 		// Replace the file a symlink points to, not the symlink.
@@ -136,24 +89,10 @@ func PatchFile(path, out string, opts PatchOptions) (changed bool, err error) {
 	}
 	// The input decides which set-ID bits may stay (see
 	// fsutil.WriteFileAtomicLike).
-	err = fsutil.WriteFileAtomicAt(out, mode, st, func(w *os.File) error {
-		if err := copyPrefix(w, fd, int64(base)); err != nil {
-			return fmt.Errorf("%s: copy %s: %w", out, path, err)
-		}
-		for _, sp := range edits {
-			if _, err := w.WriteAt(prefix[sp.lo:sp.hi], int64(sp.lo)); err != nil {
-				return err
-			}
-		}
-		if len(tail) > 0 {
-			if _, err := w.WriteAt(tail, int64(base)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	st := pt.Stat()
+	mode := st.Mode() & (os.ModePerm | os.ModeSetuid | os.ModeSetgid | os.ModeSticky)
+	if err := fsutil.WriteFileAtomicAt(out, mode, st, pt.WriteTo); err != nil {
 		return false, err
 	}
-	return changed, nil
+	return pt.Changed(), nil
 }
