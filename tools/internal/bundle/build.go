@@ -188,9 +188,9 @@ type Result struct {
 type builder struct {
 	opts    Options
 	elfs    map[string]bool // bundle paths of the files written that are ELF
-	root    string // absolute; "/" for the host
-	tmpRoot string // temp dir an archived sysroot was unpacked into, or ""
-	cwd     string // canonical working directory, for sourceOf
+	root    string          // absolute; "/" for the host
+	tmpRoot string          // temp dir an archived sysroot was unpacked into, or ""
+	cwd     string          // canonical working directory, for sourceOf
 	// A build sandbox mirrors the exec root: each input is an absolute
 	// symlink to the same relative path under a directory of the same
 	// name as the working directory. Such inputs are named as given
