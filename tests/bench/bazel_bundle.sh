@@ -28,3 +28,5 @@ done
 printf 'mean over %d rounds: bazel build //app:hello %.2fs, //app:portable %.2fs, ratio %.2f (the bundle adds %.0f%%)\n' \
   "$rounds" "$(echo "$app / $rounds" | bc -l)" "$(echo "$bundle / $rounds" | bc -l)" \
   "$(echo "$bundle / $app" | bc -l)" "$(echo "($bundle / $app - 1) * 100" | bc -l)"
+printf 'RESULT\tbazel build //app:portable vs //app:hello after a one-line change\t%.2fs\t%.2fs\t%.3f\t< 1.10\n' \
+  "$(echo "$bundle / $rounds" | bc -l)" "$(echo "$app / $rounds" | bc -l)" "$(echo "$bundle / $app" | bc -l)"

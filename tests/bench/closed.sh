@@ -32,7 +32,7 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
-go build -o "$work/portable" "$repo/tools/cmd/portable"
+if [ -n "${PORTABLE_BIN:-}" ]; then cp "$PORTABLE_BIN" "$work/portable"; else go build -o "$work/portable" "$repo/tools/cmd/portable"; fi
 gcc -O2 -o "$work/spawn" "$repo/tests/bench/launcher/spawn.c"
 p=$work/portable
 
@@ -76,5 +76,7 @@ for prog in curl python3; do
 				printf "%-8s %-12s %9.2f %8.2fx %9.2f\n", prog, label[i], p50[i], p50[i] / base, cpu[i]
 			for (i = 1; i <= n; i++) if (label[i] == "enforced") e = p50[i]
 			printf "%s: closed vs today %.2fx (goal: not slower), enforced vs closed %.2fx (goal <= 1.10 for curl)\n", prog, closed / base, e / closed
+			printf "RESULT\t%s start-up, closed vs host-libs fallback (p50)\t%.2fms\t%.2fms\t%.3f\t<= 1.0\n", prog, closed, base, closed / base
+			printf "RESULT\t%s start-up, enforced vs closed (p50)\t%.2fms\t%.2fms\t%.3f\t%s\n", prog, e, closed, e / closed, prog == "curl" ? "<= 1.10" : "-"
 		}' "$work/times-$prog"
 done
