@@ -2,6 +2,9 @@ package main
 
 import (
 	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/rules-portable/rules_portable/tools/internal/elf"
 )
@@ -32,8 +35,18 @@ travel with the program, such as the shared libraries of a Bazel build.
 N <= 4096, the kernel's limit), so that a launcher can later re-point it
 with an in-place write of up to N-1 bytes.
 
-The output is written atomically (temp file, fsync, rename) with the input's
-mode, to OUT or over FILE; on any error nothing is written. A file it
+Several FILEs are patched in place one after the other, or with -o DIR
+written into the existing directory DIR under their own names; one process
+for many files saves a process start per file. A failure stops the run:
+the files before it are patched, it and those after it are untouched.
+
+Each output is written atomically (temp file, rename) with the input's
+mode, to OUT or over FILE; on any error nothing is written. A file that is
+replaced is synced to disk before the rename, so a crash leaves the old
+content or the new; a new OUT is not synced (as cp's and patchelf's
+outputs are not). The input is mapped, not read, and the output is a clone
+of it (FICLONE) or an in-kernel copy (copy_file_range) with only the
+changed bytes written over it. A file it
 replaces keeps its user and group; a new OUT is the caller's. A set-UID or
 set-GID bit survives only when the output's owner (or group) is the input's:
 as root, another user's set-UID program patched in place stays theirs and
@@ -47,10 +60,11 @@ Examples:
   portable patch --set-interpreter /usr/sysroot/v2/lib64/ld-linux-x86-64.so.2 \
       --set-rpath /usr/sysroot/v2/lib/x86_64-linux-gnu -o app.v2 app
   portable patch --set-rpath '$ORIGIN/../lib' --interp-slot 4096 libexec/app
+  portable patch --set-rpath '$ORIGIN/../lib' -o out/ bin/a bin/b bin/c
 `
 
 func runPatch(e *env, args []string) error {
-	fs := newFlagSet(e, "patch", "[--set-interpreter P] [--set-rpath R | --set-runpath R] [--force-rpath] [--keep-origin] [--interp-slot N] [-o OUT] FILE", patchHelp)
+	fs := newFlagSet(e, "patch", "[--set-interpreter P] [--set-rpath R | --set-runpath R] [--force-rpath] [--keep-origin] [--interp-slot N] [-o OUT|DIR] FILE...", patchHelp)
 	var opts elf.PatchOptions
 	fs.StringVar(&opts.Interpreter, "set-interpreter", "", "new PT_INTERP, an absolute `path`")
 	fs.StringVar(&opts.RPath, "set-rpath", "", "write DT_RPATH (colon-separated `dirs`, $ORIGIN allowed) and drop DT_RUNPATH")
@@ -58,7 +72,7 @@ func runPatch(e *env, args []string) error {
 	fs.BoolVar(&opts.ForceRPath, "force-rpath", false, "make --set-runpath write DT_RPATH instead")
 	fs.BoolVar(&opts.KeepOrigin, "keep-origin", false, "keep the current $ORIGIN entries of RPATH/RUNPATH ahead of the new path")
 	fs.IntVar(&opts.InterpSlot, "interp-slot", 0, "reserve exactly `N` bytes for PT_INTERP (<= 4096)")
-	out := fs.String("o", "", "write the result to `OUT` instead of replacing FILE")
+	out := fs.String("o", "", "write the result to `OUT` instead of replacing FILE (with several FILEs, into the directory OUT)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -73,8 +87,8 @@ func runPatch(e *env, args []string) error {
 			opts.SetRunPath = true
 		}
 	})
-	if fs.NArg() != 1 {
-		return usagef("patch: want exactly one FILE, got %d", fs.NArg())
+	if fs.NArg() == 0 {
+		return usagef("patch: no FILE given")
 	}
 	if interpSet && opts.Interpreter == "" {
 		return usagef("patch: --set-interpreter is empty; give the absolute path of the new loader")
@@ -94,6 +108,35 @@ func runPatch(e *env, args []string) error {
 	if opts.Interpreter == "" && opts.InterpSlot == 0 && !opts.SetRPath && !opts.SetRunPath {
 		return usagef("patch: nothing to do; give --set-interpreter, --interp-slot, --set-rpath or --set-runpath")
 	}
-	_, err := elf.PatchFile(fs.Arg(0), *out, opts)
-	return err
+	files := fs.Args()
+	outs := make([]string, len(files))
+	if *out != "" {
+		if len(files) == 1 {
+			outs[0] = *out
+		} else {
+			// Several files and -o: a directory that exists, each output
+			// named as its input.
+			if st, err := os.Stat(*out); err != nil || !st.IsDir() {
+				return usagef("patch: -o %s with %d FILEs must name an existing directory", *out, len(files))
+			}
+			seen := map[string]string{}
+			for i, f := range files {
+				b := filepath.Base(f)
+				if prev, ok := seen[b]; ok {
+					return usagef("patch: %s and %s would both be written to %s", prev, f, filepath.Join(*out, b))
+				}
+				seen[b] = f
+				outs[i] = filepath.Join(*out, b)
+			}
+		}
+	}
+	for i, f := range files {
+		if _, err := elf.PatchFile(f, outs[i], opts); err != nil {
+			if i > 0 {
+				return fmt.Errorf("%w\n(patched: the %d FILE(s) before it; not patched: it and those after it)", err, i)
+			}
+			return err
+		}
+	}
+	return nil
 }

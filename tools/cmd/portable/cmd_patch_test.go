@@ -93,7 +93,9 @@ func TestPatchCLIErrors(t *testing.T) {
 		{[]string{"patch", "--force-rpath", "--set-rpath", "/a", "/usr/bin/ls"}, true, "--force-rpath"},
 		{[]string{"patch", "--interp-slot", "5000", "/usr/bin/ls"}, true, "4096"},
 		{[]string{"patch", "--keep-origin", "--set-interpreter", "/lib/ld.so", "/usr/bin/ls"}, true, "--keep-origin only applies"},
-		{[]string{"patch", "--set-rpath", "/a"}, true, "exactly one FILE"},
+		{[]string{"patch", "--set-rpath", "/a"}, true, "no FILE given"},
+		{[]string{"patch", "--set-rpath", "/a", "-o", script, "/usr/bin/ls", "/usr/bin/true"}, true, "must name an existing directory"},
+		{[]string{"patch", "--set-rpath", "/a", "-o", dir, "/usr/bin/ls", "/bin/ls"}, true, "would both be written to"},
 		{[]string{"patch", "--set-interpreter", "ld.so", "-o", filepath.Join(dir, "o"), "/usr/bin/ls"}, false, "not an absolute path"},
 		{[]string{"patch", "--set-interpreter", "/lib/ld.so", script}, false, script + ": is a script"},
 		{[]string{"patch", "--set-interpreter", "/lib/ld.so", dir}, false, dir + ": is a directory"},
@@ -106,5 +108,59 @@ func TestPatchCLIErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "o")); err == nil {
 		t.Error("a failed patch wrote its output")
+	}
+}
+
+// TestPatchSeveralFiles: several FILEs are patched in one run, in place or
+// into -o DIR; a failure names the file and says which were patched.
+func TestPatchSeveralFiles(t *testing.T) {
+	dir := t.TempDir()
+	var files []string
+	for _, n := range []string{"true", "false", "ls"} {
+		data, err := os.ReadFile("/usr/bin/" + n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(dir, n)
+		if err := os.WriteFile(f, data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	outDir := filepath.Join(dir, "out")
+	if err := os.Mkdir(outDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"patch", "--set-rpath", "/opt/x", "-o", outDir}, files...)
+	if _, _, err := runCLI(t, args...); err != nil {
+		t.Fatal(err)
+	}
+	args = append([]string{"patch", "--set-rpath", "/opt/x"}, files...)
+	if _, _, err := runCLI(t, args...); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		inPlace, _ := os.ReadFile(f)
+		copied, _ := os.ReadFile(filepath.Join(outDir, filepath.Base(f)))
+		if len(inPlace) == 0 || !bytes.Equal(inPlace, copied) {
+			t.Errorf("%s: in place and -o DIR differ", f)
+		}
+		if ef, err := elf.Open(f); err != nil || ef.RPath != "/opt/x" {
+			t.Errorf("%s: RPATH not set (%v)", f, err)
+		}
+	}
+	// A script second of three: the first is patched, the rest are not.
+	script := filepath.Join(dir, "s")
+	os.WriteFile(script, []byte("#!/bin/sh\n"), 0o755)
+	before, _ := os.ReadFile(files[2])
+	_, _, err := runCLI(t, "patch", "--set-rpath", "/opt/y", files[0], script, files[2])
+	if err == nil || !strings.Contains(err.Error(), script+": is a script") || !strings.Contains(err.Error(), "patched: the 1 FILE(s) before it") {
+		t.Errorf("batch with a script: %v", err)
+	}
+	if ef, _ := elf.Open(files[0]); ef == nil || ef.RPath != "/opt/y" {
+		t.Errorf("the file before the failure was not patched")
+	}
+	if after, _ := os.ReadFile(files[2]); !bytes.Equal(before, after) {
+		t.Errorf("the file after the failure was changed")
 	}
 }
