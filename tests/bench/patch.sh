@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark: set the interpreter (146 bytes) and RPATH (129 bytes) of the
-# 20 largest and the 40 smallest dynamic executables in /usr/bin, one
-# process per file, with `portable patch -o OUT` and with patchelf (Debian
-# package patchelf) on a fresh copy of the same file, side by side in one
-# run: the rounds interleave the two tools so background load hits both
+# 20 largest and the 40 smallest dynamic executables in /usr/bin with
+# `portable patch -o OUT` and with patchelf (Debian package patchelf) on a
+# fresh copy of the same file, side by side in one run, both one process
+# per file and one process for all (`portable patch -o DIR FILE...`,
+# `patchelf FILE...`): the rounds interleave the two tools so background load hits both
 # alike, and the median round counts. Prints the time ratio (goal: <= 0.5),
 # the output size ratio (goal: <= 1.0) and whether a second patch with the
 # same values leaves portable's output byte-identical (idempotent).
@@ -55,30 +56,42 @@ run_set() { # name files...
 	local name=$1
 	shift
 	local -a files=("$@")
-	local tp=() te=()
+	local tp=() te=() bp=() be=()
 	for r in $(seq "$rounds"); do
-		rm -rf "$work/p" "$work/e"
-		mkdir -p "$work/p" "$work/e"
-		for f in "${files[@]}"; do cp "$f" "$work/e/"; done
+		rm -rf "$work/p" "$work/e" "$work/bp" "$work/be"
+		mkdir -p "$work/p" "$work/e" "$work/bp" "$work/be"
+		for f in "${files[@]}"; do cp "$f" "$work/e/"; cp "$f" "$work/be/"; done
+		local -a copies=("${files[@]/#*\//$work/be/}")
 		# Alternate which tool goes first.
 		for tool in $( ((r % 2)) && echo "portable patchelf" || echo "patchelf portable"); do
-			t0=$(now)
 			if [ "$tool" = portable ]; then
+				t0=$(now)
 				for f in "${files[@]}"; do
 					"$portable" patch --set-interpreter "$interp" --set-rpath "$rpath" -o "$work/p/${f##*/}" "$f"
 				done
-				tp+=($(($(now) - t0)))
+				t1=$(now)
+				"$portable" patch --set-interpreter "$interp" --set-rpath "$rpath" -o "$work/bp" "${files[@]}"
+				t2=$(now)
+				tp+=($((t1 - t0)))
+				bp+=($((t2 - t1)))
 			else
+				t0=$(now)
 				for f in "${files[@]}"; do
 					patchelf --set-interpreter "$interp" --set-rpath "$rpath" --force-rpath "$work/e/${f##*/}"
 				done
-				te+=($(($(now) - t0)))
+				t1=$(now)
+				patchelf --set-interpreter "$interp" --set-rpath "$rpath" --force-rpath "${copies[@]}"
+				t2=$(now)
+				te+=($((t1 - t0)))
+				be+=($((t2 - t1)))
 			fi
 		done
 	done
-	local mp me
+	local mp me mbp mbe
 	mp=$(printf '%s\n' "${tp[@]}" | median)
 	me=$(printf '%s\n' "${te[@]}" | median)
+	mbp=$(printf '%s\n' "${bp[@]}" | median)
+	mbe=$(printf '%s\n' "${be[@]}" | median)
 	local size_in=0 size_p=0 size_e=0 same=yes
 	for f in "${files[@]}"; do
 		b=${f##*/}
@@ -87,14 +100,19 @@ run_set() { # name files...
 		size_e=$((size_e + $(stat -c %s "$work/e/$b")))
 		grep -qF "interpreter: $interp]" <<<"$(readelf -lW "$work/p/$b")" || { echo "$b: wrong interpreter" >&2; exit 1; }
 		grep -qF "Library rpath: [$rpath]" <<<"$(readelf -dW "$work/p/$b")" || { echo "$b: wrong RPATH" >&2; exit 1; }
+		cmp -s "$work/p/$b" "$work/bp/$b" || { echo "$b: one process per file and one for all differ" >&2; exit 1; }
 		"$portable" patch --set-interpreter "$interp" --set-rpath "$rpath" -o "$work/again" "$work/p/$b"
 		cmp -s "$work/again" "$work/p/$b" || same=no
 	done
-	awk -v n="$name" -v c="${#files[@]}" -v i="$size_in" -v p="$mp" -v e="$me" -v sp="$size_p" -v se="$size_e" -v same="$same" -v r="$rounds" 'BEGIN {
-		printf "%s: %d files, %.1f MiB; median of %d rounds: portable %.3fs, patchelf %.3fs, ratio %.3f (goal <= 0.5)\n", n, c, i/1048576, r, p/1e9, e/1e9, p/e
-		printf "%s: output size portable %d, patchelf %d bytes, ratio %.4f (goal <= 1.0); a second patch changes nothing: %s\n", n, sp, se, sp/se, same
-		printf "RESULT\tpatch, %d %s programs (time)\t%.3fs\t%.3fs\t%.3f\t<= 0.5\n", c, n, p/1e9, e/1e9, p/e
+	awk -v n="$name" -v c="${#files[@]}" -v i="$size_in" -v p="$mp" -v e="$me" -v bp="$mbp" -v be="$mbe" -v sp="$size_p" -v se="$size_e" -v same="$same" -v r="$rounds" 'BEGIN {
+		printf "%s: %d files, %.1f MiB; median of %d rounds\n", n, c, i/1048576, r
+		printf "  one process per file: portable %.3fs, patchelf %.3fs, ratio %.3f (goal <= 0.5)\n", p/1e9, e/1e9, p/e
+		printf "  one process for all:  portable %.3fs, patchelf %.3fs, ratio %.3f\n", bp/1e9, be/1e9, bp/be
+		printf "  output size portable %d, patchelf %d bytes, ratio %.4f (goal <= 1.0); a second patch changes nothing: %s\n", sp, se, sp/se, same
+		printf "RESULT\tpatch, %d %s programs, a process each (time)\t%.3fs\t%.3fs\t%.3f\t<= 0.5\n", c, n, p/1e9, e/1e9, p/e
+		printf "RESULT\tpatch, %d %s programs, one process (time)\t%.3fs\t%.3fs\t%.3f\t<= 0.5\n", c, n, bp/1e9, be/1e9, bp/be
 		printf "RESULT\tpatch, %d %s programs (output size)\t%d\t%d\t%.4f\t<= 1.0\n", c, n, sp, se, sp/se
+		printf "RESULT\tpatch, %d %s programs, patched twice (idempotent)\t%s\t-\t-\tyes\n", c, n, same
 	}'
 }
 

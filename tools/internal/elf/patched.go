@@ -2,6 +2,7 @@ package elf
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -24,7 +25,14 @@ type Patched struct {
 	tail   []byte
 	edits  []span
 	change bool
+	small  bool // read into memory, not mapped
 }
+
+// smallFile is the size up to which a file is read rather than mapped
+// and written whole rather than copied in the kernel: below it, the page
+// faults and the munmap of a mapping cost more than the copy
+// (tests/bench/patch.sh).
+const smallFile = 1 << 20
 
 // OpenPatched maps the ELF file at path and works out what applying opts
 // changes. Errors name path. The input may change under the mapping (a
@@ -42,7 +50,16 @@ func OpenPatched(path string, opts PatchOptions) (pt *Patched, err error) {
 			pt = nil
 		}
 	}()
-	if pt.in, err = mapInput(fd, st.Size()); err != nil {
+	if st.Size() <= smallFile {
+		// A small file costs less read than mapped: no page faults, no
+		// munmap (a TLB shootdown on every thread).
+		data := make([]byte, st.Size())
+		n, err := io.ReadFull(fd, data)
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+			return pt, fmt.Errorf("%s: read: %w", path, err)
+		}
+		pt.in, pt.small = &mapping{data: data[:n]}, true
+	} else if pt.in, err = mapInput(fd, st.Size()); err != nil {
 		return pt, fmt.Errorf("%s: %w", path, err)
 	}
 	err = pt.guard(func() error {
@@ -60,7 +77,12 @@ func OpenPatched(path string, opts PatchOptions) (pt *Patched, err error) {
 		}
 		pt.prefix = in
 		if p.interpChange || p.pathChange || p.auditChange {
-			p.alloc = func(base, _ uint64) []byte {
+			p.alloc = func(base, extra uint64) []byte {
+				if pt.small {
+					out := make([]byte, base, base+extra)
+					copy(out, in)
+					return out
+				}
 				m, err := mapPrivate(fd, base)
 				if err != nil {
 					// A file system that cannot map: a copy.
@@ -129,6 +151,15 @@ func (pt *Patched) Hash(h io.Writer) error {
 // over it.
 func (pt *Patched) WriteTo(dst *os.File) error {
 	base := int64(len(pt.prefix))
+	if pt.small {
+		// One write of the whole output.
+		out := pt.prefix
+		if len(pt.tail) > 0 {
+			out = append(pt.prefix, pt.tail...)
+		}
+		_, err := dst.Write(out)
+		return err
+	}
 	if err := copyPrefix(dst, pt.src, base); err != nil {
 		return fmt.Errorf("%s: copy %s: %w", dst.Name(), pt.path, err)
 	}
