@@ -217,7 +217,15 @@ func RenameNoReplace(oldpath, newpath string) error {
 	}
 	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
 		// File systems without RENAME_NOREPLACE: fall back to link+unlink,
-		// which is also atomic with respect to an existing newpath.
+		// which is also atomic with respect to an existing newpath. A
+		// directory cannot be linked: it is checked, then renamed, which
+		// leaves a race only with a writer of the same new name.
+		if st, serr := os.Lstat(oldpath); serr == nil && st.IsDir() {
+			if _, lerr := os.Lstat(newpath); lerr == nil {
+				return fmt.Errorf("%s: already exists: %w", newpath, os.ErrExist)
+			}
+			return os.Rename(oldpath, newpath)
+		}
 		if lerr := os.Link(oldpath, newpath); lerr != nil {
 			return fmt.Errorf("rename %s to %s: %w", oldpath, newpath, lerr)
 		}

@@ -107,7 +107,7 @@ func createLocked(dir, pattern string, isDir bool) (string, *os.File, error) {
 	_ = unix.Flock(int(lf.Fd()), unix.LOCK_EX|unix.LOCK_NB)
 	if final {
 		np := filepath.Join(filepath.Dir(p), pattern+strings.TrimPrefix(filepath.Base(p), pre))
-		if err := renameNoReplace(p, np); err != nil {
+		if err := RenameNoReplace(p, np); err != nil {
 			lf.Close()
 			os.Remove(p)
 			return "", nil, err
@@ -118,23 +118,7 @@ func createLocked(dir, pattern string, isDir bool) (string, *os.File, error) {
 	return p, lf, nil
 }
 
-// renameNoReplace renames old to new unless new exists.
-func renameNoReplace(old, new string) error {
-	err := unix.Renameat2(unix.AT_FDCWD, old, unix.AT_FDCWD, new, unix.RENAME_NOREPLACE)
-	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
-		// A file system without RENAME_NOREPLACE: the names carry random
-		// digits, so checking first leaves only a theoretical race.
-		if _, lerr := os.Lstat(new); lerr == nil {
-			return &os.LinkError{Op: "rename", Old: old, New: new, Err: os.ErrExist}
-		}
-		return os.Rename(old, new)
-	}
-	if err != nil {
-		return &os.LinkError{Op: "rename", Old: old, New: new, Err: err}
-	}
-	return nil
-}
-
+// track registers and locks a temp made elsewhere, as createLocked does.
 func track(p string) error {
 	flags := os.O_RDWR
 	if st, err := os.Lstat(p); err == nil && st.IsDir() {
