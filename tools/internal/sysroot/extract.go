@@ -34,7 +34,8 @@ type pkgTree struct {
 // which it creates. The uncompressed data.tar comes from the cache when an
 // earlier build left it there; it is hashed while it is read, and a cached
 // copy that fails its hash is dropped and made again from the .deb, whose
-// own hash is checked when it is fetched.
+// own hash is checked when it is fetched. Otherwise the .deb's data.tar is
+// unpacked as it is decompressed, and kept in the cache on the way.
 func extractPackage(ctx context.Context, f *Fetcher, p deb.LockedPackage, dir string) (*pkgTree, error) {
 	c := f.Cache
 	if tarPath, tarSum, ok := c.cachedDataTar(p.SHA256); ok {
@@ -52,15 +53,26 @@ func extractPackage(ctx context.Context, f *Fetcher, p deb.LockedPackage, dir st
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", p.Name, p.Version, err)
 	}
-	tarPath, tarSum, err := c.dataTar(debPath, p.SHA256)
-	if err != nil {
-		return nil, fmt.Errorf("%s (%s): %w", p.Name, debPath, err)
+	if err := freshDir(dir); err != nil {
+		return nil, err
 	}
-	t, err := extractVerified(tarPath, tarSum, p.Name, dir)
+	var t *pkgTree
+	_, _, err = c.dataTar(debPath, p.SHA256, func(r io.Reader) (err error) {
+		t, err = extractTar(r, p.Name, dir)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("%s (%s): %w", p.Name, debPath, err)
 	}
 	return t, nil
+}
+
+// freshDir makes dir empty, creating it.
+func freshDir(dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	return os.MkdirAll(dir, 0o755)
 }
 
 // errCacheCorrupt marks a cached data.tar whose content no longer matches
@@ -71,10 +83,7 @@ var errCacheCorrupt = errors.New("cached data.tar does not match its sha256")
 // hashing it on the way; a hash mismatch (even when extraction failed for
 // another reason) is errCacheCorrupt.
 func extractVerified(tarPath, tarSum, pkgName, dir string) (*pkgTree, error) {
-	if err := os.RemoveAll(dir); err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := freshDir(dir); err != nil {
 		return nil, err
 	}
 	in, err := os.Open(tarPath)
