@@ -3,12 +3,14 @@ package deb
 import (
 	"archive/tar"
 	"bufio"
+	"bytes"
 	"compress/bzip2"
 	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/therootcompany/xz"
@@ -157,12 +159,32 @@ func decompressor(name string, r io.Reader) (io.Reader, func(), error) {
 func newXZReader(r io.Reader) (io.Reader, func(), error) {
 	// The decoder reads its input 8 KiB at a time; a larger buffer saves
 	// read calls on the .deb.
-	zr, err := xz.NewReader(bufio.NewReaderSize(r, 64<<10), maxXZDict)
+	br := bufio.NewReaderSize(r, 64<<10)
+	var (
+		zr  *xz.Reader
+		err error
+	)
+	if pooled, ok := xzReaders.Get().(*xz.Reader); ok {
+		zr, err = pooled, pooled.Reset(br)
+	} else {
+		zr, err = xz.NewReader(br, maxXZDict)
+	}
 	if err != nil {
 		return nil, func() {}, xzError(err)
 	}
-	return xzErrReader{zr}, func() {}, nil
+	done := func() {
+		// Let go of the member before pooling the decoder.
+		zr.Reset(bytes.NewReader(nil))
+		xzReaders.Put(zr)
+	}
+	return xzErrReader{zr}, done, nil
 }
+
+// xzReaders keeps decoders for reuse: each holds a dictionary of the size
+// the stream asks for (8 MiB for dpkg-deb's default), and allocating and
+// zeroing one for every control.tar.xz and data.tar.xz was 7% of a cold
+// sysroot build.
+var xzReaders sync.Pool
 
 // xzErrReader explains the decoder's errors.
 type xzErrReader struct{ r *xz.Reader }
