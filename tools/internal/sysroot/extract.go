@@ -28,6 +28,7 @@ type pkgTree struct {
 	dir   string
 	nodes map[string]*node
 	order []string // paths in archive order
+	dirs  dirRoots
 }
 
 // extractPackage unpacks the data tree of a locked package into dir,
@@ -113,6 +114,7 @@ func extractTar(r io.Reader, pkgName, dir string) (*pkgTree, error) {
 	}
 	defer root.Close()
 	t := &pkgTree{name: pkgName, dir: dir, nodes: map[string]*node{}}
+	defer t.dirs.close()
 	tr := tar.NewReader(r)
 	var total int64
 	for {
@@ -169,7 +171,7 @@ func (t *pkgTree) add(root *os.Root, h *tar.Header, body io.Reader) error {
 		if _, ok := t.nodes[p]; ok {
 			return nil
 		}
-		if err := root.Mkdir(p, 0o755); err != nil {
+		if err := t.dirs.mkdir(root, p); err != nil {
 			return fmt.Errorf("entry %q: %w", h.Name, err)
 		}
 		t.put(&node{Path: p, Type: TypeDir, Mode: 0o755, Pkg: t.name})
@@ -178,12 +180,15 @@ func (t *pkgTree) add(root *os.Root, h *tar.Header, body io.Reader) error {
 			return fmt.Errorf("entry %q: negative size", h.Name)
 		}
 		mode := normalMode(TypeFile, h.Mode)
-		out, err := root.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+		out, err := t.dirs.create(root, p, mode)
 		if err != nil {
 			return fmt.Errorf("entry %q: %w", h.Name, err)
 		}
 		hs := sha256.New()
 		n, err := io.Copy(io.MultiWriter(out, hs), body)
+		if err == nil {
+			err = out.Chmod(mode) // the mode without the umask
+		}
 		if cerr := out.Close(); err == nil {
 			err = cerr
 		}
@@ -193,16 +198,13 @@ func (t *pkgTree) add(root *os.Root, h *tar.Header, body io.Reader) error {
 		if n != h.Size {
 			return fmt.Errorf("entry %q: %d bytes, header says %d", h.Name, n, h.Size)
 		}
-		if err := root.Chmod(p, mode); err != nil {
-			return err
-		}
 		t.put(&node{Path: p, Type: TypeFile, Mode: mode, Size: n, SHA256: hex.EncodeToString(hs.Sum(nil)), Pkg: t.name})
 	case tar.TypeSymlink:
 		target, err := normalLinkTarget(orig, p, h.Linkname)
 		if err != nil {
 			return fmt.Errorf("entry %q: %w", h.Name, err)
 		}
-		if err := root.Symlink(target, p); err != nil {
+		if err := t.dirs.symlink(root, target, p); err != nil {
 			return fmt.Errorf("entry %q: %w", h.Name, err)
 		}
 		t.put(&node{Path: p, Type: TypeSymlink, Mode: 0o777, Target: target, Pkg: t.name})
@@ -248,7 +250,7 @@ func (t *pkgTree) checkParents(root *os.Root, p, name string) error {
 		d := strings.Join(parts[:i+1], "/")
 		n, ok := t.nodes[d]
 		if !ok {
-			if err := root.Mkdir(d, 0o755); err != nil {
+			if err := t.dirs.mkdir(root, d); err != nil {
 				return fmt.Errorf("entry %q: %w", name, err)
 			}
 			t.put(&node{Path: d, Type: TypeDir, Mode: 0o755, Pkg: t.name})
@@ -262,6 +264,74 @@ func (t *pkgTree) checkParents(root *os.Root, p, name string) error {
 		}
 	}
 	return nil
+}
+
+// dirRoots keeps a few directories of a package's tree open, so that
+// creating an entry is one call relative to its directory instead of a walk
+// from the top of the tree (os.Root opens every component on the way, and
+// the files of a package come a directory at a time). Each is an os.Root of
+// its own, opened through the tree's root, so nothing escapes either; the
+// directories are ones the package made, never symlinks (checkParents).
+type dirRoots struct {
+	open map[string]*os.Root
+}
+
+// maxOpenDirs bounds the directories held open per extraction.
+const maxOpenDirs = 32
+
+// at returns the open directory of p and p's last component.
+func (d *dirRoots) at(root *os.Root, p string) (*os.Root, string, error) {
+	dir, base := path.Split(p)
+	if dir == "" {
+		return root, base, nil
+	}
+	dir = strings.TrimSuffix(dir, "/")
+	if r, ok := d.open[dir]; ok {
+		return r, base, nil
+	}
+	if len(d.open) >= maxOpenDirs {
+		d.close()
+	}
+	r, err := root.OpenRoot(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	if d.open == nil {
+		d.open = map[string]*os.Root{}
+	}
+	d.open[dir] = r
+	return r, base, nil
+}
+
+func (d *dirRoots) mkdir(root *os.Root, p string) error {
+	r, base, err := d.at(root, p)
+	if err != nil {
+		return err
+	}
+	return r.Mkdir(base, 0o755)
+}
+
+func (d *dirRoots) create(root *os.Root, p string, mode os.FileMode) (*os.File, error) {
+	r, base, err := d.at(root, p)
+	if err != nil {
+		return nil, err
+	}
+	return r.OpenFile(base, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+}
+
+func (d *dirRoots) symlink(root *os.Root, target, p string) error {
+	r, base, err := d.at(root, p)
+	if err != nil {
+		return err
+	}
+	return r.Symlink(target, base)
+}
+
+func (d *dirRoots) close() {
+	for _, r := range d.open {
+		r.Close()
+	}
+	clear(d.open)
 }
 
 func typeName(f byte) string {
