@@ -3,15 +3,17 @@ package deb
 import (
 	"archive/tar"
 	"bufio"
+	"bytes"
 	"compress/bzip2"
 	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/klauspost/compress/zstd"
-	"github.com/ulikunitz/xz"
+	"github.com/therootcompany/xz"
 )
 
 // maxControlSize bounds the control file of a package; real ones are a few
@@ -21,6 +23,10 @@ const maxControlSize = 4 << 20
 // maxZstdWindow bounds the zstd decoder's memory. dpkg-deb uses windows of
 // a few MiB.
 const maxZstdWindow = 128 << 20
+
+// maxXZDict bounds the xz decoder's dictionary: 64 MiB is what xz -9
+// uses, the largest preset; dpkg-deb's default (-6) uses 8 MiB.
+const maxXZDict = 64 << 20
 
 // Member is a part of a .deb: the control archive or the data archive.
 type Member int
@@ -130,11 +136,7 @@ func decompressor(name string, r io.Reader) (io.Reader, func(), error) {
 		}
 		return zr, func() { zr.Close() }, nil
 	case strings.HasSuffix(name, ".tar.xz"):
-		zr, err := xz.NewReader(bufio.NewReaderSize(r, 64<<10))
-		if err != nil {
-			return nil, nop, fmt.Errorf("xz: %w", err)
-		}
-		return zr, nop, nil
+		return newXZReader(r)
 	case strings.HasSuffix(name, ".tar.zst"):
 		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxZstdWindow), zstd.WithDecoderLowmem(true))
 		if err != nil {
@@ -145,6 +147,67 @@ func decompressor(name string, r io.Reader) (io.Reader, func(), error) {
 		return bzip2.NewReader(r), nop, nil
 	}
 	return nil, nop, fmt.Errorf("unknown compression (want .tar, .tar.gz, .tar.xz, .tar.zst or .tar.bz2)")
+}
+
+// newXZReader decodes the xz stream in r. The decoder is
+// github.com/therootcompany/xz (the XZ Embedded port first published as
+// github.com/xi2/xz, with a go.mod and a CC0 licence): on the data.tar.xz
+// members of this project's sysroots it takes about 0.6 of the CPU time
+// of github.com/ulikunitz/xz (see BenchmarkXZDecode), which still makes
+// the test packages because it can also compress. It checks the stream's
+// CRC32, CRC64 or SHA-256 and its index as it reaches them.
+func newXZReader(r io.Reader) (io.Reader, func(), error) {
+	// The decoder reads its input 8 KiB at a time; a larger buffer saves
+	// read calls on the .deb.
+	br := bufio.NewReaderSize(r, 64<<10)
+	var (
+		zr  *xz.Reader
+		err error
+	)
+	if pooled, ok := xzReaders.Get().(*xz.Reader); ok {
+		zr, err = pooled, pooled.Reset(br)
+	} else {
+		zr, err = xz.NewReader(br, maxXZDict)
+	}
+	if err != nil {
+		return nil, func() {}, xzError(err)
+	}
+	done := func() {
+		// Let go of the member before pooling the decoder.
+		zr.Reset(bytes.NewReader(nil))
+		xzReaders.Put(zr)
+	}
+	return xzErrReader{zr}, done, nil
+}
+
+// xzReaders keeps decoders for reuse: each holds a dictionary of the size
+// the stream asks for (8 MiB for dpkg-deb's default), and allocating and
+// zeroing one for every control.tar.xz and data.tar.xz was 7% of a cold
+// sysroot build.
+var xzReaders sync.Pool
+
+// xzErrReader explains the decoder's errors.
+type xzErrReader struct{ r *xz.Reader }
+
+func (x xzErrReader) Read(p []byte) (int, error) {
+	n, err := x.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = xzError(err)
+	}
+	return n, err
+}
+
+// xzError says what an error of the xz decoder means for a .deb.
+func xzError(err error) error {
+	switch {
+	case errors.Is(err, xz.ErrMemlimit):
+		return fmt.Errorf("%w: the stream needs a dictionary larger than %d MiB (xz -9); the package was not made by dpkg-deb", err, maxXZDict>>20)
+	case errors.Is(err, xz.ErrData), errors.Is(err, xz.ErrBuf), errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%w: the compressed data is corrupt or cut short, so the .deb is damaged", err)
+	case errors.Is(err, xz.ErrFormat), errors.Is(err, xz.ErrOptions), errors.Is(err, xz.ErrUnsupportedCheck):
+		return fmt.Errorf("%w: not an xz stream this decoder reads (want LZMA2 with a CRC32, CRC64 or SHA-256 check)", err)
+	}
+	return err
 }
 
 // ReadControl returns the control paragraph of the .deb in r. It reads

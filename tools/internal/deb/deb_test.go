@@ -181,6 +181,7 @@ func FuzzArReader(f *testing.F) {
 func FuzzWalk(f *testing.F) {
 	f.Add(debtest.Deb("xy", "1.0", []debtest.Entry{debtest.File("./a", "b")}, "gz"))
 	f.Add(debtest.Deb("xy", "1.0", []debtest.Entry{debtest.Symlink("./l", "/a")}, ""))
+	f.Add(debtest.Deb("xy", "1.0", []debtest.Entry{debtest.File("./a", "b")}, "xz"))
 	f.Add(debtest.Ar([]debtest.Member{debtest.M("debian-binary", []byte("2.0\n")),
 		debtest.M("control.tar", debtest.Tar([]debtest.Entry{debtest.File("./control", "Version: 1\n")})), debtest.M("data.tar", debtest.Tar(nil))}))
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -19,7 +19,8 @@
 // Nothing here touches the network or the file system beyond the readers it
 // is handed; fetching and caching live in package sysroot.
 //
-// The decompressors come from github.com/ulikunitz/xz and
+// The decompressors come from github.com/therootcompany/xz (xz; chosen
+// over github.com/ulikunitz/xz for speed, see newXZReader) and
 // github.com/klauspost/compress. A .deb reaches them only after its sha256
 // has been checked against a lock whose hashes come from a signed index, so
 // the bytes they see are the archive's.

@@ -2,6 +2,7 @@ package sysroot
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -219,17 +220,25 @@ func fetchAll(ctx context.Context, f *Fetcher, pkgs []deb.LockedPackage, jobs in
 }
 
 // extractAll unpacks each package into its own directory under staging,
-// in parallel.
+// jobs at a time, the largest .debs first: one package (libc6) is about
+// half of a sysroot, and starting it last would leave the other workers
+// idle while it finishes. The trees come back in the order of pkgs.
 func extractAll(ctx context.Context, f *Fetcher, pkgs []deb.LockedPackage, staging string, jobs int) ([]*pkgTree, error) {
 	trees := make([]*pkgTree, len(pkgs))
 	errs := make([]error, len(pkgs))
 	sem := make(chan struct{}, jobs)
 	var wg sync.WaitGroup
-	for i, p := range pkgs {
+	order := make([]int, len(pkgs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(pkgs[b].Size, pkgs[a].Size) })
+	for _, i := range order {
+		p := pkgs[i]
 		wg.Add(1)
+		sem <- struct{}{} // here, not in the goroutine, to keep the order
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
 			defer func() { <-sem }()
 			if err := ctx.Err(); err != nil {
 				errs[i] = err

@@ -1,8 +1,7 @@
 package sysroot
 
 import (
-	"strconv"
-
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -13,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/rules-portable/rules_portable/tools/internal/deb"
@@ -262,7 +262,14 @@ func (c *Cache) forgetDataTar(debSum, tarSum string) {
 // (already checked) is debSum, into the cache under its own sha256, records
 // that under data/<debSum>, and returns its path and sha256. Decompressing
 // xz is most of the work of a build, so a warm cache skips it.
-func (c *Cache) dataTar(debPath, debSum string) (string, string, error) {
+//
+// When use is not nil it reads the data.tar stream as it is decompressed
+// (to unpack it in the same pass); what it leaves unread still goes to the
+// cache, and an error from it keeps the cache unchanged. The file appears
+// under its final name only complete and hashed, by a rename, so builds
+// that share the cache never see a partial one; two builds decompressing
+// the same package both write the same bytes to the same name.
+func (c *Cache) dataTar(debPath, debSum string, use func(io.Reader) error) (string, string, error) {
 	ptr := filepath.Join(c.Dir, "data", debSum)
 	in, err := os.Open(debPath)
 	if err != nil {
@@ -285,6 +292,8 @@ func (c *Cache) dataTar(debPath, debSum string) (string, string, error) {
 		fsutil.ForgetTemp(tmp.Name())
 	}()
 	h := sha256.New()
+	// The tar reader reads headers 512 bytes at a time: buffer the copy.
+	bw := bufio.NewWriterSize(tmp, 256<<10)
 	var size int64
 	sawData := false
 	err = deb.WalkRaw(in, func(m deb.Member, r io.Reader) error {
@@ -292,9 +301,16 @@ func (c *Cache) dataTar(debPath, debSum string) (string, string, error) {
 			return nil
 		}
 		sawData = true
-		n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(r, maxPackageSize+1))
-		size = n
-		if err == nil && n > maxPackageSize {
+		cw := &countingWriter{w: io.MultiWriter(bw, h)}
+		tee := io.TeeReader(io.LimitReader(r, maxPackageSize+1), cw)
+		if use != nil {
+			if err := use(tee); err != nil {
+				return err
+			}
+		}
+		_, err := io.Copy(io.Discard, tee)
+		size = cw.n
+		if err == nil && size > maxPackageSize {
 			return fmt.Errorf("data.tar decompresses to more than %d bytes", int64(maxPackageSize))
 		}
 		return err
@@ -304,6 +320,9 @@ func (c *Cache) dataTar(debPath, debSum string) (string, string, error) {
 	}
 	if !sawData {
 		return "", "", errors.New("no data.tar")
+	}
+	if err := bw.Flush(); err != nil {
+		return "", "", fmt.Errorf("cache %s: %w", c.Dir, err)
 	}
 	if err := tmp.Close(); err != nil {
 		return "", "", err
@@ -324,4 +343,16 @@ func (c *Cache) dataTar(debPath, debSum string) (string, string, error) {
 		return "", "", err
 	}
 	return final, sum, nil
+}
+
+// countingWriter counts what goes through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }

@@ -171,7 +171,7 @@ func TestDataTarCache(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.deb")
 	os.WriteFile(bad, data[:len(data)-30], 0o644)
 	before := len(cacheFiles(t, f.Cache.Dir))
-	if _, _, err := f.Cache.dataTar(bad, sum(data[:len(data)-30])); err == nil {
+	if _, _, err := f.Cache.dataTar(bad, sum(data[:len(data)-30]), nil); err == nil {
 		t.Fatal("truncated deb accepted")
 	}
 	if after := len(cacheFiles(t, f.Cache.Dir)); after != before {

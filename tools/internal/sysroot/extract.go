@@ -28,13 +28,15 @@ type pkgTree struct {
 	dir   string
 	nodes map[string]*node
 	order []string // paths in archive order
+	dirs  dirRoots
 }
 
 // extractPackage unpacks the data tree of a locked package into dir,
 // which it creates. The uncompressed data.tar comes from the cache when an
 // earlier build left it there; it is hashed while it is read, and a cached
 // copy that fails its hash is dropped and made again from the .deb, whose
-// own hash is checked when it is fetched.
+// own hash is checked when it is fetched. Otherwise the .deb's data.tar is
+// unpacked as it is decompressed, and kept in the cache on the way.
 func extractPackage(ctx context.Context, f *Fetcher, p deb.LockedPackage, dir string) (*pkgTree, error) {
 	c := f.Cache
 	if tarPath, tarSum, ok := c.cachedDataTar(p.SHA256); ok {
@@ -52,15 +54,26 @@ func extractPackage(ctx context.Context, f *Fetcher, p deb.LockedPackage, dir st
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", p.Name, p.Version, err)
 	}
-	tarPath, tarSum, err := c.dataTar(debPath, p.SHA256)
-	if err != nil {
-		return nil, fmt.Errorf("%s (%s): %w", p.Name, debPath, err)
+	if err := freshDir(dir); err != nil {
+		return nil, err
 	}
-	t, err := extractVerified(tarPath, tarSum, p.Name, dir)
+	var t *pkgTree
+	_, _, err = c.dataTar(debPath, p.SHA256, func(r io.Reader) (err error) {
+		t, err = extractTar(r, p.Name, dir)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("%s (%s): %w", p.Name, debPath, err)
 	}
 	return t, nil
+}
+
+// freshDir makes dir empty, creating it.
+func freshDir(dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	return os.MkdirAll(dir, 0o755)
 }
 
 // errCacheCorrupt marks a cached data.tar whose content no longer matches
@@ -71,10 +84,7 @@ var errCacheCorrupt = errors.New("cached data.tar does not match its sha256")
 // hashing it on the way; a hash mismatch (even when extraction failed for
 // another reason) is errCacheCorrupt.
 func extractVerified(tarPath, tarSum, pkgName, dir string) (*pkgTree, error) {
-	if err := os.RemoveAll(dir); err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := freshDir(dir); err != nil {
 		return nil, err
 	}
 	in, err := os.Open(tarPath)
@@ -104,6 +114,7 @@ func extractTar(r io.Reader, pkgName, dir string) (*pkgTree, error) {
 	}
 	defer root.Close()
 	t := &pkgTree{name: pkgName, dir: dir, nodes: map[string]*node{}}
+	defer t.dirs.close()
 	tr := tar.NewReader(r)
 	var total int64
 	for {
@@ -160,7 +171,7 @@ func (t *pkgTree) add(root *os.Root, h *tar.Header, body io.Reader) error {
 		if _, ok := t.nodes[p]; ok {
 			return nil
 		}
-		if err := root.Mkdir(p, 0o755); err != nil {
+		if err := t.dirs.mkdir(root, p); err != nil {
 			return fmt.Errorf("entry %q: %w", h.Name, err)
 		}
 		t.put(&node{Path: p, Type: TypeDir, Mode: 0o755, Pkg: t.name})
@@ -169,12 +180,15 @@ func (t *pkgTree) add(root *os.Root, h *tar.Header, body io.Reader) error {
 			return fmt.Errorf("entry %q: negative size", h.Name)
 		}
 		mode := normalMode(TypeFile, h.Mode)
-		out, err := root.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+		out, err := t.dirs.create(root, p, mode)
 		if err != nil {
 			return fmt.Errorf("entry %q: %w", h.Name, err)
 		}
 		hs := sha256.New()
 		n, err := io.Copy(io.MultiWriter(out, hs), body)
+		if err == nil {
+			err = out.Chmod(mode) // the mode without the umask
+		}
 		if cerr := out.Close(); err == nil {
 			err = cerr
 		}
@@ -184,16 +198,13 @@ func (t *pkgTree) add(root *os.Root, h *tar.Header, body io.Reader) error {
 		if n != h.Size {
 			return fmt.Errorf("entry %q: %d bytes, header says %d", h.Name, n, h.Size)
 		}
-		if err := root.Chmod(p, mode); err != nil {
-			return err
-		}
 		t.put(&node{Path: p, Type: TypeFile, Mode: mode, Size: n, SHA256: hex.EncodeToString(hs.Sum(nil)), Pkg: t.name})
 	case tar.TypeSymlink:
 		target, err := normalLinkTarget(orig, p, h.Linkname)
 		if err != nil {
 			return fmt.Errorf("entry %q: %w", h.Name, err)
 		}
-		if err := root.Symlink(target, p); err != nil {
+		if err := t.dirs.symlink(root, target, p); err != nil {
 			return fmt.Errorf("entry %q: %w", h.Name, err)
 		}
 		t.put(&node{Path: p, Type: TypeSymlink, Mode: 0o777, Target: target, Pkg: t.name})
@@ -239,7 +250,7 @@ func (t *pkgTree) checkParents(root *os.Root, p, name string) error {
 		d := strings.Join(parts[:i+1], "/")
 		n, ok := t.nodes[d]
 		if !ok {
-			if err := root.Mkdir(d, 0o755); err != nil {
+			if err := t.dirs.mkdir(root, d); err != nil {
 				return fmt.Errorf("entry %q: %w", name, err)
 			}
 			t.put(&node{Path: d, Type: TypeDir, Mode: 0o755, Pkg: t.name})
@@ -253,6 +264,74 @@ func (t *pkgTree) checkParents(root *os.Root, p, name string) error {
 		}
 	}
 	return nil
+}
+
+// dirRoots keeps a few directories of a package's tree open, so that
+// creating an entry is one call relative to its directory instead of a walk
+// from the top of the tree (os.Root opens every component on the way, and
+// the files of a package come a directory at a time). Each is an os.Root of
+// its own, opened through the tree's root, so nothing escapes either; the
+// directories are ones the package made, never symlinks (checkParents).
+type dirRoots struct {
+	open map[string]*os.Root
+}
+
+// maxOpenDirs bounds the directories held open per extraction.
+const maxOpenDirs = 32
+
+// at returns the open directory of p and p's last component.
+func (d *dirRoots) at(root *os.Root, p string) (*os.Root, string, error) {
+	dir, base := path.Split(p)
+	if dir == "" {
+		return root, base, nil
+	}
+	dir = strings.TrimSuffix(dir, "/")
+	if r, ok := d.open[dir]; ok {
+		return r, base, nil
+	}
+	if len(d.open) >= maxOpenDirs {
+		d.close()
+	}
+	r, err := root.OpenRoot(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	if d.open == nil {
+		d.open = map[string]*os.Root{}
+	}
+	d.open[dir] = r
+	return r, base, nil
+}
+
+func (d *dirRoots) mkdir(root *os.Root, p string) error {
+	r, base, err := d.at(root, p)
+	if err != nil {
+		return err
+	}
+	return r.Mkdir(base, 0o755)
+}
+
+func (d *dirRoots) create(root *os.Root, p string, mode os.FileMode) (*os.File, error) {
+	r, base, err := d.at(root, p)
+	if err != nil {
+		return nil, err
+	}
+	return r.OpenFile(base, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+}
+
+func (d *dirRoots) symlink(root *os.Root, target, p string) error {
+	r, base, err := d.at(root, p)
+	if err != nil {
+		return err
+	}
+	return r.Symlink(target, base)
+}
+
+func (d *dirRoots) close() {
+	for _, r := range d.open {
+		r.Close()
+	}
+	clear(d.open)
 }
 
 func typeName(f byte) string {
