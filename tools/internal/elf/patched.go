@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"sync"
 )
 
 // Patched is the result of patching a file, computed over a mapping of
@@ -53,7 +54,7 @@ func OpenPatched(path string, opts PatchOptions) (pt *Patched, err error) {
 	if st.Size() <= smallFile {
 		// A small file costs less read than mapped: no page faults, no
 		// munmap (a TLB shootdown on every thread).
-		data := make([]byte, st.Size())
+		data := getBuf(int(st.Size()), int(st.Size()))
 		n, err := io.ReadFull(fd, data)
 		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 			return pt, fmt.Errorf("%s: read: %w", path, err)
@@ -79,7 +80,7 @@ func OpenPatched(path string, opts PatchOptions) (pt *Patched, err error) {
 		if p.interpChange || p.pathChange || p.auditChange {
 			p.alloc = func(base, extra uint64) []byte {
 				if pt.small {
-					out := make([]byte, base, base+extra)
+					out := getBuf(int(base), int(base+extra))
 					copy(out, in)
 					return out
 				}
@@ -178,9 +179,39 @@ func (pt *Patched) WriteTo(dst *os.File) error {
 	})
 }
 
-// Close releases the mappings and the input.
+// Close releases the mappings and the input. The Patched must not be
+// used after it: a small file's buffers go to the next file.
 func (pt *Patched) Close() error {
+	if pt.small {
+		if len(pt.prefix) > 0 && len(pt.in.data) > 0 && &pt.prefix[0] != &pt.in.data[0] {
+			putBuf(pt.prefix)
+		}
+		putBuf(pt.in.data)
+		pt.prefix, pt.tail, pt.in.data = nil, nil, nil
+	}
 	pt.priv.close()
 	pt.in.close()
 	return pt.src.Close()
+}
+
+// scratch holds small files' buffers for the next file, so that a run
+// patching many files (patch FILE..., a bundle) faults fresh memory in
+// once, not per file: the page faults cost more than the copy.
+var scratch sync.Pool // of *[]byte
+
+// getBuf returns a zeroed buffer of length n and capacity c.
+func getBuf(n, c int) []byte {
+	if b, ok := scratch.Get().(*[]byte); ok && cap(*b) >= c {
+		buf := (*b)[:c]
+		clear(buf)
+		return buf[:n]
+	}
+	return make([]byte, n, c)
+}
+
+// putBuf gives b back for getBuf.
+func putBuf(b []byte) {
+	if cap(b) > 0 && cap(b) <= 2*smallFile {
+		scratch.Put(&b)
+	}
 }

@@ -248,6 +248,10 @@ func TestTempLockedFromBirth(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := RemoveStale(filepath.Join(dir, "f")); len(got) != 0 {
+		t.Errorf("RemoveStale read the directory again: %v", got)
+	}
+	forgetScans() // as a new run would
+	if got := RemoveStale(filepath.Join(dir, "f")); len(got) != 0 {
 		t.Errorf("RemoveStale removed a newInfix temp younger than %v: %v", newGrace, got)
 	}
 	defer func(g time.Duration) { newGrace = g }(newGrace)
@@ -258,4 +262,11 @@ func TestTempLockedFromBirth(t *testing.T) {
 	if _, err := os.Stat(f.Name()); err != nil {
 		t.Errorf("the live temp went too: %v", err)
 	}
+}
+
+// forgetScans makes RemoveStaleIn read every directory again (tests).
+func forgetScans() {
+	stale.Lock()
+	defer stale.Unlock()
+	clear(stale.dirs)
 }

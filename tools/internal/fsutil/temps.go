@@ -239,10 +239,27 @@ func RemoveStale(out string) []string {
 
 // RemoveStaleIn is RemoveStale for the entries of dir whose names start
 // with prefix.
+//
+// A directory is read once per process: later calls for it look only at
+// the temps it held then (a run writing many outputs into one directory,
+// like patch -o DIR FILE..., would otherwise read it once per output).
 func RemoveStaleIn(dir, prefix string) []string {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil // the caller's own checks report a missing directory
+	stale.Lock()
+	defer stale.Unlock()
+	dir = filepath.Clean(dir)
+	names, ok := stale.dirs[dir]
+	if !ok {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return nil // the caller's own checks report a missing directory
+		}
+		for _, e := range ents {
+			n := e.Name()
+			if (strings.Contains(n, TempInfix) || strings.Contains(n, newInfix)) && (e.Type().IsRegular() || e.IsDir()) {
+				names = append(names, n)
+			}
+		}
+		stale.dirs[dir] = names
 	}
 	uid := uint32(os.Geteuid())
 	newPrefix := ""
@@ -250,42 +267,58 @@ func RemoveStaleIn(dir, prefix string) []string {
 		newPrefix = strings.TrimSuffix(prefix, TempInfix) + newInfix
 	}
 	var removed []string
-	for _, e := range ents {
-		isNew := newPrefix != "" && strings.HasPrefix(e.Name(), newPrefix)
-		if !strings.HasPrefix(e.Name(), prefix) && !isNew || !e.Type().IsRegular() && !e.IsDir() {
+	kept := names[:0]
+	defer func() { stale.dirs[dir] = kept }()
+	for _, name := range names {
+		isNew := newPrefix != "" && strings.HasPrefix(name, newPrefix)
+		if !strings.HasPrefix(name, prefix) && !isNew {
+			kept = append(kept, name)
 			continue
 		}
-		p := filepath.Join(dir, e.Name())
-		st, err := os.Lstat(p)
-		if err != nil {
-			continue
-		}
-		s, ok := st.Sys().(*syscall.Stat_t)
-		if !ok || s.Uid != uid {
-			continue
-		}
-		if isNew && time.Since(time.Unix(s.Ctim.Unix())) < newGrace {
-			continue // possibly a live run between its mkdir and its lock
-		}
-		flags := os.O_RDWR
-		if st.IsDir() {
-			flags = os.O_RDONLY
-		}
-		lf, err := os.OpenFile(p, flags|unix.O_CLOEXEC|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
-		if err != nil {
-			continue
-		}
-		if unix.Flock(int(lf.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
-			lf.Close()
-			continue // live, or a file system without locks: leave it
-		}
-		rerr := os.RemoveAll(p)
-		lf.Close()
-		if rerr == nil {
+		p := filepath.Join(dir, name)
+		if rm := removeIfStale(p, uid, isNew); rm {
 			removed = append(removed, p)
+		} else {
+			kept = append(kept, name)
 		}
 	}
 	return removed
+}
+
+// stale holds, per directory RemoveStaleIn has read, the names of the
+// temps it found there and has not removed.
+var stale = struct {
+	sync.Mutex
+	dirs map[string][]string
+}{dirs: map[string][]string{}}
+
+// removeIfStale removes p if it is a killed run's temp (see RemoveStale)
+// and reports whether it did.
+func removeIfStale(p string, uid uint32, isNew bool) bool {
+	st, err := os.Lstat(p)
+	if err != nil {
+		return false
+	}
+	s, ok := st.Sys().(*syscall.Stat_t)
+	if !ok || s.Uid != uid || !st.Mode().IsRegular() && !st.IsDir() {
+		return false
+	}
+	if isNew && time.Since(time.Unix(s.Ctim.Unix())) < newGrace {
+		return false // possibly a live run between its mkdir and its lock
+	}
+	flags := os.O_RDWR
+	if st.IsDir() {
+		flags = os.O_RDONLY
+	}
+	lf, err := os.OpenFile(p, flags|unix.O_CLOEXEC|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return false
+	}
+	defer lf.Close()
+	if unix.Flock(int(lf.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+		return false // live, or a file system without locks: leave it
+	}
+	return os.RemoveAll(p) == nil
 }
 
 // RemoveTemp removes the temp file or directory p and forgets it.
