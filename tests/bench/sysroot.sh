@@ -15,7 +15,7 @@
 # Both use private caches under a temp dir (hard links to the shared .debs),
 # so the shared cache is only read. Besides the human text, each metric is
 # one line for a runner to collect:
-#   RESULT<TAB>metric<TAB>ours_seconds<TAB>peer_seconds<TAB>ratio<TAB>goal
+#   RESULT<TAB>metric<TAB>ours<TAB>peer<TAB>ratio<TAB>goal
 # where ratio = ours/peer and goal is the ratio to stay at or under; the
 # script never fails on time.
 #
@@ -107,8 +107,8 @@ printf 'portable sysroot build -o v2.tar, only the .debs cached (cold):  median 
 printf 'portable sysroot build -o v2.tar, debs + data.tars cached (warm): median %.3f s\n' "$mo"
 printf 'dpkg-deb -x + tar --sort=name of the same .debs (peer):           median %.3f s\n' "$mp"
 printf 'time portable/peer: cold %.2fx (goal <= 1.0), warm %.2fx (goal <= 0.5); below the goal is good\n' "$rc" "$rw"
-printf 'RESULT\tsysroot_v2_cold\t%.3f\t%.3f\t%.3f\t1.0\n' "$mc" "$mp" "$rc"
-printf 'RESULT\tsysroot_v2_warm\t%.3f\t%.3f\t%.3f\t0.5\n' "$mo" "$mp" "$rw"
+printf 'RESULT\tsysroot build v2, cold (.debs cached) vs dpkg-deb -x + tar\t%.3fs\t%.3fs\t%.3f\t<= 1.0\n' "$mc" "$mp" "$rc"
+printf 'RESULT\tsysroot build v2, warm (data.tars cached) vs dpkg-deb -x + tar\t%.3fs\t%.3fs\t%.3f\t<= 0.5\n' "$mo" "$mp" "$rw"
 
 [ -n "${BENCH_SIZES:-1}" ] && [ "${BENCH_SIZES:-1}" != 0 ] || exit 0
 echo "sizes:"
