@@ -175,6 +175,9 @@ func Parse(r io.ReaderAt, size int64) (*File, error) {
 	if size < 0 {
 		return nil, errors.New("negative size")
 	}
+	if _, ok := r.(*os.File); ok {
+		r = newBlockReader(r, size)
+	}
 	rd := &reader{r: r, size: uint64(size)}
 	n := uint64(64)
 	if rd.size < n {

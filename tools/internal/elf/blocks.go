@@ -1,0 +1,68 @@
+package elf
+
+import (
+	"errors"
+	"io"
+)
+
+// blockSize is the unit blockReader reads a file in.
+const blockSize = 16 << 10
+
+// blockReader serves the small reads of Parse (a header, a table, a
+// string) from whole blocks of a file read once each: parsing costs a few
+// reads, not one system call per header. Reads larger than a few blocks
+// go straight to the file.
+type blockReader struct {
+	r      io.ReaderAt
+	size   int64
+	blocks map[int64][]byte
+}
+
+func newBlockReader(r io.ReaderAt, size int64) *blockReader {
+	return &blockReader{r: r, size: size, blocks: map[int64][]byte{}}
+}
+
+// ReadAt implements io.ReaderAt.
+func (b *blockReader) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errors.New("negative offset")
+	}
+	if len(p) > 4*blockSize {
+		return b.r.ReadAt(p, off)
+	}
+	n := 0
+	for n < len(p) {
+		o := off + int64(n)
+		if o >= b.size {
+			return n, io.EOF
+		}
+		blk, err := b.block(o / blockSize)
+		if err != nil {
+			return n, err
+		}
+		in := int(o % blockSize)
+		if in >= len(blk) {
+			return n, io.EOF // the file is shorter than it was
+		}
+		n += copy(p[n:], blk[in:])
+	}
+	return n, nil
+}
+
+// block returns block i, reading it on first use. A block the file ends
+// inside is short.
+func (b *blockReader) block(i int64) ([]byte, error) {
+	if blk, ok := b.blocks[i]; ok {
+		return blk, nil
+	}
+	blk := make([]byte, min(blockSize, b.size-i*blockSize))
+	m, err := b.r.ReadAt(blk, i*blockSize)
+	if m < len(blk) {
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, err
+		}
+		blk = blk[:m]
+	}
+	b.blocks[i] = blk
+	return blk, nil
+}
