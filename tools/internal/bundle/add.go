@@ -9,7 +9,10 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 
+	"github.com/rules-portable/rules_portable/tools/internal/deps"
 	"github.com/rules-portable/rules_portable/tools/internal/elf"
 	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
 	"golang.org/x/sys/unix"
@@ -34,20 +37,64 @@ func (b *builder) defaultDest(given, real string, isDir bool) (string, error) {
 	return rel, nil
 }
 
-// probe opens the regular file p once: its size, permission bits and
-// whether it starts with the ELF magic.
-func probe(p string) (size int64, mode uint32, isELF bool, err error) {
+// probed is what one open of a regular file tells the planner.
+type probed struct {
+	size int64
+	mode uint32    // permission bits
+	f    *elf.File // parsed, for a file with the ELF magic; else nil
+	id   deps.FileID
+	err  error
+}
+
+// probe opens the regular file p once: its size, permission bits, its
+// identity and, when it starts with the ELF magic, its parse (read in a
+// few blocks from the same descriptor).
+func probe(p string) (pr probed) {
 	fd, st, err := fsutil.OpenFD("", p)
 	if err != nil {
-		return 0, 0, false, err
+		pr.err = err
+		return pr
 	}
 	defer unix.Close(fd)
+	pr.size, pr.mode, pr.id = st.Size, st.Mode&0o7777, deps.FileID{Dev: st.Dev, Ino: st.Ino}
 	var head [4]byte
 	n, err := unix.Pread(fd, head[:], 0)
 	if err != nil {
-		return 0, 0, false, &fs.PathError{Op: "read", Path: p, Err: err}
+		pr.err = &fs.PathError{Op: "read", Path: p, Err: err}
+		return pr
 	}
-	return st.Size, st.Mode & 0o7777, n == 4 && string(head[:]) == "\x7fELF", nil
+	if n == 4 && string(head[:]) == "\x7fELF" {
+		if pr.f, err = elf.Parse(elf.FD(fd), st.Size); err != nil {
+			pr.err = fmt.Errorf("%s: %w", p, err)
+			return pr
+		}
+		pr.f.Path = p
+	}
+	return pr
+}
+
+// probeAll probes the files ps, a few at a time (the work is system
+// calls, which overlap).
+func (b *builder) probeAll(ps []string) []probed {
+	out := make([]probed, len(ps))
+	jobs := max(b.opts.Jobs, 4)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(jobs, len(ps)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(ps) {
+					return
+				}
+				out[i] = probe(ps[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return out
 }
 
 // openELF parses p when it starts with the ELF magic; it returns nil, nil
@@ -121,7 +168,9 @@ func (b *builder) addTree(dir, dest, why string, depth int, visiting map[string]
 	if err := b.plan.put(&item{dest: dest, kind: kindDir, why: why}); err != nil {
 		return err
 	}
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	// The regular files are probed together once the walk is done.
+	var files, dests []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", why, err)
 		}
@@ -139,11 +188,21 @@ func (b *builder) addTree(dir, dest, why string, depth int, visiting map[string]
 		case t&fs.ModeSymlink != 0:
 			return b.addLink(p, dp, dir, dest, why, depth, visiting)
 		case t.IsRegular():
-			return b.addFile(p, dp, why)
+			files, dests = append(files, p), append(dests, dp)
+			return nil
 		default:
 			return fmt.Errorf("%s: special file (%v) in %s; remove it from the tree or add the files one by one", p, t, why)
 		}
 	})
+	if err != nil {
+		return err
+	}
+	for i, pr := range b.probeAll(files) {
+		if err := b.addProbed(files[i], dests[i], why, pr); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // addLink handles a symlink at host path p (bundle path dp) inside the
@@ -182,22 +241,24 @@ func (b *builder) addLink(p, dp, top, destTop, why string, depth int, visiting m
 
 // addFile adds the regular file at host path p as bundle path dest.
 func (b *builder) addFile(p, dest, why string) error {
-	size, mode, isELF, err := probe(p)
-	if err != nil {
+	return b.addProbed(p, dest, why, probe(p))
+}
+
+// addProbed is addFile with the file probed.
+func (b *builder) addProbed(p, dest, why string, pr probed) error {
+	if err := pr.err; err != nil {
 		if errors.Is(err, fs.ErrPermission) {
 			return fmt.Errorf("%s: cannot read: %w (%s)", p, unwrap(err), why)
 		}
 		return fmt.Errorf("%w (%s)", err, why)
 	}
 	source := b.sourceOf(p)
-	exec := mode&0o111 != 0
-	var f *elf.File
-	if isELF {
-		if f, err = elf.Open(p); err != nil {
-			return fmt.Errorf("%w (%s)", err, why)
-		}
+	exec := pr.mode&0o111 != 0
+	f := pr.f
+	if f != nil {
+		b.parsed[pr.id] = f
 	}
-	it := &item{dest: dest, kind: kindFile, src: p, source: source, exec: exec, why: why, size: size, isELF: isELF}
+	it := &item{dest: dest, kind: kindFile, src: p, source: source, exec: exec, why: why, size: pr.size, isELF: f != nil, elf: f}
 	switch {
 	case f == nil || f.Linkage != elf.Dynamic || f.Type == elf.TypeRel || f.Type == elf.TypeCore:
 		// Not ELF, static, or an object file: copied as is.

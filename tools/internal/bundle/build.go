@@ -206,10 +206,13 @@ type builder struct {
 
 	// ELF inputs for the closure, by host path, with the bundle path they
 	// were placed at (for messages).
-	inputs     []string
-	plugins    map[string]bool // inputs that are shared objects from --add or policy
-	inputDest  map[string]string
-	objects    map[string]*elf.File // bundle path -> parsed ELF (for the version gate)
+	inputs    []string
+	plugins   map[string]bool // inputs that are shared objects from --add or policy
+	inputDest map[string]string
+	objects   map[string]*elf.File // bundle path -> parsed ELF (for the version gate)
+	// parsed holds the ELF files probed so far by identity, for the
+	// resolver to take instead of reading them again.
+	parsed     map[deps.FileID]*elf.File
 	entries    []manifest.EntryPoint
 	loader     string // bundle path of the loader, "" for static-only bundles
 	loaderHost string // its host path
@@ -309,7 +312,7 @@ func Build(out string, programs []string, opts Options) (*Result, error) {
 	if _, err := ParseGconv(opts.Gconv); err != nil {
 		return nil, err
 	}
-	b := &builder{opts: opts, plan: newPlan(), inputDest: map[string]string{}, plugins: map[string]bool{}, objects: map[string]*elf.File{}}
+	b := &builder{opts: opts, plan: newPlan(), inputDest: map[string]string{}, plugins: map[string]bool{}, objects: map[string]*elf.File{}, parsed: map[deps.FileID]*elf.File{}}
 	if err := b.setRoot(); err != nil {
 		return nil, err
 	}

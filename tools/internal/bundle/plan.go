@@ -69,6 +69,8 @@ type item struct {
 	// starts with the ELF magic.
 	size  int64
 	isELF bool
+	// elf is src parsed when planned (nil for other files).
+	elf *elf.File
 	// why says where the item came from, for error messages.
 	why string
 }

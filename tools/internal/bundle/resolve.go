@@ -28,7 +28,7 @@ func nssModules() []string { return []string{"libnss_files.so.2", "libnss_dns.so
 // it in lib/, adds glibc's dlopen set by policy and finishes the slot
 // patches now that the loader is known.
 func (b *builder) resolve() error {
-	r, err := deps.NewResolver(b.root, deps.Options{})
+	r, err := deps.NewResolver(b.root, deps.Options{Parsed: b.parsed})
 	if err != nil {
 		return err
 	}
@@ -364,7 +364,7 @@ func (b *builder) placeLibrary(l *deps.Library, needed map[string]bool) error {
 			return fmt.Errorf("%s (%s) is asked for by a path, not a name; such a dependency can't be relocated", name, why)
 		}
 		dest := "lib/" + name
-		it := &item{dest: dest, kind: kindFile, src: l.HostPath, source: source, exec: exec, why: why}
+		it := &item{dest: dest, kind: kindFile, src: l.HostPath, source: source, exec: exec, why: why, elf: l.File}
 		if l.File != nil && hasSearchPath(l.File) {
 			it.patch = &elf.PatchOptions{SetRPath: true, RPath: "$ORIGIN"}
 		}

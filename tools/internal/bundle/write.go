@@ -34,6 +34,12 @@ type written struct {
 	size  int64
 	slot  *manifest.Slot
 	isELF bool // starts with the ELF magic
+	// id is the staged file's identity and f its parse when known without
+	// reading it back: the patched output, or the copied source's parse
+	// from the plan. The self-check's resolver takes them (deps.Options
+	// Parsed).
+	id deps.FileID
+	f  *elf.File
 }
 
 // write materialises the plan in a staging directory next to out, checks
@@ -85,7 +91,7 @@ func (b *builder) write(out string) (res *Result, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := b.selfCheck(staging, files); err != nil {
+	if err := b.selfCheck(staging, files, results); err != nil {
 		return nil, err
 	}
 	res = &Result{Out: out, Manifest: m, Files: nfiles, Bytes: nbytes}
@@ -212,11 +218,12 @@ func (b *builder) writeFile(staging string, it *item, buf []byte) (written, erro
 		return w, fmt.Errorf("%w (%s)", err, it.why)
 	}
 	defer pt.Close()
+	f, err := elf.Parse(pt.ReaderAt(), pt.Size())
+	if err != nil {
+		return w, fmt.Errorf("%s: patched file does not read back: %w", it.src, err)
+	}
+	w.f = f
 	if it.slot {
-		f, err := elf.Parse(pt.ReaderAt(), pt.Size())
-		if err != nil {
-			return w, fmt.Errorf("%s: patched file does not read back: %w", it.src, err)
-		}
 		off, size, ok := f.InterpSlot()
 		if !ok || size != SlotSize {
 			return w, fmt.Errorf("%s: patched file has no %d-byte interpreter slot", it.src, SlotSize)
@@ -230,6 +237,12 @@ func (b *builder) writeFile(staging string, it *item, buf []byte) (written, erro
 	err = pt.WriteTo(out)
 	if err == nil {
 		err = out.Chmod(it.mode())
+	}
+	if err == nil {
+		var st unix.Stat_t
+		if err = unix.Fstat(int(out.Fd()), &st); err == nil {
+			w.id = deps.FileID{Dev: st.Dev, Ino: st.Ino}
+		}
 	}
 	if cerr := out.Close(); err == nil {
 		err = cerr
@@ -313,6 +326,13 @@ func copyHashed(it *item, full string, buf []byte) (w written, err error) {
 	if err := unix.Fchmod(out, mode); err != nil {
 		return w, fmt.Errorf("%s: chmod: %w", full, err)
 	}
+	if w.isELF && it.elf != nil {
+		var st unix.Stat_t
+		if err := unix.Fstat(out, &st); err != nil {
+			return w, fmt.Errorf("%s: stat: %w", full, err)
+		}
+		w.id, w.f = deps.FileID{Dev: st.Dev, Ino: st.Ino}, it.elf
+	}
 	copy(w.sum[:], h.Sum(nil))
 	return w, nil
 }
@@ -359,6 +379,8 @@ func dedupe(staging string, files []*item, results []written) (int, int64, error
 		if err := os.Link(filepath.Join(staging, filepath.FromSlash(files[j].dest)), full); err != nil {
 			return 0, 0, err
 		}
+		// The same file now; its old inode is gone and may be reused.
+		results[i].id, results[i].f = results[j].id, results[j].f
 	}
 	return n, size, nil
 }
@@ -471,7 +493,17 @@ func archName(m elf.Machine) string {
 // in are resolved as if a bundled program loaded them, that is with lib/
 // searched as its DT_RPATH would. Interpreters are left out: the slots
 // hold the placeholder until relocation.
-func (b *builder) selfCheck(staging string, files []*item) error {
+//
+// The files are not read back: each is known by its staged inode with the
+// parse of what was written into it (a patched output's own bytes, a
+// copy's source as planned).
+func (b *builder) selfCheck(staging string, files []*item, results []written) error {
+	parsed := map[deps.FileID]*elf.File{}
+	for i := range files {
+		if results[i].f != nil {
+			parsed[results[i].id] = results[i].f
+		}
+	}
 	var progs, libs []string
 	for _, it := range files {
 		full := filepath.Join(staging, filepath.FromSlash(it.dest))
@@ -487,8 +519,8 @@ func (b *builder) selfCheck(staging string, files []*item) error {
 		inputs []string
 		opts   deps.Options
 	}{
-		{progs, deps.Options{Cache: deps.CacheNone}},
-		{libs, deps.Options{Cache: deps.CacheNone, LibraryPath: "/lib"}},
+		{progs, deps.Options{Cache: deps.CacheNone, Parsed: parsed}},
+		{libs, deps.Options{Cache: deps.CacheNone, LibraryPath: "/lib", Parsed: parsed}},
 	} {
 		if len(run.inputs) == 0 {
 			continue

@@ -25,8 +25,9 @@ type header struct {
 
 // objCache reads each file once, whichever program or name reaches it.
 type objCache struct {
-	mu   sync.Mutex
-	objs map[fileID]*object
+	mu     sync.Mutex
+	objs   map[fileID]*object
+	parsed map[FileID]*elf.File // Options.Parsed
 }
 
 // object is one file on disk as the resolver knows it.
@@ -54,6 +55,9 @@ func (c *objCache) get(id fileID, hostPath string) *object {
 	o, ok := c.objs[id]
 	if !ok {
 		o = &object{hostPath: hostPath}
+		if f, ok := c.parsed[FileID{Dev: id.dev, Ino: id.ino}]; ok {
+			o.parseOnce.Do(func() { o.file = f })
+		}
 		c.objs[id] = o
 	}
 	return o

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+
+	"github.com/rules-portable/rules_portable/tools/internal/elf"
 )
 
 // CacheMode says what plays the part of /etc/ld.so.cache, the step ld.so
@@ -220,4 +222,9 @@ type Options struct {
 	// Jobs bounds how many programs are resolved in parallel; 0 means one
 	// per CPU.
 	Jobs int
+	// Parsed holds files the caller has parsed already, by device and
+	// inode: the resolver takes these parses instead of reading the files
+	// again. It is read, never written, while the resolver runs; only a
+	// parse of the file's current content belongs here.
+	Parsed map[FileID]*elf.File
 }

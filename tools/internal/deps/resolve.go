@@ -221,6 +221,7 @@ func NewResolver(root string, opts Options) (*Resolver, error) {
 		return nil, fmt.Errorf("work dir %s: must be an absolute path inside the root", opts.WorkDir)
 	}
 	r := &Resolver{opts: opts, root: rfs, host: hfs}
+	r.objs.parsed = opts.Parsed
 	r.confDir = sync.OnceValues(func() ([]string, error) {
 		conf, err := readLDConf(rfs, "/etc/ld.so.conf")
 		if err != nil {

@@ -49,6 +49,10 @@ type node struct {
 // lead to one object (st_dev, st_ino).
 type fileID struct{ dev, ino uint64 }
 
+// FileID names a file by its device and inode numbers (st_dev, st_ino),
+// as Options.Parsed keys it.
+type FileID struct{ Dev, Ino uint64 }
+
 // entry is the result of resolving one path inside a rootFS.
 type entry struct {
 	real string // canonical in-root path, every symlink followed

@@ -3,6 +3,8 @@ package elf
 import (
 	"errors"
 	"io"
+
+	"golang.org/x/sys/unix"
 )
 
 // blockSize is the unit blockReader reads a file in.
@@ -65,4 +67,28 @@ func (b *blockReader) block(i int64) ([]byte, error) {
 	}
 	b.blocks[i] = blk
 	return blk, nil
+}
+
+// FD reads an open file descriptor with pread(2): a file opened outside
+// package os (no poller, no extra fstat) that Parse reads in blocks like
+// an *os.File.
+type FD int
+
+// ReadAt implements io.ReaderAt.
+func (fd FD) ReadAt(p []byte, off int64) (int, error) {
+	n := 0
+	for n < len(p) {
+		m, err := unix.Pread(int(fd), p[n:], off+int64(n))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		if m == 0 {
+			return n, io.EOF
+		}
+		n += m
+	}
+	return n, nil
 }

@@ -175,7 +175,8 @@ func Parse(r io.ReaderAt, size int64) (*File, error) {
 	if size < 0 {
 		return nil, errors.New("negative size")
 	}
-	if _, ok := r.(*os.File); ok {
+	switch r.(type) {
+	case *os.File, FD:
 		r = newBlockReader(r, size)
 	}
 	rd := &reader{r: r, size: uint64(size)}
