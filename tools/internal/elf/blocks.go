@@ -3,6 +3,7 @@ package elf
 import (
 	"errors"
 	"io"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -57,7 +58,7 @@ func (b *blockReader) block(i int64) ([]byte, error) {
 	if blk, ok := b.blocks[i]; ok {
 		return blk, nil
 	}
-	blk := make([]byte, min(blockSize, b.size-i*blockSize))
+	blk := blockPool.Get().(*[blockSize]byte)[:min(blockSize, b.size-i*blockSize)]
 	m, err := b.r.ReadAt(blk, i*blockSize)
 	if m < len(blk) {
 		if err != nil && !errors.Is(err, io.EOF) {
@@ -68,6 +69,20 @@ func (b *blockReader) block(i int64) ([]byte, error) {
 	b.blocks[i] = blk
 	return blk, nil
 }
+
+// release gives the blocks back for the next file's parse; b must not be
+// read again. Parse copies what it keeps.
+func (b *blockReader) release() {
+	for i, blk := range b.blocks {
+		blockPool.Put((*[blockSize]byte)(blk[:blockSize]))
+		delete(b.blocks, i)
+	}
+}
+
+// blockPool recycles blocks: a run parses thousands of files, and fresh
+// memory for each (page faults, then the scavenger's madvise) cost more
+// than the reads.
+var blockPool = sync.Pool{New: func() any { return new([blockSize]byte) }}
 
 // FD reads an open file descriptor with pread(2): a file opened outside
 // package os (no poller, no extra fstat) that Parse reads in blocks like

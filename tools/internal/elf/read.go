@@ -177,7 +177,9 @@ func Parse(r io.ReaderAt, size int64) (*File, error) {
 	}
 	switch r.(type) {
 	case *os.File, FD:
-		r = newBlockReader(r, size)
+		br := newBlockReader(r, size)
+		defer br.release()
+		r = br
 	}
 	rd := &reader{r: r, size: uint64(size)}
 	n := uint64(64)

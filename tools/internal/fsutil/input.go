@@ -181,7 +181,9 @@ func ReadInput(what, path string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	buf := make([]byte, 0, st.Size())
+	// One byte more than the size, so that the read that sees the end
+	// does not grow (copy) the buffer.
+	buf := make([]byte, 0, st.Size()+1)
 	buf, err = readAtMost(f, buf, max)
 	if err != nil {
 		return nil, &InputError{What: what, Path: path, Msg: err.Error()}
