@@ -179,9 +179,10 @@ func (b *builder) closeLibc() error {
 	}
 	_, gconv := b.plan.items["lib/gconv"]
 	_, locale := b.plan.items["lib/locale/locale-archive"]
-	if it.data, err = glibcdata.Patch(data, glibcdata.Anchors{Gconv: gconv, Locale: locale}); err != nil {
+	if err = glibcdata.PatchInPlace(data, glibcdata.Anchors{Gconv: gconv, Locale: locale}); err != nil {
 		return fmt.Errorf("libc %s: %w; bundle with --host-libs fallback to keep the host's gconv modules and locales", it.source, err)
 	}
+	it.data = data
 	return nil
 }
 

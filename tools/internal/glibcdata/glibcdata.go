@@ -73,11 +73,22 @@ var (
 // Patch returns a copy of libc with its data paths closed (see the
 // package doc). A libc patched before is patched again to a.
 func Patch(libc []byte, a Anchors) ([]byte, error) {
-	ro, err := readOnly(libc)
-	if err != nil {
+	out := bytes.Clone(libc)
+	if err := PatchInPlace(out, a); err != nil {
 		return nil, err
 	}
-	out := bytes.Clone(libc)
+	return out, nil
+}
+
+// PatchInPlace is Patch on libc itself, for a caller that owns the
+// buffer (a 2 MB copy costs more than the search). On error libc is
+// unchanged: every path is found before any is written.
+func PatchInPlace(libc []byte, a Anchors) error {
+	ro, err := readOnly(libc)
+	if err != nil {
+		return err
+	}
+	out := libc
 	gconv := anchor(GconvFD)
 	if !a.Gconv {
 		gconv = deadGconv
@@ -86,6 +97,7 @@ func Patch(libc []byte, a Anchors) ([]byte, error) {
 	if !a.Locale {
 		archive = deadArchive
 	}
+	var edits []edit
 	for _, r := range []struct {
 		what string
 		old  func(string) bool
@@ -99,7 +111,7 @@ func Patch(libc []byte, a Anchors) ([]byte, error) {
 	} {
 		at := find(out, ro, r.old)
 		if len(at) != 1 {
-			return nil, fmt.Errorf("%w: its %s path occurs %d times, want once", ErrNotLibc, r.what, len(at))
+			return fmt.Errorf("%w: its %s path occurs %d times, want once", ErrNotLibc, r.what, len(at))
 		}
 		old := at[0]
 		// A libc patched before: the NULs after a shorter string are the
@@ -108,12 +120,23 @@ func Patch(libc []byte, a Anchors) ([]byte, error) {
 			old[1]++
 		}
 		if len(r.new) > old[1] || (r.pad && len(r.new) != old[1]) {
-			return nil, fmt.Errorf("%w: its %s path is %d bytes, too short for %q", ErrNotLibc, r.what, old[1], r.new)
+			return fmt.Errorf("%w: its %s path is %d bytes, too short for %q", ErrNotLibc, r.what, old[1], r.new)
 		}
-		clear(out[old[0] : old[0]+old[1]])
-		copy(out[old[0]:], r.new)
+		edits = append(edits, edit{old[0], old[1], r.new})
 	}
-	return out, nil
+	// The strings are distinct and no replacement is a later search's
+	// target, so finding them all first changes nothing.
+	for _, e := range edits {
+		clear(out[e.off : e.off+e.n])
+		copy(out[e.off:], e.s)
+	}
+	return nil
+}
+
+// edit replaces the n bytes at off with s, NUL-padded.
+type edit struct {
+	off, n int
+	s      string
 }
 
 func anchor(fd int) string { return "/proc/self/fd/" + strconv.Itoa(fd) }

@@ -102,6 +102,15 @@ func FuzzPatch(f *testing.F) {
 	f.Add(synth(libcStrings[:40]), false, true)
 	f.Fuzz(func(t *testing.T, data []byte, gconv, locale bool) {
 		out, err := Patch(data, Anchors{Gconv: gconv, Locale: locale})
+		// In place: the same result, and on error nothing changed.
+		in := bytes.Clone(data)
+		if ierr := PatchInPlace(in, Anchors{Gconv: gconv, Locale: locale}); (ierr == nil) != (err == nil) {
+			t.Fatalf("PatchInPlace error %v, Patch error %v", ierr, err)
+		} else if ierr != nil && !bytes.Equal(in, data) {
+			t.Fatalf("PatchInPlace failed (%v) but changed its input", ierr)
+		} else if ierr == nil && !bytes.Equal(in, out) {
+			t.Fatal("PatchInPlace and Patch differ")
+		}
 		if err != nil {
 			if !errors.Is(err, ErrNotLibc) {
 				t.Fatalf("error %v does not wrap ErrNotLibc", err)
