@@ -44,14 +44,14 @@ Each output is written atomically (temp file, rename) with the input's
 mode, to OUT or over FILE; on any error nothing is written. A file that is
 replaced is synced to disk before the rename, so a crash leaves the old
 content or the new; a new OUT is not synced (as cp's and patchelf's
-outputs are not). The input is mapped, not read, and the output is a clone
-of it (FICLONE) or an in-kernel copy (copy_file_range) with only the
-changed bytes written over it. A file it
-replaces keeps its user and group; a new OUT is the caller's. A set-UID or
-set-GID bit survives only when the output's owner (or group) is the input's:
-as root, another user's set-UID program patched in place stays theirs and
-set-UID, while a new -o copy is root's and plain. In place, a
-symlink FILE is followed and the file it names replaced (other hard links
+outputs are not). An input over 1 MiB is mapped, not read, and its output
+is a clone of it (FICLONE) or an in-kernel copy (copy_file_range) with
+only the changed bytes written over it; a smaller one is read and written
+whole. A file it replaces keeps its user and group; a new OUT is the
+caller's. A set-UID or set-GID bit survives only when the output's owner
+(or group) is the input's: as root, another user's set-UID program patched
+in place stays theirs and set-UID, while a new -o copy is root's and plain.
+In place, a symlink FILE is followed and the file it names replaced (other hard links
 keep the old content); an OUT that is a symlink is refused. Refused too: a
 relative or empty interpreter, changing the interpreter of a static binary,
 and files with two PT_INTERP headers.
