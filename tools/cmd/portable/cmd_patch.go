@@ -51,10 +51,10 @@ whole. A file it replaces keeps its user and group; a new OUT is the
 caller's. A set-UID or set-GID bit survives only when the output's owner
 (or group) is the input's: as root, another user's set-UID program patched
 in place stays theirs and set-UID, while a new -o copy is root's and plain.
-In place, a symlink FILE is followed and the file it names replaced (other hard links
-keep the old content); an OUT that is a symlink is refused. Refused too: a
-relative or empty interpreter, changing the interpreter of a static binary,
-and files with two PT_INTERP headers.
+In place, a symlink FILE is followed and the file it names replaced
+(other hard links keep the old content); an OUT that is a symlink is
+refused. Refused too: a relative or empty interpreter, changing the
+interpreter of a static binary, and files with two PT_INTERP headers.
 
 Examples:
   portable patch --set-interpreter /usr/sysroot/v2/lib64/ld-linux-x86-64.so.2 \
