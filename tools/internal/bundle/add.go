@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -77,7 +78,7 @@ func probe(p string) (pr probed) {
 // calls, which overlap).
 func (b *builder) probeAll(ps []string) []probed {
 	out := make([]probed, len(ps))
-	jobs := max(b.opts.Jobs, 4)
+	jobs := max(b.opts.Jobs, 2*runtime.GOMAXPROCS(0))
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(jobs, len(ps)) {

@@ -167,7 +167,8 @@ type Options struct {
 	Progress Progress
 	// Warn receives warnings (one line each); nil discards them.
 	Warn io.Writer
-	// Jobs bounds parallel file writes; 0 means 2.
+	// Jobs bounds parallel file writes; 0 means one per CPU, at least 2
+	// (a copy waits on the disk as much as on the CPU).
 	Jobs int
 	// Launcher, when set, is the launcher put at bin/NAME instead of the
 	// copy embedded in this helper (Bazel passes the one it built from
