@@ -39,6 +39,10 @@
 #define SYS_renameat 38
 #define SYS_readlinkat 78
 #define SYS_copy_file_range 285
+#define SYS_symlinkat 36
+#define SYS_linkat 37
+#define SYS_getuid 174
+#define SYS_renameat2 276
 
 /* The kernel's generic struct stat (include/uapi/asm-generic/stat.h). */
 struct kstat {

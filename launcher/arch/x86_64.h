@@ -39,6 +39,10 @@
 #define SYS_renameat 264
 #define SYS_readlinkat 267
 #define SYS_copy_file_range 326
+#define SYS_symlinkat 266
+#define SYS_linkat 265
+#define SYS_getuid 102
+#define SYS_renameat2 316
 
 /* The kernel's struct stat for x86_64 (arch/x86/include/uapi/asm/stat.h). */
 struct kstat {
