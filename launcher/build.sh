@@ -1,8 +1,9 @@
 #!/bin/sh
 # Builds the launcher from launcher.c with the pinned flags of flags.bzl,
-# or with --audit the rtld-audit module from audit.c.
+# with --audit the rtld-audit module from audit.c, or with --run the
+# single-file runtime from run.c.
 #
-#   launcher/build.sh [--arch x86_64|aarch64] [--cc COMPILER] [--audit] -o OUT
+#   launcher/build.sh [--arch x86_64|aarch64] [--cc COMPILER] [--audit|--run] -o OUT
 #
 # The compiler runs inside launcher/ on relative paths, so no absolute path
 # reaches the output; with the same compiler the bytes are the same on every
@@ -13,6 +14,8 @@
 #   launcher/build.sh --arch aarch64 -o tools/internal/launcherbin/launcher_arm64
 #   launcher/build.sh --arch x86_64 --audit -o tools/internal/launcherbin/audit_amd64.so
 #   launcher/build.sh --arch aarch64 --audit -o tools/internal/launcherbin/audit_arm64.so
+#   launcher/build.sh --arch x86_64 --run -o tools/internal/launcherbin/run_amd64
+#   launcher/build.sh --arch aarch64 --run -o tools/internal/launcherbin/run_arm64
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,7 +27,7 @@ src=launcher.c
 budget=16384
 
 usage() {
-	echo "usage: $0 [--arch x86_64|aarch64] [--cc COMPILER] [--audit] -o OUT" >&2
+	echo "usage: $0 [--arch x86_64|aarch64] [--cc COMPILER] [--audit|--run] -o OUT" >&2
 	exit 2
 }
 
@@ -34,6 +37,7 @@ while [ $# -gt 0 ]; do
 	--cc) [ $# -ge 2 ] || usage; cc=$2; shift 2 ;;
 	-o) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
 	--audit) what=AUDIT; src=audit.c; budget=32768; shift ;;
+	--run) what=RUN; src=run.c; budget=32768; shift ;;
 	*) usage ;;
 	esac
 done

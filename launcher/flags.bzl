@@ -59,3 +59,32 @@ AUDIT_LINKOPTS = [
     "-Wl,-z,norelro",
     "-s",
 ]
+
+# The single-file runtime (launcher/run.c, the head of FILE.run): built like
+# the launcher, but -O2, because it hashes and decompresses the payload.
+RUN_COPTS = [
+    "-ffreestanding",
+    "-fno-stack-protector",
+    "-fno-builtin",
+    "-O2",
+    "-fno-asynchronous-unwind-tables",
+    "-fno-pie",
+    "-fno-tree-loop-distribute-patterns",
+    "-std=gnu11",
+    "-Wall",
+    "-Wextra",
+    "-fno-ident",
+]
+
+# The launcher's link flags (build.sh reads each list literally).
+RUN_LINKOPTS = [
+    "-nostdlib",
+    "-static",
+    "-no-pie",
+    "-Wl,--gc-sections",
+    "-Wl,--build-id=none",
+    "-Wl,-z,noseparate-code",
+    "-Wl,-z,norelro",
+    "-Wl,-Ttext-segment=0x60000000",
+    "-s",
+]

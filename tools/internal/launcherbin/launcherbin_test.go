@@ -39,10 +39,10 @@ func TestEmbeddedMatchesFreshBuild(t *testing.T) {
 		{elf.EM_X86_64, "x86_64", "gcc", "gcc", "launcher_amd64"},
 		{elf.EM_AARCH64, "aarch64", "aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu", "launcher_arm64"},
 	} {
-		for _, audit := range []bool{false, true} {
+		for _, kind := range []string{"", "audit", "run"} {
 			name := c.arch
-			if audit {
-				name += "/audit"
+			if kind != "" {
+				name += "/" + kind
 			}
 			t.Run(name, func(t *testing.T) {
 				if _, err := exec.LookPath(c.cc); err != nil {
@@ -50,8 +50,8 @@ func TestEmbeddedMatchesFreshBuild(t *testing.T) {
 				}
 				out := filepath.Join(t.TempDir(), "launcher")
 				args := []string{"--arch", c.arch, "--cc", c.cc, "-o", out}
-				if audit {
-					args = append(args, "--audit")
+				if kind != "" {
+					args = append(args, "--"+kind)
 				}
 				cmd := exec.Command(repoFile(t, "launcher/build.sh"), args...)
 				if b, err := cmd.CombinedOutput(); err != nil {
@@ -62,8 +62,11 @@ func TestEmbeddedMatchesFreshBuild(t *testing.T) {
 					t.Fatal(err)
 				}
 				get, file := ForMachine, c.file
-				if audit {
+				switch kind {
+				case "audit":
 					get, file = AuditForMachine, strings.Replace(c.file, "launcher", "audit", 1)+".so"
+				case "run":
+					get, file = RunForMachine, strings.Replace(c.file, "launcher", "run", 1)
 				}
 				embedded, err := get(c.machine)
 				if err != nil {
@@ -76,8 +79,8 @@ func TestEmbeddedMatchesFreshBuild(t *testing.T) {
 						first++
 					}
 					flag := ""
-					if audit {
-						flag = " --audit"
+					if kind != "" {
+						flag = " --" + kind
 					}
 					t.Fatalf("embedded %s (%d bytes) differs from a fresh build (%d bytes) at byte %d; "+
 						"compiler: %s; if launcher/ changed, refresh it with "+
