@@ -421,7 +421,7 @@ func checkOut(out string) error {
 		target, _ := os.Readlink(out)
 		return fmt.Errorf("%s: is a symlink (to %s), which the bundle would replace; give the path it names, or remove the link", out, target)
 	}
-	if archive.IsArchiveName(out) {
+	if isFileOut(out) {
 		if st, err := os.Stat(out); err == nil && st.IsDir() {
 			return fmt.Errorf("%s: is a directory; remove it or choose another -o", out)
 		}

@@ -3,6 +3,7 @@ package bundle
 import (
 	"bytes"
 	"crypto/sha256"
+	debugelf "debug/elf"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -23,8 +24,10 @@ import (
 	"github.com/rules-portable/rules_portable/tools/internal/elf"
 	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
 	"github.com/rules-portable/rules_portable/tools/internal/glibcdata"
+	"github.com/rules-portable/rules_portable/tools/internal/launcherbin"
 	"github.com/rules-portable/rules_portable/tools/internal/locale"
 	"github.com/rules-portable/rules_portable/tools/internal/manifest"
+	"github.com/rules-portable/rules_portable/tools/internal/runfile"
 	"github.com/rules-portable/rules_portable/tools/internal/trace"
 	"golang.org/x/sys/unix"
 )
@@ -51,7 +54,7 @@ func (b *builder) write(out string) (res *Result, err error) {
 		return nil, fmt.Errorf("%s: cannot create a temp directory next to it: %w", out, unwrap(err))
 	}
 	defer func() {
-		if err != nil || archive.IsArchiveName(out) {
+		if err != nil || isFileOut(out) {
 			os.RemoveAll(staging)
 		}
 		fsutil.ForgetTemp(staging)
@@ -96,6 +99,20 @@ func (b *builder) write(out string) (res *Result, err error) {
 		return nil, err
 	}
 	res = &Result{Out: out, Manifest: m, Files: nfiles, Bytes: nbytes}
+	if strings.HasSuffix(out, runfile.Ext) {
+		rt, err := launcherbin.RunForMachine(debugelf.Machine(b.machine))
+		if err != nil {
+			return nil, err
+		}
+		if len(b.entries) == 0 {
+			return nil, fmt.Errorf("%s: a single-file executable needs a program to run", out)
+		}
+		opts := runfile.Options{Archive: archive.Options{MTime: b.opts.MTime}}
+		if err := runfile.Write(out, rt, staging, b.entries[0].Name, opts); err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
 	if archive.IsArchiveName(out) {
 		opts := archive.Options{MTime: b.opts.MTime, Prefix: b.opts.Prefix}
 		if b.opts.Progress != nil {
@@ -634,4 +651,10 @@ func writeRecord(staging, rel string, data []byte) (manifest.Entry, error) {
 	}
 	sum := sha256.Sum256(data)
 	return manifest.Entry{Path: rel, Type: manifest.File, Mode: 0o644, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}, nil
+}
+
+// isFileOut reports whether out is written as one file (an archive or a
+// single-file executable) rather than a bundle directory.
+func isFileOut(out string) bool {
+	return archive.IsArchiveName(out) || strings.HasSuffix(out, runfile.Ext)
 }
