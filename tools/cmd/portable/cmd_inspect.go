@@ -1,12 +1,17 @@
 package main
 
 import (
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/rules-portable/rules_portable/tools/internal/elf"
+	"github.com/rules-portable/rules_portable/tools/internal/manifest"
+	"github.com/rules-portable/rules_portable/tools/internal/runfile"
 )
 
 const inspectHelp = `
@@ -56,8 +61,16 @@ func runInspect(e *env, args []string) error {
 			continue
 		}
 		r := f.Report()
+		run, err := runInfoOf(path)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "portable: inspect: %v\n", err)
+			failed++
+		}
 		if *asJSON {
-			b, err := json.Marshal(r)
+			b, err := json.Marshal(struct {
+				elf.Report
+				Run *runInfo `json:"run,omitempty"`
+			}{r, run})
 			if err != nil {
 				return fmt.Errorf("inspect: %s: encode JSON: %w", path, err)
 			}
@@ -65,6 +78,9 @@ func runInspect(e *env, args []string) error {
 			continue
 		}
 		printReport(e.stdout, r)
+		if run != nil {
+			printRun(e.stdout, run)
+		}
 	}
 	if failed > 0 {
 		return fmt.Errorf("inspect: %d of %d files could not be read", failed, fs.NArg())
@@ -114,4 +130,53 @@ func printReport(w io.Writer, r elf.Report) {
 	for _, p := range r.Problems {
 		line("problem", p)
 	}
+}
+
+// runInfo is what inspect shows of a single-file executable (FILE.run):
+// its trailer and the manifest inside its payload.
+type runInfo struct {
+	Entry       string             `json:"entry"`
+	PayloadSize uint64             `json:"payload_size"`
+	TarSize     uint64             `json:"tar_size"`
+	SHA256      string             `json:"sha256"`
+	Manifest    *manifest.Manifest `json:"manifest"`
+}
+
+// runInfoOf reads the .run trailer and manifest of path; nil, nil for a
+// file that is not a .run file.
+func runInfoOf(path string) (*runInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	_, err = runfile.ReadTrailer(f, st.Size())
+	f.Close()
+	if errors.Is(err, runfile.ErrNotRun) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	m, t, err := runfile.Manifest(path)
+	if err != nil {
+		return nil, err
+	}
+	return &runInfo{Entry: t.Entry, PayloadSize: t.PayloadSize, TarSize: t.TarSize, SHA256: hex.EncodeToString(t.Sum[:]), Manifest: m}, nil
+}
+
+func printRun(w io.Writer, r *runInfo) {
+	m := r.Manifest
+	fmt.Fprintf(w, "  single-file executable: runs bin/%s\n", r.Entry)
+	fmt.Fprintf(w, "  %-12s %d bytes of zstd (sha256 %s), %d bytes of tar\n", "payload:", r.PayloadSize, r.SHA256, r.TarSize)
+	fmt.Fprintf(w, "  %-12s %s, glibc %s from %s, %d files\n", "bundle:", m.Arch, m.Libc.Version, m.Libc.Root, len(m.Files))
+	var names []string
+	for _, ep := range m.EntryPoints {
+		names = append(names, ep.Name)
+	}
+	fmt.Fprintf(w, "  %-12s %s\n", "programs:", strings.Join(names, " "))
 }

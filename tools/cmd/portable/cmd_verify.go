@@ -2,10 +2,14 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 	"unicode/utf8"
 
+	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
 	"github.com/rules-portable/rules_portable/tools/internal/manifest"
+	"github.com/rules-portable/rules_portable/tools/internal/runfile"
 )
 
 const verifyHelp = `
@@ -55,6 +59,34 @@ func runVerify(e *env, args []string) error {
 		seenAs = append(seenAs, *as)
 	}
 	dir := fs.Arg(0)
+	if st, err := os.Stat(dir); err == nil && st.Mode().IsRegular() {
+		// A single-file executable: its payload, unpacked aside.
+		tmp, err := fsutil.MkdirTemp("", "portable-verify"+fsutil.TempInfix)
+		if err != nil {
+			return err
+		}
+		defer fsutil.RemoveTemp(tmp)
+		t, err := runfile.Extract(dir, filepath.Join(tmp, "b"))
+		if err != nil {
+			return err
+		}
+		m, err := manifest.Read(filepath.Join(tmp, "b"))
+		if err != nil {
+			return fmt.Errorf("%s: %w", dir, err)
+		}
+		probs, err := manifest.Verify(filepath.Join(tmp, "b"), m)
+		if err != nil {
+			return err
+		}
+		for _, p := range probs {
+			fmt.Fprintln(e.stdout, p)
+		}
+		if len(probs) > 0 {
+			return fmt.Errorf("%s: its payload does not match its manifest: %s", dir, manifest.Summary(probs))
+		}
+		fmt.Fprintf(e.stdout, "%s: ok (%d entries, payload sha256 %x)\n", dir, len(m.Files), t.Sum)
+		return nil
+	}
 	m, err := manifest.Read(dir)
 	if err != nil {
 		return err

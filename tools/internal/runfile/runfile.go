@@ -1,6 +1,7 @@
 package runfile
 
 import (
+	"archive/tar"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
@@ -13,6 +14,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/rules-portable/rules_portable/tools/internal/archive"
 	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
+	"github.com/rules-portable/rules_portable/tools/internal/manifest"
 )
 
 // TrailerSize is the size of the trailer that ends every .run file.
@@ -173,4 +175,46 @@ func Tar(path string) ([]byte, Trailer, error) {
 		return nil, t, fmt.Errorf("%s: the payload holds %d bytes of tar, the trailer says %d", path, len(tar), t.TarSize)
 	}
 	return tar, t, nil
+}
+
+// Manifest returns the bundle manifest inside the .run file at path,
+// read without running it.
+func Manifest(path string) (*manifest.Manifest, Trailer, error) {
+	data, t, err := Tar(path)
+	if err != nil {
+		return nil, t, err
+	}
+	tr := tar.NewReader(bytes.NewReader(data))
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil, t, fmt.Errorf("%s: the payload has no %s", path, manifest.Path)
+		}
+		if err != nil {
+			return nil, t, fmt.Errorf("%s: the payload's tar: %w", path, err)
+		}
+		if strings.TrimPrefix(h.Name, "./") != manifest.Path || h.Typeflag != tar.TypeReg {
+			continue
+		}
+		b, err := io.ReadAll(io.LimitReader(tr, 256<<20))
+		if err != nil {
+			return nil, t, fmt.Errorf("%s: %s: %w", path, manifest.Path, err)
+		}
+		m, err := manifest.Parse(b)
+		if err != nil {
+			return nil, t, fmt.Errorf("%s: %s: %w", path, manifest.Path, err)
+		}
+		return m, t, nil
+	}
+}
+
+// Extract unpacks the bundle inside the .run file at path into dest,
+// which must not exist (what FILE.run --portable-extract DIR does, with
+// the checks of archive.Extract).
+func Extract(path, dest string) (Trailer, error) {
+	data, t, err := Tar(path)
+	if err != nil {
+		return t, err
+	}
+	return t, archive.Extract(bytes.NewReader(data), dest, archive.ExtractOptions{})
 }
