@@ -1,0 +1,135 @@
+package runfile_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rules-portable/rules_portable/tools/internal/bundle"
+	"github.com/rules-portable/rules_portable/tools/internal/runfile"
+)
+
+// makeRun bundles /usr/bin/curl as a .run file in a fresh directory.
+func makeRun(t *testing.T) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "curl.run")
+	if _, err := bundle.Build(out, []string{"/usr/bin/curl"}, bundle.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// runIt runs the .run file with a private cache and returns its output.
+func runIt(t *testing.T, run, cache string, args ...string) (string, error) {
+	cmd := exec.Command(run, args...)
+	cmd.Env = []string{"XDG_CACHE_HOME=" + cache, "HOME=/nonexistent", "PATH=/usr/bin:/bin"}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+// TestRunFileRuns: the .run file runs moved, from a fresh cache and a
+// warm one, and 50 concurrent first runs all succeed with one unpacked
+// copy and no leftovers.
+func TestRunFileRuns(t *testing.T) {
+	run := makeRun(t)
+	moved := filepath.Join(t.TempDir(), "elsewhere", "c.run")
+	os.MkdirAll(filepath.Dir(moved), 0o755)
+	if err := os.Rename(run, moved); err != nil {
+		t.Fatal(err)
+	}
+	cache := t.TempDir()
+	for i := 0; i < 2; i++ {
+		out, err := runIt(t, moved, cache, "--version")
+		if err != nil || !strings.HasPrefix(out, "curl ") {
+			t.Fatalf("run %d: %v\n%s", i, err, out)
+		}
+	}
+
+	cache = t.TempDir()
+	var wg sync.WaitGroup
+	errs := make([]error, 50)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := runIt(t, moved, cache, "--version")
+			if err == nil && !strings.HasPrefix(out, "curl ") {
+				err = fmt.Errorf("output %q", out)
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("concurrent first run %d: %v", i, err)
+		}
+	}
+	ents, _ := os.ReadDir(filepath.Join(cache, "portable-run"))
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if len(ents) != 2 || !strings.HasSuffix(names[0]+names[1], ".lock") {
+		t.Errorf("cache holds %v; want the unpacked bundle and its lock, no leftovers", names)
+	}
+}
+
+// TestRunFileExtractAndVerify: --portable-extract unpacks a bundle equal
+// to what runfile.Extract gives, refuses an existing DIR, and a damaged
+// payload is refused before anything is unpacked.
+func TestRunFileExtractAndVerify(t *testing.T) {
+	run := makeRun(t)
+	dir := t.TempDir()
+	c, g := filepath.Join(dir, "c"), filepath.Join(dir, "g")
+	if out, err := runIt(t, run, t.TempDir(), "--portable-extract", c); err != nil {
+		t.Fatalf("--portable-extract: %v\n%s", err, out)
+	}
+	if _, err := runfile.Extract(run, g); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("diff", "-r", "--no-dereference", c, g).CombinedOutput(); err != nil {
+		t.Errorf("the runtime's and the Go reader's unpacked bundles differ: %v\n%s", err, out)
+	}
+	if out, err := runIt(t, run, t.TempDir(), "--portable-extract", c); err == nil {
+		t.Errorf("--portable-extract into an existing directory succeeded:\n%s", out)
+	}
+
+	b, err := os.ReadFile(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0xff
+	bad := filepath.Join(dir, "bad.run")
+	if err := os.WriteFile(bad, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cache := t.TempDir()
+	out, err := runIt(t, bad, cache, "--version")
+	if err == nil || !strings.Contains(out, "sha256 does not match") {
+		t.Errorf("a damaged .run file: %v\n%s", err, out)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(cache, "portable-run")); len(ents) > 1 {
+		t.Errorf("a damaged .run file left %d entries in the cache", len(ents))
+	}
+	if _, err := runfile.Extract(bad, filepath.Join(dir, "x")); err == nil {
+		t.Error("runfile.Extract of a damaged file succeeded")
+	}
+}
+
+// TestRunFileDeterministic: two builds give the same bytes.
+func TestRunFileDeterministic(t *testing.T) {
+	a, b := makeRun(t), makeRun(t)
+	x, _ := os.ReadFile(a)
+	y, _ := os.ReadFile(b)
+	if !bytes.Equal(x, y) {
+		t.Error("two builds of the same .run file differ")
+	}
+}
