@@ -37,8 +37,12 @@ Bazel's sandbox stages a directory input, is read through to the sysroot
 it copies.
 
 OUT is a directory (it must not exist yet, or be empty), or an archive when it ends in
-.tar, .tar.gz (.tgz) or .tar.zst (.tzst). The default is a directory named
-after the first program. The output appears only when complete: a bad input
+.tar, .tar.gz (.tgz) or .tar.zst (.tzst), or a single-file executable when
+it ends in .run: one static file that runs the first program from anywhere
+(unpacked once into a per-user cache, $XDG_CACHE_HOME/portable-run or
+~/.cache/portable-run; FILE.run --portable-extract DIR unpacks it;
+'portable inspect' and 'portable verify' read it; see docs/single-file.md).
+The default is a directory named after the first program. The output appears only when complete: a bad input
 leaves nothing behind, and neither does SIGINT or SIGTERM (exit 130/143).
 What a killed run left (.OUT.portable-tmp-*) the next run on OUT removes.
 With --tar, the directory and the archive appear together or not at all.
@@ -114,6 +118,7 @@ bundled glibc has.
 
 Examples:
   portable bundle -o curl.tar.zst /usr/bin/curl
+  portable bundle -o curl.run /usr/bin/curl
   portable bundle -o py /usr/bin/python3 --add /usr/lib/python3.11
   portable bundle --sysroot /usr/sysroot/v2 -o app.tar.gz bazel-bin/app
   portable bundle -o jdk.tar.gz /usr/lib/jvm/java-17-openjdk-amd64/bin/java \
@@ -224,7 +229,7 @@ func sourceDateEpoch() (time.Time, error) {
 
 func runBundle(e *env, args []string) error {
 	fs := newFlagSet(e, "bundle", bundleUsage, bundleHelp)
-	out := fs.String("o", "", "write the bundle to `OUT`: a new directory, or .tar, .tar.gz, .tar.zst")
+	out := fs.String("o", "", "write the bundle to `OUT`: a new directory, or .tar, .tar.gz, .tar.zst, or a single-file .run")
 	root := fs.String("sysroot", "", "resolve the closure inside `SYSROOT` instead of this machine: a directory, or an archive written by 'portable sysroot build'")
 	launcher := fs.String("launcher", "", "put the launcher `FILE` at bin/NAME instead of the one built into this helper")
 	tarOut := fs.String("tar", "", "with a directory -o, also write the same bundle as the archive `FILE` (.tar, .tar.gz, .tar.zst), in one run")
