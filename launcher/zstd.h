@@ -92,6 +92,7 @@ static void zstd_fskip(struct zstd_fbits *b, int nb)
  * makes pos negative. */
 struct zstd_bbits {
 	const zu8 *p;
+	zu64 n; /* bytes */
 	zs64 pos;
 };
 
@@ -103,8 +104,17 @@ static int zstd_binit(struct zstd_bbits *b, const zu8 *p, zu64 n)
 	while (!(p[n - 1] >> h))
 		h--;
 	b->p = p;
+	b->n = n;
 	b->pos = (zs64)((n - 1) * 8) + h;
 	return 0;
+}
+
+/* zstd_load64 reads 8 bytes little-endian (one load on x86_64 and
+ * aarch64: gcc merges the shifts). */
+static zu64 zstd_load64(const zu8 *p)
+{
+	return (zu64)p[0] | (zu64)p[1] << 8 | (zu64)p[2] << 16 | (zu64)p[3] << 24 | (zu64)p[4] << 32 |
+	       (zu64)p[5] << 40 | (zu64)p[6] << 48 | (zu64)p[7] << 56;
 }
 
 static zu32 zstd_bread(struct zstd_bbits *b, int nb)
@@ -113,14 +123,9 @@ static zu32 zstd_bread(struct zstd_bbits *b, int nb)
 		return 0;
 	zs64 lo = b->pos - nb;
 	zu32 v = 0;
-	/* Whole bytes where possible. */
-	if (lo >= 0 && nb <= 25) {
-		zu64 byte = (zu64)lo >> 3;
-		zu64 w = 0;
-		int need = (int)(((lo & 7) + nb + 7) >> 3);
-		for (int i = 0; i < need; i++)
-			w |= (zu64)b->p[byte + i] << (8 * i);
-		v = (zu32)((w >> (lo & 7)) & ((1u << nb) - 1));
+	if (lo >= 0 && (zu64)(lo >> 3) + 8 <= b->n) {
+		/* The common case: 8 whole bytes from lo's byte on. */
+		v = (zu32)((zstd_load64(b->p + (lo >> 3)) >> (lo & 7)) & ((1ull << nb) - 1));
 	} else {
 		for (int i = nb - 1; i >= 0; i--) {
 			zs64 at = lo + i;
@@ -632,7 +637,12 @@ static int zstd_sequences(struct zstd_ws *ws, const zu8 *src, zu64 n, zu64 nlit,
 				return -1;
 			zu8 *d = o->p + o->n;
 			const zu8 *s = d - off;
-			for (zu64 k = 0; k < ml; k++)
+			zu64 k = 0;
+			if (off >= 8)
+				for (; k + 8 <= ml; k += 8)
+					for (int j = 0; j < 8; j++)
+						d[k + j] = s[k + j];
+			for (; k < ml; k++)
 				d[k] = s[k];
 			o->n += ml;
 		}
