@@ -73,6 +73,16 @@ typedef unsigned long size_t;
 #define MAP_PRIVATE 0x02
 #define MAP_ANONYMOUS 0x20
 #define RENAME_NOREPLACE 1
+#define CLONE_NEWNS 0x00020000
+#define CLONE_NEWUSER 0x10000000
+#define MS_NOSUID 2
+#define MS_NODEV 4
+#define MS_REC 0x4000
+#define MS_PRIVATE (1 << 18)
+#define OPEN_TREE_CLONE 1
+#define AT_RECURSIVE 0x8000
+#define MOVE_MOUNT_F_EMPTY_PATH 4
+#define FSCONFIG_CMD_CREATE 6
 #define S_IFMT 0170000
 #define S_IFDIR 0040000
 
@@ -601,6 +611,158 @@ static void unpack_into(struct run *r, const char *dir)
 	unpacking = 0;
 }
 
+/* write_file writes s to the existing file at path (uid_map and kin). */
+static int write_file(const char *path, const char *s)
+{
+	long fd = x_openat(AT_FDCWD, path, O_WRONLY | O_CLOEXEC, 0);
+	if (is_err(fd))
+		return 0;
+	long e = write_all(fd, (const u8 *)s, str_len(s));
+	sys1(SYS_close, fd);
+	return e == 0;
+}
+
+static char *utoa(char *end, unsigned long v)
+{
+	*--end = 0;
+	do
+		*--end = (char)('0' + v % 10);
+	while (v /= 10);
+	return end;
+}
+
+/* any_shared reports whether a mount this process sees propagates to
+ * other namespaces (a "shared:" tag in /proc/self/mountinfo), or the file
+ * cannot be read. */
+static int any_shared(void)
+{
+	static char buf[1 << 16];
+	long fd = x_openat(AT_FDCWD, "/proc/self/mountinfo", O_RDONLY | O_CLOEXEC, 0);
+	if (is_err(fd))
+		return 1;
+	long n = 0, r;
+	while (n < (long)sizeof buf - 1 && (r = sys3(SYS_read, fd, (long)(buf + n), (long)(sizeof buf - 1 - (size_t)n))) > 0)
+		n += r;
+	sys1(SYS_close, fd);
+	if (n >= (long)sizeof buf - 1)
+		return 1; /* too many mounts to be sure */
+	buf[n] = 0;
+	for (char *p = buf; *p; p++)
+		if (starts(p, " shared:"))
+			return 1;
+	return 0;
+}
+
+/* new_root is the last way out, for a root with no directory to mount
+ * over (an empty root with only /proc): a tmpfs becomes this process's
+ * root, with every top-level entry of the old root bound into it
+ * (directories with all their mounts, files bound, symlinks copied), and
+ * the same working directory. The program sees the same files, plus
+ * /.portable-run. Returns "/.portable-run", or 0. */
+static const char *new_root(void)
+{
+	static char cwd[PATH_MAX];
+	static u8 buf[8192];
+	if (is_err(sys2(SYS_getcwd, (long)cwd, sizeof cwd)))
+		cwd[0] = 0;
+	long fs = sys2(SYS_fsopen, (long)"tmpfs", 1);
+	if (is_err(fs) || is_err(sys6(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, 0, 0, 0, 0)))
+		return 0;
+	long mfd = sys3(SYS_fsmount, fs, 1, 0);
+	sys1(SYS_close, fs);
+	if (is_err(mfd))
+		return 0;
+	long root = x_openat(AT_FDCWD, "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	if (is_err(root))
+		return 0;
+	for (;;) {
+		long n = sys3(SYS_getdents64, root, (long)buf, sizeof buf);
+		if (n <= 0)
+			break;
+		for (long off = 0; off < n;) {
+			u8 *d = buf + off;
+			u16 reclen = (u16)(d[16] | d[17] << 8);
+			u8 type = d[18];
+			const char *nm = (const char *)d + 19;
+			off += reclen;
+			if (str_eq(nm, ".") || str_eq(nm, ".."))
+				continue;
+			if (type == 10) { /* a symlink: the same link */
+				static char target[PATH_MAX];
+				long len = sys4(SYS_readlinkat, root, (long)nm, (long)target, sizeof target - 1);
+				if (len > 0) {
+					target[len] = 0;
+					sys3(SYS_symlinkat, (long)target, mfd, (long)nm);
+				}
+				continue;
+			}
+			long e = type == 4 ? sys3(SYS_mkdirat, mfd, (long)nm, 0755)
+					   : x_openat((int)mfd, nm, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+			if (is_err(e))
+				continue;
+			if (type != 4)
+				sys1(SYS_close, e);
+			long tree = sys4(SYS_open_tree, root, (long)nm, OPEN_TREE_CLONE | AT_RECURSIVE | O_CLOEXEC, 0);
+			if (is_err(tree))
+				continue;
+			sys6(SYS_move_mount, tree, (long)"", mfd, (long)nm, MOVE_MOUNT_F_EMPTY_PATH, 0);
+			sys1(SYS_close, tree);
+		}
+	}
+	sys1(SYS_close, root);
+	if (is_err(sys3(SYS_mkdirat, mfd, (long)".portable-run", 0700)))
+		return 0;
+	/* Attach it over / and enter it: with the working directory inside
+	 * the new mount, chroot(".") makes it the root. */
+	if (is_err(sys1(SYS_fchdir, mfd)) ||
+	    is_err(sys6(SYS_move_mount, mfd, (long)"", AT_FDCWD, (long)"/", MOVE_MOUNT_F_EMPTY_PATH, 0)) ||
+	    is_err(sys1(SYS_chroot, (long)".")))
+		return 0;
+	if (!cwd[0] || is_err(sys1(SYS_chdir, (long)cwd)))
+		sys1(SYS_chdir, (long)"/");
+	return "/.portable-run";
+}
+
+/* private_mount is the way out when no cache directory can be written (a
+ * read-only root, no home): in a mount namespace of this process's own
+ * (and a user namespace that maps the caller to itself, unless root), a
+ * fresh tmpfs goes over the first existing directory of cands, invisible
+ * to every other process. The bundle is unpacked there on every run.
+ * Returns the mount point, or 0. */
+static const char *private_mount(const char *const *cands, int n)
+{
+	long uid = sys1(SYS_getuid, 0), gid = sys1(SYS_getgid, 0);
+	if (uid == 0) {
+		if (is_err(sys1(SYS_unshare, CLONE_NEWNS)))
+			return 0;
+	} else {
+		static char map[64];
+		char num[24], *u;
+		if (is_err(sys1(SYS_unshare, CLONE_NEWUSER | CLONE_NEWNS)))
+			return 0;
+		u = utoa(num + sizeof num, (unsigned long)uid);
+		if (!cat(map, u, " ", u) || !cat(map, map, " 1\n", 0) || !write_file("/proc/self/uid_map", map))
+			return 0;
+		write_file("/proc/self/setgroups", "deny");
+		u = utoa(num + sizeof num, (unsigned long)gid);
+		if (!cat(map, u, " ", u) || !cat(map, map, " 1\n", 0) || !write_file("/proc/self/gid_map", map))
+			return 0;
+	}
+	/* Nothing mounted here may reach other namespaces. In a chroot the
+	 * root is no mount point and cannot be made private: go on only if
+	 * no mount is shared at all. */
+	if (is_err(sys6(SYS_mount, 0, (long)"/", 0, MS_REC | MS_PRIVATE, 0, 0)) && any_shared())
+		return 0;
+	for (int i = 0; i < n; i++) {
+		struct kstat st;
+		if (!cands[i] || sys4(SYS_newfstatat, AT_FDCWD, (long)cands[i], (long)&st, 0) != 0 || (st.st_mode & S_IFMT) != S_IFDIR)
+			continue;
+		if (!is_err(sys6(SYS_mount, (long)"portable-run", (long)cands[i], (long)"tmpfs", MS_NOSUID | MS_NODEV, (long)"mode=0700", 0)))
+			return cands[i];
+	}
+	return new_root();
+}
+
 static __attribute__((noreturn)) void run(struct run *r, const char *bundle, char **argv, char **envp)
 {
 	static char prog[PATH_MAX];
@@ -625,8 +787,28 @@ __attribute__((noreturn, used)) void launcher_main(unsigned long *sp)
 		sys1(SYS_exit_group, 0);
 	}
 
-	if (!cache_dir(envp, cache))
-		die("no usable cache directory ($XDG_CACHE_HOME, ~/.cache, /tmp/portable-run-UID); unpack with --portable-extract DIR instead", 0, 0);
+	if (!cache_dir(envp, cache)) {
+		/* Nothing writable: a private tmpfs, over our own cache
+		 * directories if they exist, else over the usual scratch
+		 * places (hidden from this program only). */
+		static char c1[PATH_MAX], c2[PATH_MAX], c3[PATH_MAX], c4[PATH_MAX];
+		const char *x = env_get(envp, "XDG_CACHE_HOME"), *home = env_get(envp, "HOME");
+		char num[24];
+		const char *cands[] = {
+			x && x[0] == '/' && cat(c1, x, "/portable-run", 0) ? c1 : 0,
+			home && home[0] == '/' && cat(c2, home, "/.cache/portable-run", 0) ? c2 : 0,
+			cat(c3, "/tmp/portable-run-", utoa(num + sizeof num, (unsigned long)sys1(SYS_getuid, 0)), 0) ? c3 : 0,
+			home && home[0] == '/' && cat(c4, home, "/.cache", 0) ? c4 : 0,
+			"/tmp", "/var/tmp", "/dev/shm", "/run", "/mnt",
+		};
+		const char *mp = private_mount(cands, (int)(sizeof cands / sizeof cands[0]));
+		if (!mp)
+			die("no writable cache directory ($XDG_CACHE_HOME, ~/.cache, /tmp/portable-run-UID), and a private mount namespace was refused (unprivileged user namespaces off?); unpack with --portable-extract DIR instead", 0, 0);
+		if (!cat(dir, mp, "/", r.key))
+			die("path too long:", mp, 0);
+		unpack_into(&r, dir);
+		run(&r, dir, argv, envp);
+	}
 	if (!cat(dir, cache, "/", r.key) || !cat(done, dir, "/.portable/run-complete", 0))
 		die("cache path too long:", cache, 0);
 	if (exists(done))

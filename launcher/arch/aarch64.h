@@ -43,6 +43,18 @@
 #define SYS_linkat 37
 #define SYS_getuid 174
 #define SYS_renameat2 276
+#define SYS_unshare 97
+#define SYS_mount 40
+#define SYS_getgid 176
+#define SYS_chroot 51
+#define SYS_fchdir 50
+#define SYS_chdir 49
+#define SYS_getcwd 17
+#define SYS_open_tree 428
+#define SYS_move_mount 429
+#define SYS_fsopen 430
+#define SYS_fsconfig 431
+#define SYS_fsmount 432
 
 /* The kernel's generic struct stat (include/uapi/asm-generic/stat.h). */
 struct kstat {

@@ -43,6 +43,18 @@
 #define SYS_linkat 265
 #define SYS_getuid 102
 #define SYS_renameat2 316
+#define SYS_unshare 272
+#define SYS_mount 165
+#define SYS_getgid 104
+#define SYS_chroot 161
+#define SYS_fchdir 81
+#define SYS_chdir 80
+#define SYS_getcwd 79
+#define SYS_open_tree 428
+#define SYS_move_mount 429
+#define SYS_fsopen 430
+#define SYS_fsconfig 431
+#define SYS_fsmount 432
 
 /* The kernel's struct stat for x86_64 (arch/x86/include/uapi/asm/stat.h). */
 struct kstat {
