@@ -11,8 +11,9 @@
  * the entry point (bin/NAME).
  *
  * A run unpacks the bundle once into a per-user cache keyed by the
- * payload's sha256 and execs bin/NAME there with the caller's argv and
- * environment (the bundle's launcher then keeps /proc/self/exe right):
+ * payload's sha256 and execs bin/NAME there with the caller's arguments
+ * and environment, argv[0] naming bin/NAME (the bundle's launcher then
+ * keeps /proc/self/exe right):
  *
  *   $XDG_CACHE_HOME/portable-run/SHA, else $HOME/.cache/portable-run/SHA,
  *   else /tmp/portable-run-UID/SHA (made 0700; refused unless the caller
@@ -768,6 +769,11 @@ static __attribute__((noreturn)) void run(struct run *r, const char *bundle, cha
 	static char prog[PATH_MAX];
 	if (!cat(prog, bundle, "/bin/", r->entry))
 		die("path too long:", bundle, 0);
+	/* argv[0] names the program in its bundle, not the .run file:
+	 * programs that find their files from argv[0] (python's prefix)
+	 * must find the bundle. The rest of argv and the environment pass
+	 * through untouched. */
+	argv[0] = prog;
 	long e = sys3(SYS_execve, (long)prog, (long)argv, (long)envp);
 	die("cannot run", prog, e);
 }
