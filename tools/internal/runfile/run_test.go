@@ -133,3 +133,63 @@ func TestRunFileDeterministic(t *testing.T) {
 		t.Error("two builds of the same .run file differ")
 	}
 }
+
+// TestRunFileWithoutWritableCache: with nothing writable (the whole root
+// remounted read-only in a mount namespace of the test's own), the .run
+// file still runs, as root and as nobody (a private tmpfs), and in an
+// empty chroot with only /proc (a tmpfs root); nothing is left in the
+// chroot. Needs root, like the conformance tests.
+func TestRunFileWithoutWritableCache(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("needs root (mount namespaces, chroot, su nobody): run go test as root, as tests/run_all.sh does")
+	}
+	built := makeRun(t)
+	// Where nobody may reach it (t.TempDir's parent is 0700).
+	shared, err := os.MkdirTemp("", "runfile-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(shared)
+	if err := os.Chmod(shared, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(built)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := filepath.Join(shared, "c.run")
+	if err := os.WriteFile(run, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, cmd string }{
+		{"root", "env -u XDG_CACHE_HOME HOME=/nonexistent " + run + " --version"},
+		{"nobody", "su -s /bin/sh nobody -c 'env -u XDG_CACHE_HOME HOME=/nonexistent " + run + " --version'"},
+	} {
+		out, err := exec.Command("unshare", "-m", "sh", "-c",
+			"mount --make-rprivate / && mount -o remount,bind,ro / && "+c.cmd).CombinedOutput()
+		if err != nil || !strings.HasPrefix(string(out), "curl ") {
+			t.Errorf("read-only root, as %s: %v\n%s", c.name, err, out)
+		}
+	}
+
+	root := t.TempDir()
+	if err := os.Mkdir(filepath.Join(root, "proc"), 0o555); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "c.run"), b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("unshare", "-m", "sh", "-c",
+		"mount --make-rprivate / && mount -t proc proc "+root+"/proc && env -i /usr/sbin/chroot "+root+" /c.run --version").CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "curl ") {
+		t.Errorf("empty chroot with /proc only: %v\n%s", err, out)
+	}
+	ents, _ := os.ReadDir(root)
+	if len(ents) != 2 {
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Errorf("the chroot holds %v afterwards; want only c.run and proc", names)
+	}
+}
