@@ -17,6 +17,7 @@ import (
 	"github.com/rules-portable/rules_portable/tools/internal/archive"
 	"github.com/rules-portable/rules_portable/tools/internal/bundle"
 	"github.com/rules-portable/rules_portable/tools/internal/fsutil"
+	"github.com/rules-portable/rules_portable/tools/internal/runfile"
 )
 
 const bundleUsage = "[-o OUT] [--tar FILE] [--sysroot DIR|ARCHIVE] [--add SRC[=DEST]]... [--gconv[=auto|yes|no]] [--host-libs never|listed|fallback] [--host-lib NAME]... [--enforce-checksums] [--locale NAME]... [--prefix DIR] [--launcher FILE] EXECUTABLE..."
@@ -232,7 +233,7 @@ func runBundle(e *env, args []string) error {
 	out := fs.String("o", "", "write the bundle to `OUT`: a new directory, or .tar, .tar.gz, .tar.zst, or a single-file .run")
 	root := fs.String("sysroot", "", "resolve the closure inside `SYSROOT` instead of this machine: a directory, or an archive written by 'portable sysroot build'")
 	launcher := fs.String("launcher", "", "put the launcher `FILE` at bin/NAME instead of the one built into this helper")
-	tarOut := fs.String("tar", "", "with a directory -o, also write the same bundle as the archive `FILE` (.tar, .tar.gz, .tar.zst), in one run")
+	tarOut := fs.String("tar", "", "with a directory -o, also write the same bundle as the archive `FILE` (.tar, .tar.gz, .tar.zst) or single-file executable (.run), in one run")
 	var adds addFlag
 	fs.Var(&adds, "add", "copy `SRC[=DEST]` (file or directory) into the bundle; repeatable")
 	gconv := gconvFlag(bundle.GconvAuto)
@@ -269,8 +270,12 @@ func runBundle(e *env, args []string) error {
 	if *prefix != "" && !archive.IsArchiveName(*out) && *tarOut == "" {
 		return usagef("bundle: --prefix is for archives (.tar, .tar.gz, .tar.zst)")
 	}
-	if *tarOut != "" && (archive.IsArchiveName(*out) || !archive.IsArchiveName(*tarOut)) {
-		return usagef("bundle: --tar needs a directory -o and an archive name (.tar, .tar.gz, .tar.zst)")
+	isRun := func(p string) bool { return strings.HasSuffix(p, runfile.Ext) }
+	if *tarOut != "" && (archive.IsArchiveName(*out) || isRun(*out) || !archive.IsArchiveName(*tarOut) && !isRun(*tarOut)) {
+		return usagef("bundle: --tar needs a directory -o and an archive name (.tar, .tar.gz, .tar.zst) or a single-file .run")
+	}
+	if *prefix != "" && (isRun(*out) || isRun(*tarOut)) {
+		return usagef("bundle: --prefix is for archives; a .run file holds the bundle at its root")
 	}
 	opts := bundle.Options{Root: *root, Adds: adds, Gconv: string(gconv), HostLibs: policy, HostLib: hostLib, EnforceChecksums: *enforce, Locales: locales, Prefix: *prefix, MTime: mtime, Warn: e.stderr}
 	if *tarOut != "" {

@@ -100,15 +100,11 @@ func (b *builder) write(out string) (res *Result, err error) {
 	}
 	res = &Result{Out: out, Manifest: m, Files: nfiles, Bytes: nbytes}
 	if strings.HasSuffix(out, runfile.Ext) {
-		rt, err := launcherbin.RunForMachine(debugelf.Machine(b.machine))
+		p, err := b.runFile(out, staging)
 		if err != nil {
 			return nil, err
 		}
-		if len(b.entries) == 0 {
-			return nil, fmt.Errorf("%s: a single-file executable needs a program to run", out)
-		}
-		opts := runfile.Options{Archive: archive.Options{MTime: b.opts.MTime}}
-		if err := runfile.Write(out, rt, staging, b.entries[0].Name, opts); err != nil {
+		if err := p.Commit(); err != nil {
 			return nil, err
 		}
 		return res, nil
@@ -124,7 +120,12 @@ func (b *builder) write(out string) (res *Result, err error) {
 		return res, nil
 	}
 	var tarOut *fsutil.Pending
-	if b.opts.Tar != "" {
+	switch {
+	case strings.HasSuffix(b.opts.Tar, runfile.Ext):
+		if tarOut, err = b.runFile(b.opts.Tar, staging); err != nil {
+			return nil, err
+		}
+	case b.opts.Tar != "":
 		opts := archive.Options{MTime: b.opts.MTime, Prefix: b.opts.TarPrefix}
 		if tarOut, err = archive.CreatePending(b.opts.Tar, staging, opts); err != nil {
 			return nil, err
@@ -651,6 +652,19 @@ func writeRecord(staging, rel string, data []byte) (manifest.Entry, error) {
 	}
 	sum := sha256.Sum256(data)
 	return manifest.Entry{Path: rel, Type: manifest.File, Mode: 0o644, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}, nil
+}
+
+// runFile stages the single-file executable out (see package runfile)
+// of the bundle in staging; it runs the first program.
+func (b *builder) runFile(out, staging string) (*fsutil.Pending, error) {
+	rt, err := launcherbin.RunForMachine(debugelf.Machine(b.machine))
+	if err != nil {
+		return nil, err
+	}
+	if len(b.entries) == 0 {
+		return nil, fmt.Errorf("%s: a single-file executable needs a program to run", out)
+	}
+	return runfile.WritePending(out, rt, staging, b.entries[0].Name, runfile.Options{Archive: archive.Options{MTime: b.opts.MTime}})
 }
 
 // isFileOut reports whether out is written as one file (an archive or a

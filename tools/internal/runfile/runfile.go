@@ -104,12 +104,22 @@ type Options struct {
 // the program the file runs (bin/entry in the bundle). The output is
 // written atomically with mode 0755; the same inputs give the same bytes.
 func Write(out string, runtime []byte, dir, entry string, opts Options) error {
+	p, err := WritePending(out, runtime, dir, entry, opts)
+	if err != nil {
+		return err
+	}
+	return p.Commit()
+}
+
+// WritePending is Write up to the rename: the caller commits it (with
+// other outputs, in one step) or aborts it.
+func WritePending(out string, runtime []byte, dir, entry string, opts Options) (*fsutil.Pending, error) {
 	if st, err := os.Stat(dir + "/bin/" + entry); err != nil || !st.Mode().IsRegular() {
-		return fmt.Errorf("%s: the bundle has no bin/%s to run", dir, entry)
+		return nil, fmt.Errorf("%s: the bundle has no bin/%s to run", dir, entry)
 	}
 	var tar bytes.Buffer
 	if err := archive.WriteDir(&tar, dir, opts.Archive); err != nil {
-		return err
+		return nil, err
 	}
 	level := opts.Level
 	if level == 0 {
@@ -118,7 +128,7 @@ func Write(out string, runtime []byte, dir, entry string, opts Options) error {
 	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(level), zstd.WithEncoderCRC(false),
 		zstd.WithWindowSize(zstd.MaxWindowSize), zstd.WithEncoderConcurrency(1))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	payload := enc.EncodeAll(tar.Bytes(), nil)
 	pad := (align - len(runtime)%align) % align
@@ -131,9 +141,9 @@ func Write(out string, runtime []byte, dir, entry string, opts Options) error {
 	}
 	tb, err := t.MarshalBinary()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return fsutil.WriteFileAtomic(out, 0o755, func(w io.Writer) error {
+	return fsutil.StageFile(out, 0o755, nil, func(w io.Writer) error {
 		for _, b := range [][]byte{runtime, make([]byte, pad), payload, tb} {
 			if _, err := w.Write(b); err != nil {
 				return err
