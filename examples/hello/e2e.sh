@@ -3,7 +3,7 @@
 # unpack it somewhere else, run it, and check what it says.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
-../../tools/bazel build //app:hello //app:portable
+../../tools/bazel build //app:hello //app:portable //app:portable_run
 fail() { echo "FAIL: $*" >&2; exit 1; }
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -53,4 +53,28 @@ set -e
 [ $rc = 4 ] || fail "bazel run //app:portable: exit status $rc, want 4"
 grep -q '^hello from rules_portable: glibc 2\.41$' <<<"$out" || fail "bazel run: $out"
 echo "bazel run //app:portable: ok"
+
+# The single file (format = "run"): moved, from a fresh cache and a warm
+# one, as another user, and in an empty root with only /proc.
+cp bazel-bin/app/portable_run.run "$dir/hello.run"
+chmod 0755 "$dir" "$dir/hello.run"
+for pass in first warm; do
+  set +e
+  out=$(XDG_CACHE_HOME="$dir/cache" "$dir/hello.run" 5)
+  rc=$?
+  set -e
+  [ $rc = 5 ] || fail "hello.run ($pass run): exit status $rc, want 5: $out"
+  grep -q '^hello from rules_portable: glibc 2\.41$' <<<"$out" || fail "hello.run ($pass run): $out"
+  grep -q "^/proc/self/exe=$dir/cache/portable-run/[0-9a-f]\{64\}/libexec/hello\$" <<<"$out" ||
+    fail "hello.run ($pass run): /proc/self/exe is not the real program: $out"
+done
+out=$(su -s /bin/sh nobody -c "HOME=/nonexistent $dir/hello.run") || fail "hello.run as nobody: $out"
+grep -q '^hello from rules_portable: glibc 2\.41$' <<<"$out" || fail "hello.run as nobody: $out"
+mkdir "$dir/root2" "$dir/root2/proc"
+cp "$dir/hello.run" "$dir/root2/"
+out=$(unshare --mount --propagation private -- sh -c '
+  mount -t proc proc "$1/proc" && exec env -i "$2" "$1" /hello.run' _ "$dir/root2" "$(command -v chroot)") || fail "hello.run, empty root: $out"
+grep -q '^hello from rules_portable: glibc 2\.41$' <<<"$out" || fail "hello.run, empty root: $out"
+[ "$(ls -A "$dir/root2")" = "$(printf 'hello.run\nproc')" ] || fail "hello.run left files in the empty root: $(ls -A "$dir/root2")"
+echo "hello.run (one file: moved, first and warm run, as nobody, empty root): ok"
 echo "examples/hello: ok"

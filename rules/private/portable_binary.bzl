@@ -14,10 +14,17 @@ def _portable_binary_impl(ctx):
     target = ctx.attr.binary[0]
     binary = ctx.file.binary
     name = ctx.attr.bundle_name or binary.basename
-    tar = ctx.actions.declare_file(ctx.label.name + _EXTENSIONS[ctx.attr.compression])
+    single = ctx.attr.format == "run"
+    if single and ctx.attr.compression != "none":
+        fail("%s: compression = \"%s\" is for tars; format = \"run\" compresses its payload with zstd itself: drop compression" % (ctx.label, ctx.attr.compression))
+    if single:
+        tar = ctx.actions.declare_file(ctx.label.name + ".run")
+    else:
+        tar = ctx.actions.declare_file(ctx.label.name + _EXTENSIONS[ctx.attr.compression])
     tree = ctx.actions.declare_directory(ctx.label.name + ".bundle")
 
-    # One action writes the directory and archives it as the tar.
+    # One action writes the directory and archives it as the tar (or
+    # packs it as the single file).
     emit_bundle(
         ctx,
         tool = tool,
@@ -27,14 +34,14 @@ def _portable_binary_impl(ctx):
         tar = tar,
         data = ctx.files.data,
         extra_libs = ctx.files.extra_libs,
-        prefix = name,
+        prefix = None if single else name,
         runfiles = target[DefaultInfo].default_runfiles.files,
         host_libs = ctx.attr.host_libs,
         host_lib_names = ctx.attr.host_lib_names,
         enforce_checksums = ctx.attr.enforce_checksums,
         locales = ctx.attr.locales,
     )
-    run = ctx.actions.declare_file(ctx.label.name + ".run")
+    run = ctx.actions.declare_file(ctx.label.name + "_launch.sh")
     emit_launch_script(ctx, tree = tree, binary = binary, out = run, comment = "Runs %s from its bundle; `bazel run` passes the arguments through." % ctx.label)
     return [
         DefaultInfo(
@@ -43,7 +50,8 @@ def _portable_binary_impl(ctx):
             runfiles = ctx.runfiles(files = [tree]),
         ),
         PortableBundleInfo(
-            tar = tar,
+            tar = None if single else tar,
+            single_file = tar if single else None,
             directory = tree,
             entry_points = [binary.basename],
             sysroot = sysroot,
@@ -94,6 +102,11 @@ portable_binary(
         "extra_libs": attr.label_list(
             doc = "Shared libraries built by this build, or prebuilt ones, that the binary loads (by DT_NEEDED or dlopen); they go to `lib/`. Versioned names such as `libfoo.so.1` are fine; a file that is not an ELF shared library fails the bundle. Example: `[\":libplugin.so\"]`.",
             allow_files = True,
+        ),
+        "format": attr.string(
+            doc = "`tar` (the default): the output is `<name>.tar` (see `compression`). `run`: the output is `<name>.run`, one static executable file that runs the binary from anywhere, unpacking itself once into a per-user cache (docs/single-file.md). Example: `format = \"run\"`.",
+            default = "tar",
+            values = ["tar", "run"],
         ),
         "compression": attr.string(
             doc = "Compression of the tar: `none` (`.tar`), `gzip` (`.tar.gz`) or `zstd` (`.tar.zst`). Example: `compression = \"zstd\"`.",

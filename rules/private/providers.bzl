@@ -40,7 +40,8 @@ PortableBundleInfo = provider(
 
 Example: `ctx.attr.bundle[PortableBundleInfo].tar`""",
     fields = {
-        "tar": "File: the bundle as a tar (`.tar`, `.tar.gz` or `.tar.zst`), rooted at the bundle's name.",
+        "tar": "File or None: the bundle as a tar (`.tar`, `.tar.gz` or `.tar.zst`), rooted at the bundle's name; None with `format = \"run\"`.",
+        "single_file": "File or None: the bundle as one executable file (`<name>.run`, see docs/single-file.md) with `format = \"run\"`; else None.",
         "directory": "File: the bundle as a directory (tree artifact), for `bazel run`.",
         "entry_points": "list of string: the names under `bin/` that start a program.",
         "sysroot": "SysrootInfo: the sysroot the closure was resolved in.",
