@@ -67,8 +67,8 @@ portable_binary = rule(
 The default output is `<name>.tar` (or `.tar.gz`/`.tar.zst`) holding
 `<bundle_name>/bin/<binary>`; with `format = "run"` it is `<name>.run`,
 one executable file that unpacks itself once into a per-user cache and runs
-the binary (docs/single-file.md). Either which runs from any directory on any Linux of
-the same architecture, even an empty root, with `/proc/self/exe` naming the
+the binary (docs/single-file.md). Either runs from any directory on any Linux
+of the same architecture, even an empty root, with `/proc/self/exe` naming the
 real program. `bazel run` runs it from a directory copy (output group
 `directory`). For an image layer, merge the tar with rules_pkg:
 `pkg_tar(deps = [":portable"], package_dir = "/opt")` puts the bundle at
