@@ -3,12 +3,14 @@ defined outside it (under rules/private/) is private and may change."""
 
 load("//rules/private:cc_toolchain.bzl", _portable_cc_toolchain = "portable_cc_toolchain")
 load("//rules/private:portable_binary.bzl", _portable_binary = "portable_binary")
+load("//rules/private:portable_image.bzl", _portable_image = "portable_image")
 load("//rules/private:sysroot.bzl", _sysroot = "sysroot")
 load("//rules/private:sysroot_binary.bzl", _sysroot_binary = "sysroot_binary", _sysroot_linkopts = "sysroot_linkopts")
 load("//rules/private:sysroot_test.bzl", _sysroot_test = "sysroot_test", _sysroot_test_suite = "sysroot_test_suite")
 load("//rules/private:toolchain.bzl", _portable_toolchain = "portable_toolchain")
 
 portable_binary = _portable_binary
+portable_image = _portable_image
 portable_cc_toolchain = _portable_cc_toolchain
 portable_toolchain = _portable_toolchain
 sysroot = _sysroot

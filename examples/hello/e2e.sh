@@ -3,7 +3,7 @@
 # unpack it somewhere else, run it, and check what it says.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
-../../tools/bazel build //app:hello //app:portable //app:portable_run
+../../tools/bazel build //app:hello //app:portable //app:portable_run //app:image
 fail() { echo "FAIL: $*" >&2; exit 1; }
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -77,4 +77,15 @@ out=$(unshare --mount --propagation private -- sh -c '
 grep -q '^hello from rules_portable: glibc 2\.41$' <<<"$out" || fail "hello.run, empty root: $out"
 [ "$(ls -A "$dir/root2")" = "$(printf 'hello.run\nproc')" ] || fail "hello.run left files in the empty root: $(ls -A "$dir/root2")"
 echo "hello.run (one file: moved, first and warm run, as nobody, empty root): ok"
+
+# The OCI image: valid for skopeo and umoci, and its root runs the
+# entrypoint with nothing else in it.
+skopeo inspect oci:bazel-bin/app/image | grep -q '"Architecture": "amd64"' || fail "skopeo inspect of the image"
+umoci unpack --image bazel-bin/app/image:latest "$dir/unpacked" >/dev/null || fail "umoci unpack of the image"
+[ "$(ls -A "$dir/unpacked/rootfs")" = opt ] || fail "the image root holds more than opt: $(ls -A "$dir/unpacked/rootfs")"
+mkdir "$dir/unpacked/rootfs/proc"
+out=$(unshare --mount --propagation private -- sh -c '
+  mount -t proc proc "$1/proc" && exec chroot "$1" /opt/hello/bin/hello' _ "$dir/unpacked/rootfs") || fail "image root: $out"
+grep -q '^hello from rules_portable: glibc 2\.41$' <<<"$out" || fail "image root: $out"
+echo "OCI image (skopeo, umoci, the entrypoint in its root): ok"
 echo "examples/hello: ok"

@@ -13,7 +13,7 @@ import (
 	"github.com/rules-portable/rules_portable/tools/internal/ociimage"
 )
 
-const imageUsage = "-o DIR|FILE.tar [--entrypoint bin/NAME] [--prefix /opt/NAME] [--tag NAME:TAG] BUNDLE-DIR | EXECUTABLE..."
+const imageUsage = "-o DIR|FILE.tar [--entrypoint bin/NAME] [--prefix /opt/NAME] [--tag NAME:TAG] [--layer FILE.tar.gz] BUNDLE-DIR | EXECUTABLE..."
 
 const imageHelp = `
 Write a bundle as an OCI image: one layer holding the bundle under
@@ -27,8 +27,9 @@ machine (as 'portable bundle' would with its defaults).
 writes the same layout as a tar, with docker's manifest.json as well, so
 that both 'skopeo copy oci-archive:FILE.tar ...' and 'docker load -i
 FILE.tar' read it. The output is deterministic: the same bundle gives the
-same digests (mtime 0, or $SOURCE_DATE_EPOCH when set). The layer alone is
-what rules_oci's oci_image(tars = [...]) takes: see docs/single-file.md.
+same digests (mtime 0, or $SOURCE_DATE_EPOCH when set). --layer FILE also
+writes the image's one layer alone (gzip), which is what rules_oci's
+oci_image(tars = [...]) takes: see docs/image.md.
 
 Examples:
   portable image -o curl-image /usr/bin/curl
@@ -42,6 +43,7 @@ func runImage(e *env, args []string) error {
 	entry := fs.String("entrypoint", "", "the program to run, relative to the bundle (default: bin/ of its first program)")
 	prefix := fs.String("prefix", "", "where the bundle goes in the image (default /opt/NAME)")
 	tag := fs.String("tag", "", "the image's name and tag (default NAME:latest)")
+	layer := fs.String("layer", "", "also write the image's layer alone to `FILE` (.tar.gz)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -96,6 +98,11 @@ func runImage(e *env, args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if *layer != "" {
+		if err := img.WriteLayer(*layer); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(e.stdout, "wrote %s: image %s, entrypoint %s\n", *out, img.Digest(), path.Join(*prefix, *entry))
 	return nil

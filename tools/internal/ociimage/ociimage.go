@@ -219,3 +219,9 @@ func (img *Image) WriteTar(out string, mtime time.Time) error {
 
 // Digest is the image manifest's digest, the image's identity.
 func (img *Image) Digest() string { return img.Manifest.desc.Digest }
+
+// WriteLayer writes the image's one layer (a gzip tar of the bundle under
+// its prefix) to out, atomically: what rules_oci's oci_image(tars) takes.
+func (img *Image) WriteLayer(out string) error {
+	return fsutil.WriteBytesAtomic(out, 0o644, img.Layer.data)
+}
