@@ -507,7 +507,8 @@ static const char *env_get(char **envp, const char *key)
 }
 
 /* own_dir makes dir (mode 0700) if missing and checks that it is a real
- * directory of this user that nobody else may write. */
+ * directory of this user that nobody else may write, and that we can
+ * (it may exist on a file system mounted read-only). */
 static int own_dir(const char *dir)
 {
 	long e = sys3(SYS_mkdirat, AT_FDCWD, (long)dir, 0700);
@@ -519,7 +520,8 @@ static int own_dir(const char *dir)
 	struct kstat st;
 	e = sys2(SYS_fstat, fd, (long)&st);
 	sys1(SYS_close, fd);
-	return e == 0 && (st.st_mode & S_IFMT) == S_IFDIR && st.st_uid == (u32)sys1(SYS_getuid, 0) && !(st.st_mode & 022);
+	return e == 0 && (st.st_mode & S_IFMT) == S_IFDIR && st.st_uid == (u32)sys1(SYS_getuid, 0) && !(st.st_mode & 022) &&
+	       sys4(SYS_faccessat, AT_FDCWD, (long)dir, 2 /* W_OK: not on a read-only file system */, 0) == 0;
 }
 
 /* cache_dir picks and makes the cache directory into out. */

@@ -46,6 +46,7 @@
 #define SYS_unshare 97
 #define SYS_mount 40
 #define SYS_getgid 176
+#define SYS_faccessat 48
 #define SYS_chroot 51
 #define SYS_fchdir 50
 #define SYS_chdir 49

@@ -46,6 +46,7 @@
 #define SYS_unshare 272
 #define SYS_mount 165
 #define SYS_getgid 104
+#define SYS_faccessat 269
 #define SYS_chroot 161
 #define SYS_fchdir 81
 #define SYS_chdir 80

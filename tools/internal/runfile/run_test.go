@@ -14,14 +14,41 @@ import (
 	"github.com/rules-portable/rules_portable/tools/internal/runfile"
 )
 
-// makeRun bundles /usr/bin/curl as a .run file in a fresh directory.
-func makeRun(t *testing.T) string {
+// program is a real program bundled as a .run file, and how to check it:
+// args make it print something that starts with want.
+type program struct {
+	name string
+	path string
+	adds []bundle.Add
+	args []string
+	want string
+}
+
+var programs = []program{
+	{"curl", "/usr/bin/curl", nil, []string{"--version"}, "curl "},
+	// python3 with its standard library: it finds its prefix from argv[0],
+	// and imports C extensions (ssl) from the bundle.
+	{"python3", "/usr/bin/python3", []bundle.Add{{Src: "/usr/lib/python3.11"}},
+		[]string{"-c", "import ssl, json, sys; print('python', sys.version_info[0], sys.prefix != '/usr')"}, "python 3 True"},
+}
+
+// makeRun bundles p as a .run file in a fresh directory.
+func makeRun(t *testing.T, p program) string {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), "curl.run")
-	if _, err := bundle.Build(out, []string{"/usr/bin/curl"}, bundle.Options{}); err != nil {
+	out := filepath.Join(t.TempDir(), p.name+".run")
+	if _, err := bundle.Build(out, []string{p.path}, bundle.Options{Adds: p.adds}); err != nil {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// shellArgs quotes p's arguments for sh -c.
+func shellArgs(p program) string {
+	var b strings.Builder
+	for _, a := range p.args {
+		b.WriteString(" '" + strings.ReplaceAll(a, "'", `'\''`) + "'")
+	}
+	return b.String()
 }
 
 // runIt runs the .run file with a private cache and returns its output.
@@ -34,51 +61,55 @@ func runIt(t *testing.T, run, cache string, args ...string) (string, error) {
 	return out.String(), err
 }
 
-// TestRunFileRuns: the .run file runs moved, from a fresh cache and a
-// warm one, and 50 concurrent first runs all succeed with one unpacked
-// copy and no leftovers.
+// TestRunFileRuns: each program's .run file runs moved, from a fresh
+// cache and a warm one, and 50 concurrent first runs all succeed with one
+// unpacked copy and no leftovers.
 func TestRunFileRuns(t *testing.T) {
-	run := makeRun(t)
-	moved := filepath.Join(t.TempDir(), "elsewhere", "c.run")
-	os.MkdirAll(filepath.Dir(moved), 0o755)
-	if err := os.Rename(run, moved); err != nil {
-		t.Fatal(err)
-	}
-	cache := t.TempDir()
-	for i := 0; i < 2; i++ {
-		out, err := runIt(t, moved, cache, "--version")
-		if err != nil || !strings.HasPrefix(out, "curl ") {
-			t.Fatalf("run %d: %v\n%s", i, err, out)
-		}
-	}
-
-	cache = t.TempDir()
-	var wg sync.WaitGroup
-	errs := make([]error, 50)
-	for i := range errs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out, err := runIt(t, moved, cache, "--version")
-			if err == nil && !strings.HasPrefix(out, "curl ") {
-				err = fmt.Errorf("output %q", out)
+	for _, p := range programs {
+		t.Run(p.name, func(t *testing.T) {
+			run := makeRun(t, p)
+			moved := filepath.Join(t.TempDir(), "elsewhere", "x.run")
+			os.MkdirAll(filepath.Dir(moved), 0o755)
+			if err := os.Rename(run, moved); err != nil {
+				t.Fatal(err)
 			}
-			errs[i] = err
-		}()
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("concurrent first run %d: %v", i, err)
-		}
-	}
-	ents, _ := os.ReadDir(filepath.Join(cache, "portable-run"))
-	var names []string
-	for _, e := range ents {
-		names = append(names, e.Name())
-	}
-	if len(ents) != 2 || !strings.HasSuffix(names[0]+names[1], ".lock") {
-		t.Errorf("cache holds %v; want the unpacked bundle and its lock, no leftovers", names)
+			cache := t.TempDir()
+			for i := 0; i < 2; i++ {
+				out, err := runIt(t, moved, cache, p.args...)
+				if err != nil || !strings.HasPrefix(out, p.want) {
+					t.Fatalf("run %d: %v\n%s", i, err, out)
+				}
+			}
+
+			cache = t.TempDir()
+			var wg sync.WaitGroup
+			errs := make([]error, 50)
+			for i := range errs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					out, err := runIt(t, moved, cache, p.args...)
+					if err == nil && !strings.HasPrefix(out, p.want) {
+						err = fmt.Errorf("output %q", out)
+					}
+					errs[i] = err
+				}()
+			}
+			wg.Wait()
+			for i, err := range errs {
+				if err != nil {
+					t.Errorf("concurrent first run %d: %v", i, err)
+				}
+			}
+			ents, _ := os.ReadDir(filepath.Join(cache, "portable-run"))
+			var names []string
+			for _, e := range ents {
+				names = append(names, e.Name())
+			}
+			if len(ents) != 2 || !strings.HasSuffix(names[0]+names[1], ".lock") {
+				t.Errorf("cache holds %v; want the unpacked bundle and its lock, no leftovers", names)
+			}
+		})
 	}
 }
 
@@ -86,7 +117,7 @@ func TestRunFileRuns(t *testing.T) {
 // to what runfile.Extract gives, refuses an existing DIR, and a damaged
 // payload is refused before anything is unpacked.
 func TestRunFileExtractAndVerify(t *testing.T) {
-	run := makeRun(t)
+	run := makeRun(t, programs[0])
 	dir := t.TempDir()
 	c, g := filepath.Join(dir, "c"), filepath.Join(dir, "g")
 	if out, err := runIt(t, run, t.TempDir(), "--portable-extract", c); err != nil {
@@ -126,7 +157,7 @@ func TestRunFileExtractAndVerify(t *testing.T) {
 
 // TestRunFileDeterministic: two builds give the same bytes.
 func TestRunFileDeterministic(t *testing.T) {
-	a, b := makeRun(t), makeRun(t)
+	a, b := makeRun(t, programs[0]), makeRun(t, programs[0])
 	x, _ := os.ReadFile(a)
 	y, _ := os.ReadFile(b)
 	if !bytes.Equal(x, y) {
@@ -143,53 +174,58 @@ func TestRunFileWithoutWritableCache(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Fatal("needs root (mount namespaces, chroot, su nobody): run go test as root, as tests/run_all.sh does")
 	}
-	built := makeRun(t)
-	// Where nobody may reach it (t.TempDir's parent is 0700).
-	shared, err := os.MkdirTemp("", "runfile-test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(shared)
-	if err := os.Chmod(shared, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(built)
-	if err != nil {
-		t.Fatal(err)
-	}
-	run := filepath.Join(shared, "c.run")
-	if err := os.WriteFile(run, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct{ name, cmd string }{
-		{"root", "env -u XDG_CACHE_HOME HOME=/nonexistent " + run + " --version"},
-		{"nobody", "su -s /bin/sh nobody -c 'env -u XDG_CACHE_HOME HOME=/nonexistent " + run + " --version'"},
-	} {
-		out, err := exec.Command("unshare", "-m", "sh", "-c",
-			"mount --make-rprivate / && mount -o remount,bind,ro / && "+c.cmd).CombinedOutput()
-		if err != nil || !strings.HasPrefix(string(out), "curl ") {
-			t.Errorf("read-only root, as %s: %v\n%s", c.name, err, out)
-		}
-	}
+	for _, p := range programs {
+		t.Run(p.name, func(t *testing.T) {
+			built := makeRun(t, p)
+			// Where nobody may reach it (t.TempDir's parent is 0700).
+			shared, err := os.MkdirTemp("", "runfile-test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer os.RemoveAll(shared)
+			if err := os.Chmod(shared, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(built)
+			if err != nil {
+				t.Fatal(err)
+			}
+			run := filepath.Join(shared, "x.run")
+			if err := os.WriteFile(run, b, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			cmd := run + shellArgs(p)
+			for _, c := range []struct{ name, cmd string }{
+				{"root", "env -u XDG_CACHE_HOME HOME=/nonexistent " + cmd},
+				{"nobody", "su -s /bin/sh nobody -c \"env -u XDG_CACHE_HOME HOME=/nonexistent " + strings.ReplaceAll(cmd, `"`, `\"`) + "\""},
+			} {
+				out, err := exec.Command("unshare", "-m", "sh", "-c",
+					"mount --make-rprivate / && mount -o remount,bind,ro / && "+c.cmd).CombinedOutput()
+				if err != nil || !strings.HasPrefix(string(out), p.want) {
+					t.Errorf("read-only root, as %s: %v\n%s", c.name, err, out)
+				}
+			}
 
-	root := t.TempDir()
-	if err := os.Mkdir(filepath.Join(root, "proc"), 0o555); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(root, "c.run"), b, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command("unshare", "-m", "sh", "-c",
-		"mount --make-rprivate / && mount -t proc proc "+root+"/proc && env -i /usr/sbin/chroot "+root+" /c.run --version").CombinedOutput()
-	if err != nil || !strings.HasPrefix(string(out), "curl ") {
-		t.Errorf("empty chroot with /proc only: %v\n%s", err, out)
-	}
-	ents, _ := os.ReadDir(root)
-	if len(ents) != 2 {
-		var names []string
-		for _, e := range ents {
-			names = append(names, e.Name())
-		}
-		t.Errorf("the chroot holds %v afterwards; want only c.run and proc", names)
+			root := t.TempDir()
+			if err := os.Mkdir(filepath.Join(root, "proc"), 0o555); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(root, "x.run"), b, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command("unshare", "-m", "sh", "-c",
+				"mount --make-rprivate / && mount -t proc proc "+root+"/proc && env -i /usr/sbin/chroot "+root+" /x.run"+shellArgs(p)).CombinedOutput()
+			if err != nil || !strings.HasPrefix(string(out), p.want) {
+				t.Errorf("empty chroot with /proc only: %v\n%s", err, out)
+			}
+			ents, _ := os.ReadDir(root)
+			if len(ents) != 2 {
+				var names []string
+				for _, e := range ents {
+					names = append(names, e.Name())
+				}
+				t.Errorf("the chroot holds %v afterwards; want only x.run and proc", names)
+			}
+		})
 	}
 }
