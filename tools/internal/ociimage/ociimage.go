@@ -167,11 +167,16 @@ func (img *Image) files() []struct {
 	}
 }
 
-// WriteLayout writes the image as a new OCI image layout directory out:
-// staged next to it and renamed into place.
+// WriteLayout writes the image as a new OCI image layout directory out
+// (which must not exist, or be empty): staged next to it and renamed into
+// place.
 func (img *Image) WriteLayout(out string) error {
+	// An empty directory (what Bazel makes for a tree output) is taken.
+	if err := fsutil.RemoveEmptyDir(out); err != nil {
+		return err
+	}
 	if _, err := os.Lstat(out); err == nil {
-		return fmt.Errorf("%s: already exists; remove it or choose another -o", out)
+		return fmt.Errorf("%s: already exists and is not an empty directory; remove it or choose another -o", out)
 	}
 	staging, err := fsutil.MkdirTemp(filepath.Dir(out), "."+filepath.Base(out)+fsutil.TempInfix)
 	if err != nil {
