@@ -17,6 +17,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/rules-portable/rules_portable/tools/internal/archive"
@@ -87,8 +88,15 @@ func Build(dir string, opts Options) (*Image, error) {
 	default:
 		return nil, fmt.Errorf("architecture %q: want amd64 or arm64", opts.Arch)
 	}
+	entries, err := archive.Scan(dir)
+	if err != nil {
+		return nil, err
+	}
+	if entries, err = readThrough(dir, entries); err != nil {
+		return nil, err
+	}
 	var tar, gz bytes.Buffer
-	if err := archive.WriteDir(&tar, dir, archive.Options{MTime: opts.MTime, Prefix: prefix}); err != nil {
+	if err := archive.WriteEntries(&tar, entries, archive.Options{MTime: opts.MTime, Prefix: prefix}); err != nil {
 		return nil, err
 	}
 	diffID := sha256.Sum256(tar.Bytes())
@@ -229,4 +237,53 @@ func (img *Image) Digest() string { return img.Manifest.desc.Digest }
 // its prefix) to out, atomically: what rules_oci's oci_image(tars) takes.
 func (img *Image) WriteLayer(out string) error {
 	return fsutil.WriteBytesAtomic(out, 0o644, img.Layer.data)
+}
+
+// readThrough replaces each symlink of the bundle that points outside it
+// (a bundle has none of its own: Bazel's sandbox stages a tree input as a
+// symlink per file) with the file it names.
+func readThrough(dir string, entries []archive.Entry) ([]archive.Entry, error) {
+	same := map[[2]uint64][]int{}
+	for i, e := range entries {
+		if e.Type != archive.TypeSymlink {
+			continue
+		}
+		target := e.Linkname
+		if !filepath.IsAbs(target) {
+			rel := path.Join(path.Dir(e.Name), target)
+			if rel != ".." && !strings.HasPrefix(rel, "../") {
+				continue // inside the bundle: kept as a symlink
+			}
+			target = filepath.Join(dir, filepath.FromSlash(path.Dir(e.Name)), filepath.FromSlash(e.Linkname))
+		}
+		st, err := os.Stat(target)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s is a symlink out of the bundle to %s: %w", dir, e.Name, e.Linkname, err)
+		}
+		if !st.Mode().IsRegular() {
+			return nil, fmt.Errorf("%s: %s is a symlink out of the bundle to %s, which is not a regular file", dir, e.Name, e.Linkname)
+		}
+		entries[i] = archive.Entry{Name: e.Name, Type: archive.TypeFile, Mode: st.Mode().Perm(), Size: st.Size(),
+			Open: func() (io.ReadCloser, error) { return os.Open(target) }}
+		if s, ok := st.Sys().(*syscall.Stat_t); ok && s.Nlink > 1 {
+			k := [2]uint64{uint64(s.Dev), s.Ino}
+			same[k] = append(same[k], i)
+		}
+	}
+	// Hard links of the bundle (files stored once) stay hard links, named
+	// as archive.Scan names them: the first in archive order holds the data.
+	for _, idx := range same {
+		first := idx[0]
+		for _, i := range idx[1:] {
+			if archive.ComparePaths(entries[i].Name, entries[first].Name) < 0 {
+				first = i
+			}
+		}
+		for _, i := range idx {
+			if i != first {
+				entries[i] = archive.Entry{Name: entries[i].Name, Type: archive.TypeHardlink, Linkname: entries[first].Name, Mode: entries[first].Mode}
+			}
+		}
+	}
+	return entries, nil
 }

@@ -116,3 +116,35 @@ func TestImageDeterministic(t *testing.T) {
 }
 
 var zeroTime = time.Time{}
+
+// TestImageOfStagedTree: a bundle staged as Bazel's sandbox stages a tree
+// input, a symlink per file to where it lies, gives the same image.
+func TestImageOfStagedTree(t *testing.T) {
+	dir := curlBundle(t)
+	staged := filepath.Join(t.TempDir(), "staged")
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		dst := filepath.Join(staged, rel)
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(dst, 0o755)
+		case d.Type().IsRegular():
+			return os.Symlink(p, dst)
+		default:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(target, dst)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := build(t, dir), build(t, staged); a.Digest() != b.Digest() {
+		t.Errorf("the staged tree's image %s differs from the bundle's %s", b.Digest(), a.Digest())
+	}
+}
