@@ -86,6 +86,7 @@ typedef unsigned long uintptr_t;
 
 /* The rtld-audit interface (<link.h>), the part this module uses. */
 #define LAV_VERSION 1
+#define LAV_MAX 2
 #define LA_SER_ORIG 0x01
 #define LA_SER_LIBPATH 0x02
 #define LA_ACT_CONSISTENT 0
@@ -921,7 +922,11 @@ __attribute__((visibility("default"))) unsigned int la_version(unsigned int v)
 		return 0;
 	if (!S.ready)
 		setup();
-	return LAV_VERSION;
+	/* The version the loader offers, up to 2: glibc 2.35 and later on
+	 * aarch64 ignore a module that answers 1 ("requires version 1"), and
+	 * what version 2 changed (the PLT hooks' register layout) is nothing
+	 * this module uses. */
+	return v < LAV_MAX ? v : LAV_MAX;
 }
 
 __attribute__((visibility("default"))) char *la_objsearch(const char *name, uintptr_t *cookie, unsigned int flag)
