@@ -57,7 +57,13 @@ command -v "$cc" >/dev/null 2>&1 || {
 }
 
 # flags NAME prints the quoted list items of NAME = [ ... ] in flags.bzl.
+# A list given as another's name (NAME = OTHER) is OTHER's.
 flags() {
+	other=$(sed -n "s/^$1 = \([A-Z_]*\)\$/\1/p" "$here/flags.bzl")
+	if [ -n "$other" ]; then
+		flags "$other"
+		return
+	fi
 	sed -n "/^$1 = \[/,/^]/p" "$here/flags.bzl" | sed -n 's/^ *"\([^"]*\)",\{0,1\}$/\1/p'
 }
 copts=$(flags ${what}_COPTS)

@@ -76,15 +76,5 @@ RUN_COPTS = [
     "-fno-ident",
 ]
 
-# The launcher's link flags (build.sh reads each list literally).
-RUN_LINKOPTS = [
-    "-nostdlib",
-    "-static",
-    "-no-pie",
-    "-Wl,--gc-sections",
-    "-Wl,--build-id=none",
-    "-Wl,-z,noseparate-code",
-    "-Wl,-z,norelro",
-    "-Wl,-Ttext-segment=0x60000000",
-    "-s",
-]
+# The launcher's link flags.
+RUN_LINKOPTS = LAUNCHER_LINKOPTS

@@ -554,13 +554,11 @@ static int exists(const char *p)
 	return sys4(SYS_newfstatat, AT_FDCWD, (long)p, (long)&st, 0) == 0;
 }
 
-/* remove_tree empties the directory dfd (best effort), down to 64
- * levels. */
-static void remove_tree(long dfd, int depth)
+/* each_entry calls fn for every entry of the directory dfd but . and ..,
+ * with its d_type (4 a directory, 10 a symlink). */
+static void each_entry(long dfd, void (*fn)(long dfd, const char *name, u8 type, void *arg), void *arg)
 {
 	u8 buf[4096];
-	if (depth >= 64)
-		return;
 	for (;;) {
 		long n = sys3(SYS_getdents64, dfd, (long)buf, sizeof buf);
 		if (n <= 0)
@@ -568,24 +566,33 @@ static void remove_tree(long dfd, int depth)
 		for (long off = 0; off < n;) {
 			u8 *d = buf + off;
 			u16 reclen = (u16)(d[16] | d[17] << 8);
-			u8 type = d[18];
 			const char *nm = (const char *)d + 19;
 			off += reclen;
-			if (str_eq(nm, ".") || str_eq(nm, ".."))
-				continue;
-			if (type == 4) {
-				long sub = x_openat((int)dfd, nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
-				if (!is_err(sub)) {
-					remove_tree(sub, depth + 1);
-					sys1(SYS_close, sub);
-				}
-				sys3(SYS_unlinkat, dfd, (long)nm, AT_REMOVEDIR);
-			} else {
-				sys3(SYS_unlinkat, dfd, (long)nm, 0);
-			}
+			if (!str_eq(nm, ".") && !str_eq(nm, ".."))
+				fn(dfd, nm, d[18], arg);
 		}
 	}
 }
+
+/* remove_tree empties the directory dfd (best effort), down to 64
+ * levels. */
+static void remove_entry(long dfd, const char *nm, u8 type, void *arg)
+{
+	int depth = (int)(long)arg;
+	if (type == 4) {
+		long sub = x_openat((int)dfd, nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+		if (!is_err(sub)) {
+			if (depth < 64)
+				each_entry(sub, remove_entry, (void *)(long)(depth + 1));
+			sys1(SYS_close, sub);
+		}
+		sys3(SYS_unlinkat, dfd, (long)nm, AT_REMOVEDIR);
+	} else {
+		sys3(SYS_unlinkat, dfd, (long)nm, 0);
+	}
+}
+
+static void remove_tree(long dfd, int depth) { each_entry(dfd, remove_entry, (void *)(long)depth); }
 
 /* remove_dir removes the directory at path and all below it. */
 static void remove_dir(const char *path)
@@ -656,6 +663,34 @@ static int any_shared(void)
 	return 0;
 }
 
+/* bind_entry puts the old root's entry nm into the new root (the mount
+ * arg): a symlink as the same link, a directory or file bound with all
+ * the mounts below it. */
+static void bind_entry(long root, const char *nm, u8 type, void *arg)
+{
+	long mfd = (long)arg;
+	if (type == 10) {
+		static char target[PATH_MAX];
+		long len = sys4(SYS_readlinkat, root, (long)nm, (long)target, sizeof target - 1);
+		if (len > 0) {
+			target[len] = 0;
+			sys3(SYS_symlinkat, (long)target, mfd, (long)nm);
+		}
+		return;
+	}
+	long e = type == 4 ? sys3(SYS_mkdirat, mfd, (long)nm, 0755)
+			   : x_openat((int)mfd, nm, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (is_err(e))
+		return;
+	if (type != 4)
+		sys1(SYS_close, e);
+	long tree = sys4(SYS_open_tree, root, (long)nm, OPEN_TREE_CLONE | AT_RECURSIVE | O_CLOEXEC, 0);
+	if (is_err(tree))
+		return;
+	sys6(SYS_move_mount, tree, (long)"", mfd, (long)nm, MOVE_MOUNT_F_EMPTY_PATH, 0);
+	sys1(SYS_close, tree);
+}
+
 /* new_root is the last way out, for a root with no directory to mount
  * over (an empty root with only /proc): a tmpfs becomes this process's
  * root, with every top-level entry of the old root bound into it
@@ -665,7 +700,6 @@ static int any_shared(void)
 static const char *new_root(void)
 {
 	static char cwd[PATH_MAX];
-	static u8 buf[8192];
 	if (is_err(sys2(SYS_getcwd, (long)cwd, sizeof cwd)))
 		cwd[0] = 0;
 	long fs = sys2(SYS_fsopen, (long)"tmpfs", 1);
@@ -678,40 +712,7 @@ static const char *new_root(void)
 	long root = x_openat(AT_FDCWD, "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (is_err(root))
 		return 0;
-	for (;;) {
-		long n = sys3(SYS_getdents64, root, (long)buf, sizeof buf);
-		if (n <= 0)
-			break;
-		for (long off = 0; off < n;) {
-			u8 *d = buf + off;
-			u16 reclen = (u16)(d[16] | d[17] << 8);
-			u8 type = d[18];
-			const char *nm = (const char *)d + 19;
-			off += reclen;
-			if (str_eq(nm, ".") || str_eq(nm, ".."))
-				continue;
-			if (type == 10) { /* a symlink: the same link */
-				static char target[PATH_MAX];
-				long len = sys4(SYS_readlinkat, root, (long)nm, (long)target, sizeof target - 1);
-				if (len > 0) {
-					target[len] = 0;
-					sys3(SYS_symlinkat, (long)target, mfd, (long)nm);
-				}
-				continue;
-			}
-			long e = type == 4 ? sys3(SYS_mkdirat, mfd, (long)nm, 0755)
-					   : x_openat((int)mfd, nm, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-			if (is_err(e))
-				continue;
-			if (type != 4)
-				sys1(SYS_close, e);
-			long tree = sys4(SYS_open_tree, root, (long)nm, OPEN_TREE_CLONE | AT_RECURSIVE | O_CLOEXEC, 0);
-			if (is_err(tree))
-				continue;
-			sys6(SYS_move_mount, tree, (long)"", mfd, (long)nm, MOVE_MOUNT_F_EMPTY_PATH, 0);
-			sys1(SYS_close, tree);
-		}
-	}
+	each_entry(root, bind_entry, (void *)mfd);
 	sys1(SYS_close, root);
 	if (is_err(sys3(SYS_mkdirat, mfd, (long)".portable-run", 0700)))
 		return 0;
