@@ -68,7 +68,11 @@ for pass in first warm; do
   grep -q "^/proc/self/exe=$dir/cache/portable-run/[0-9a-f]\{64\}/libexec/hello\$" <<<"$out" ||
     fail "hello.run ($pass run): /proc/self/exe is not the real program: $out"
 done
-out=$(su -s /bin/sh nobody -c "HOME=/nonexistent $dir/hello.run") || fail "hello.run as nobody: $out"
+# As nobody, with a cache of its own under $dir (nothing left in /tmp).
+mkdir "$dir/nobody-cache"
+chown nobody "$dir/nobody-cache"
+out=$(su -s /bin/sh nobody -c "HOME=/nonexistent XDG_CACHE_HOME=$dir/nobody-cache $dir/hello.run") || fail "hello.run as nobody: $out"
+[ -n "$(ls "$dir/nobody-cache/portable-run")" ] || fail "hello.run as nobody did not use its cache"
 grep -q '^hello from rules_portable: glibc 2\.41$' <<<"$out" || fail "hello.run as nobody: $out"
 mkdir "$dir/root2" "$dir/root2/proc"
 cp "$dir/hello.run" "$dir/root2/"
