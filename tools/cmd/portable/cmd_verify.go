@@ -13,7 +13,9 @@ import (
 )
 
 const verifyHelp = `
-Check a bundle made by 'portable bundle' against its .portable/manifest.json:
+Check a bundle made by 'portable bundle' against its .portable/manifest.json
+(for a single-file FILE.run: first the payload's sha256 against its
+trailer, then the bundle inside it, unpacked aside):
 every listed file must exist with its type, size, sha256 and full mode
 (set-UID, set-GID and sticky bits included: the bundler writes none),
 every symlink with its target, and nothing unlisted may be there (the
@@ -43,13 +45,13 @@ Examples:
 `
 
 func runVerify(e *env, args []string) error {
-	fs := newFlagSet(e, "verify", "[--as PATH] DIR", verifyHelp)
+	fs := newFlagSet(e, "verify", "[--as PATH] DIR|FILE.run", verifyHelp)
 	as := fs.String("as", "", "the bundle is also seen at the absolute `PATH` (a chroot, container or mount point): slots may name the loader there")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return usagef("verify: want exactly one bundle directory")
+		return usagef("verify: want exactly one bundle directory or .run file")
 	}
 	var seenAs []string
 	if *as != "" {
