@@ -51,18 +51,8 @@
  */
 
 #define ARCH_NO_START 1
-#if defined(__x86_64__)
-#include "arch/x86_64.h"
-#elif defined(__aarch64__)
-#include "arch/aarch64.h"
-#else
-#error "unsupported architecture: add launcher/arch/<arch>.h"
-#endif
+#include "arch.h"
 
-typedef unsigned long u64;
-typedef unsigned int u32;
-typedef unsigned char u8;
-typedef unsigned long size_t;
 typedef unsigned long uintptr_t;
 
 #define PATH_MAX 4096

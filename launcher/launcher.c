@@ -20,19 +20,7 @@
  * Freestanding: no libc, raw system calls, entry point in arch/<arch>.h.
  */
 
-#if defined(__x86_64__)
-#include "arch/x86_64.h"
-#elif defined(__aarch64__)
-#include "arch/aarch64.h"
-#else
-#error "unsupported architecture: add launcher/arch/<arch>.h"
-#endif
-
-typedef unsigned long u64;
-typedef unsigned int u32;
-typedef unsigned short u16;
-typedef unsigned char u8;
-typedef unsigned long size_t;
+#include "arch.h"
 
 #define PATH_MAX 4096
 #define NAME_MAX 255

@@ -31,19 +31,7 @@
  * in arch/<arch>.h. tools/internal/runfile holds the tests.
  */
 
-#if defined(__x86_64__)
-#include "arch/x86_64.h"
-#elif defined(__aarch64__)
-#include "arch/aarch64.h"
-#else
-#error "unsupported architecture: add launcher/arch/<arch>.h"
-#endif
-
-typedef unsigned long u64;
-typedef unsigned int u32;
-typedef unsigned short u16;
-typedef unsigned char u8;
-typedef unsigned long size_t;
+#include "arch.h"
 
 #include "sha256.h"
 #include "zstd.h"
