@@ -9,8 +9,8 @@ Example: `ctx.toolchains["@rules_portable//rules:toolchain_type"].portable.tool`
     fields = {
         "tool": "File: the `portable` executable.",
         "files_to_run": "FilesToRunProvider: pass it as the `executable` of `ctx.actions.run`.",
-        "launcher": "File: the static launcher that bundles put at `bin/NAME`, built for the target platform.",
-        "launcher_arch": "string: the Debian architecture of `launcher` (the target platform's CPU, e.g. `\"amd64\"`), or None when rules_portable does not know that CPU. A bundle for a sysroot of another architecture takes the launcher built into the helper instead.",
+        "launcher": "File: the static launcher that bundles put at `bin/NAME`, built for the target platform, or None: bundles then take the launcher built into the helper.",
+        "launcher_arch": "string: the Debian architecture of `launcher` (the target platform's CPU, e.g. `\"amd64\"`), or None when there is no `launcher` or rules_portable does not know that CPU. A bundle for a sysroot of another architecture takes the launcher built into the helper instead.",
     },
 )
 
@@ -28,7 +28,7 @@ def _portable_toolchain_impl(ctx):
         tool = ctx.executable.tool,
         files_to_run = tool.files_to_run,
         launcher = ctx.file.launcher,
-        launcher_arch = _launcher_arch(ctx),
+        launcher_arch = _launcher_arch(ctx) if ctx.file.launcher else None,
     )
     return [platform_common.ToolchainInfo(portable = info)]
 
@@ -36,8 +36,11 @@ portable_toolchain = rule(
     implementation = _portable_toolchain_impl,
     doc = """Declares a `portable` helper binary as a toolchain.
 
-The project registers one built from source with rules_go. A release can
-register a prebuilt, sha256-checked binary instead by pointing `tool` at it.
+The project registers one built from source with rules_go. A release
+registers prebuilt, integrity-checked binaries ahead of it (see
+rules/private/prebuilt.bzl), with no `launcher`: bundles then take the
+launcher built into the helper, so a user needs neither Go nor a C compiler
+for the helper.
 
 `launcher` is built for the target platform, so bundles for a sysroot of the
 target's architecture get the launcher this build made. The helper also
@@ -69,8 +72,7 @@ toolchain(
             cfg = "exec",
         ),
         "launcher": attr.label(
-            doc = "The bundle launcher for the target platform: a static, freestanding executable. Example: `//launcher`.",
-            mandatory = True,
+            doc = "The bundle launcher for the target platform: a static, freestanding executable. Example: `//launcher`. Without it, bundles take the launcher built into the helper (x86_64 and aarch64).",
             allow_single_file = True,
             cfg = "target",
         ),
