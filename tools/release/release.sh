@@ -70,7 +70,7 @@ work=$(mktemp -d "$out/.release.tmp.XXXXXX")
 trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 src=$work/$prefix
 log "releasing $version from ${commit:0:12} into $out"
-git archive --format=tar --prefix="$prefix/" "$commit" | tar -x -C "$work"
+git -c tar.umask=0022 archive --format=tar --prefix="$prefix/" "$commit" | tar -x -C "$work"
 
 # MODULE.bazel's version: exactly the one line of the module() call.
 n=$(grep -c '^    version = "0\.0\.0",$' "$src/MODULE.bazel" || true)
@@ -79,7 +79,7 @@ sed -i "s/^    version = \"0\.0\.0\",\$/    version = \"$version\",/" "$src/MODU
 
 # integrity FILE: its Subresource Integrity string.
 integrity() {
-  printf 'sha256-%s' "$(sha256sum "$1" | cut -c1-64 | sed 's/../\\x&/g' | xargs -0 printf '%b' | base64 -w0)"
+  python3 -c 'import base64, hashlib, sys; print("sha256-" + base64.b64encode(hashlib.sha256(open(sys.argv[1], "rb").read()).digest()).decode())' "$1"
 }
 
 # The helpers, built from the archive's own source.
@@ -115,6 +115,7 @@ tar --sort=name --mtime="@$epoch" --owner=0 --group=0 --numeric-owner --format=p
   --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime \
   -C "$work" -cf - "$prefix" | gzip -n -9 >"$work/$archive"
 (cd "$work" && sha256sum "$archive" portable-linux_amd64 portable-linux_arm64 >SHA256SUMS)
+archive_integrity=$(integrity "$work/$archive")
 
 for f in "$archive" portable-linux_amd64 portable-linux_arm64 SHA256SUMS; do
   mv -f "$work/$f" "$out/$f"
@@ -128,7 +129,7 @@ if [ -n "$registry" ]; then
   log "adding $version to the registry at $registry"
   mkdir -p "$work/registry/$version"
   cp "$src/MODULE.bazel" "$work/registry/$version/MODULE.bazel"
-  ARCHIVE_INTEGRITY=$(integrity "$work/$archive") URL="$url_prefix/$archive" PREFIX="$prefix" \
+  ARCHIVE_INTEGRITY=$archive_integrity URL="$url_prefix/$archive" PREFIX="$prefix" \
     python3 - "$top/.bcr/source.template.json" >"$work/registry/$version/source.json" <<'EOF'
 import json, os, sys
 t = json.load(open(sys.argv[1]))
