@@ -68,6 +68,7 @@ toolchain(
         "tool": attr.label(
             doc = "The `portable` executable (a go_binary or a prebuilt file). Example: `//tools/cmd/portable`.",
             mandatory = True,
+            allow_files = True,
             executable = True,
             cfg = "exec",
         ),
