@@ -225,6 +225,8 @@ write_rc() {
     echo "build --remote_download_outputs=all"
     echo "# The root has no zip(1): a test's undeclared outputs stay files (test.outputs/)."
     echo "test --nozip_undeclared_test_outputs"
+    echo "# Bazel 8's defaults (tools/bazel8.bazelrc), for every workspace."
+    grep -v '^#' "$(dirname "${BASH_SOURCE[0]}")/../bazel8.bazelrc"
     echo "# Actions and tests need the Go toolchain copied into the root."
     echo "common --action_env=PATH=/opt/go/bin:/usr/local/bin:/usr/bin:/bin"
   } >"$tmp"
