@@ -3,8 +3,8 @@
 #
 # Starts a real HTTP cache on loopback (Debian's nginx with WebDAV, fetched
 # with apt-get download and started by this test, never installed), builds
-# examples/hello's bundle and sysroot, and examples/bump's patched
-# sysroot_binary, from a clean clone, then from a second
+# examples/hello's bundles, patched binary and sysroot from a clean clone,
+# then from a second
 # clean clone at another path (its own output base, no disk cache), and
 # asserts:
 #   - every cacheable action of the second build is a remote cache hit,
@@ -23,9 +23,7 @@ cleanup() {
   local c
   [ -z "$nginx_pid" ] || kill "$nginx_pid" 2>/dev/null || true
   for c in "$work"/one/rules_portable "$work"/two/elsewhere/rp; do
-    for e in hello bump; do
-      [ -d "$c/examples/$e" ] && (cd "$c/examples/$e" && "$c/tools/bazel" clean --expunge >/dev/null 2>&1)
-    done
+    [ -d "$c/examples/hello" ] && (cd "$c/examples/hello" && "$c/tools/bazel" clean --expunge >/dev/null 2>&1)
   done
   rm -rf "$work"
 }
@@ -106,14 +104,11 @@ one=$work/one/rules_portable
 two=$work/two/elsewhere/rp
 git clone -q --no-local "$top" "$one"
 git clone -q --no-local "$top" "$two"
-hello=(//app:portable //app:portable_run @rules_portable//sysroots:v2 @rules_portable//sysroots:v2_dev)
-bump=(//app:app_installed_v2 //app:app_v2)
+targets=(//app:portable //app:portable_run //app:hello_v2 @rules_portable//sysroots:v2 @rules_portable//sysroots:v2_dev)
 flags=(--remote_cache="http://127.0.0.1:$port" --disk_cache= --remote_upload_local_results)
 
-build() { # CHECKOUT TAG: examples/hello, then examples/bump; execution logs TAG-*.json
-  (cd "$1/examples/hello" && "$1/tools/bazel" build "${flags[@]}" --execution_log_json_file="$work/$2-hello.json" "${hello[@]}" &&
-    "$1/tools/bazel" shutdown)
-  (cd "$1/examples/bump" && "$1/tools/bazel" build "${flags[@]}" --execution_log_json_file="$work/$2-bump.json" "${bump[@]}" &&
+build() { # CHECKOUT TAG: examples/hello, with the execution log TAG.json
+  (cd "$1/examples/hello" && "$1/tools/bazel" build "${flags[@]}" --execution_log_json_file="$work/$2.json" "${targets[@]}" &&
     "$1/tools/bazel" shutdown)
 }
 start=$(date +%s)
@@ -124,7 +119,7 @@ build "$two" two
 t2=$(($(date +%s) - start))
 echo "first checkout: ${t1}s; second checkout, all from the remote cache: ${t2}s"
 
-python3 - "$work/one-hello.json,$work/one-bump.json" "$work/two-hello.json,$work/two-bump.json" "$one" "$two" <<'EOF'
+python3 - "$work/one.json" "$work/two.json" "$one" "$two" <<'EOF'
 import json, sys
 from collections import Counter
 
@@ -138,8 +133,7 @@ def spawns(path):
         obj, i = dec.raw_decode(text, i)
         out.append(obj)
 
-one = [s for f in sys.argv[1].split(",") for s in spawns(f)]
-two = [s for f in sys.argv[2].split(",") for s in spawns(f)]
+one, two = spawns(sys.argv[1]), spawns(sys.argv[2])
 paths = sys.argv[3:5]
 bad = []
 for log, name in ((one, "first"), (two, "second")):
@@ -157,7 +151,7 @@ for s in two:
         continue
     m = s.get("mnemonic", "?")
     total[m] += 1
-    if s.get("remoteCacheHit"):
+    if s.get("remoteCacheHit") or s.get("runner") == "remote cache hit":
         hits[m] += 1
     else:
         misses.append("%s %s (runner %s)" % (m, s.get("targetLabel"), s.get("runner")))
@@ -174,13 +168,13 @@ if misses:
 EOF
 
 # Same bytes from both checkouts, and no checkout path inside any output.
-for f in hello/app/portable.tar hello/app/portable_run.run bump/app/app_installed_v2 bump/app/app_v2.tar; do
-  a=$(sha256sum <"$one/examples/${f%%/*}/bazel-bin/${f#*/}") b=$(sha256sum <"$two/examples/${f%%/*}/bazel-bin/${f#*/}")
+for f in app/portable.tar app/portable_run.run app/hello_v2; do
+  a=$(sha256sum <"$one/examples/hello/bazel-bin/$f") b=$(sha256sum <"$two/examples/hello/bazel-bin/$f")
   [ "$a" = "$b" ] || fail "$f differs between the checkouts"
 done
 for c in "$one" "$two"; do
   for p in "$work/one" "$work/two"; do
-    if hit=$(grep -rlF --exclude='*.params' "$p" "$c/examples/hello/bazel-bin/app" "$c/examples/bump/bazel-bin/app" 2>/dev/null | head -3) && [ -n "$hit" ]; then
+    if hit=$(grep -rlF --exclude='*.params' "$p" "$c/examples/hello/bazel-bin/app" 2>/dev/null | head -3) && [ -n "$hit" ]; then
       fail "outputs name the checkout path $p: $hit"
     fi
   done
