@@ -446,6 +446,20 @@ portable_bazel() {
   echo "$PB"
 }
 
+# stop_portable_bazel_servers stops the servers of the portable Bazel's
+# output root, each by the pid its output base records (it is a java of a
+# portable Bazel bundle, or it is left alone).
+stop_portable_bazel_servers() {
+  local f pid
+  for f in "$PB_OUTPUT_ROOT"/*/server/server.pid.txt; do
+    [ -f "$f" ] || continue
+    pid=$(cat "$f")
+    case "$(readlink "/proc/$pid/exe" 2>/dev/null)" in
+      */jdk/libexec/java) kill -TERM "$pid" 2>/dev/null || true ;;
+    esac
+  done
+}
+
 # host_disk_cache_dir: the disk cache of the portable Bazel's actions, which
 # run with this host's gcc and Go (and the root's JDK): never the root's.
 host_disk_cache_dir() {
@@ -620,7 +634,8 @@ case "${1:-}" in
     need_root remove
     drop_ns
     remove_leftovers
-    rm -rf --one-file-system "$ROOT" "$MODS" "$RC"
+    stop_portable_bazel_servers
+    rm -rf --one-file-system "$ROOT" "$MODS" "$RC" "$PB_DIR"
     ;;
   *)
     sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//' >&2
