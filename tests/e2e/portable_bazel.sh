@@ -10,7 +10,8 @@
 #     mount namespace and root, mapping the bundle's glibc 2.43 and not the
 #     host's 2.36, with its jars from the moved copy;
 #   - from that copy, with an output root of its own, examples/hello's
-#     //app:portable builds (actions sandboxed by the bundled helpers), and
+#     //app:hello compiles under the bundled linux-sandbox, //app:portable
+#     builds (process-wrapper, the route's default, or disk cache hits), and
 #     its bundle runs here, moved, on glibc 2.41;
 #   - what differs from the root: the actions use this host's gcc 12, so
 #     the plain //app:hello needs only the host's glibc and runs here.
@@ -86,12 +87,17 @@ grep -v "^$moved/" <<<"$jars" && fail "the server opened jars outside the moved 
 echo "server $pid: $(readlink "/proc/$pid/exe"), glibc $version (host: $host), same mount namespace and root as the host"
 
 # examples/hello, built by the moved copy: the plain binary without the disk
-# cache, so that its compile and link run, sandboxed by the bundled helpers.
-out=$(pbazel build --disk_cache= //app:hello 2>&1) || fail "bazel build //app:hello: $(tail -n 30 <<<"$out")"
-grep -Eq 'processes: .*(linux-sandbox|processwrapper-sandbox)' <<<"$out" ||
-  fail "no action ran through the bundled sandbox helpers: $(tail -n 5 <<<"$out")"
+# cache, so that its compile and link run, sandboxed by the bundled
+# linux-sandbox (the route's default is the bundled process-wrapper, as in
+# the root).
+out=$(pbazel build --disk_cache= --spawn_strategy=linux-sandbox //app:hello 2>&1) ||
+  fail "bazel build --spawn_strategy=linux-sandbox //app:hello: $(tail -n 30 <<<"$out")"
+grep -Eq 'processes: .*linux-sandbox' <<<"$out" ||
+  fail "no action ran through the bundled linux-sandbox: $(tail -n 5 <<<"$out")"
 echo "//app:hello: $(grep -o '[0-9]* processes: .*' <<<"$out")"
 out=$(pbazel build //app:portable 2>&1) || fail "bazel build //app:portable: $(tail -n 30 <<<"$out")"
+grep -Eq 'processes: .*(processwrapper-sandbox|disk cache hit)' <<<"$out" ||
+  fail "bazel build //app:portable ran no action through the bundled process-wrapper: $(tail -n 5 <<<"$out")"
 echo "//app:portable: $(grep -o 'Elapsed time: .*' <<<"$out"); $(grep -o '[0-9]* processes: .*' <<<"$out")"
 bin=$(pbazel info bazel-bin 2>/dev/null)
 mkdir "$tmp/run"
