@@ -35,7 +35,10 @@ wrote (.tar, .tar.gz, .tar.zst, with or without a usr/sysroot/vN/ prefix);
 an archive is unpacked to a temp dir for the run, a directory is read in
 place. A copy of a sysroot made of one absolute symlink per file, the way
 Bazel's sandbox stages a directory input, is read through to the sysroot
-it copies.
+it copies. A copy whose symlinks became copies of what they point to (lib a
+directory beside usr/lib, the way remote execution stages it) gives the same
+bundle: inside a sysroot, paths follow the symlinks its manifest records,
+not the disk.
 
 OUT is a directory (it must not exist yet, or be empty), or an archive when it ends in
 .tar, .tar.gz (.tgz) or .tar.zst (.tzst), or a single-file executable when

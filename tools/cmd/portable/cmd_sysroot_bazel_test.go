@@ -84,8 +84,16 @@ func TestSysrootBuildForBazel(t *testing.T) {
 	if out, _, err := runCLI(t, "sysroot", "check", "--sysroot", staged, "/usr/bin/true"); err != nil || !strings.Contains(out, "sysroot v1 has glibc 2.36") {
 		t.Fatalf("check against the staged tree: %v %q", err, out)
 	}
-	var bundles [2][]byte
-	for i, root := range []string{tree, staged} {
+	// Remote execution stages it with every symlink replaced by a copy of
+	// what it points to (lib a copy of usr/lib): the bundle follows the
+	// links the manifest records, so it is the same bytes again.
+	copied := filepath.Join(dir, "copied")
+	copyLikeRemote(t, tree, copied)
+	if st, err := os.Lstat(filepath.Join(copied, "lib")); err != nil || !st.IsDir() {
+		t.Fatalf("%s/lib: want a directory copy (%v)", copied, err)
+	}
+	var bundles [3][]byte
+	for i, root := range []string{tree, staged, copied} {
 		out := filepath.Join(dir, fmt.Sprintf("b%d.tar", i))
 		if _, stderr, err := runCLI(t, "bundle", "--sysroot", root, "-o", out, "/usr/bin/true"); err != nil {
 			t.Fatalf("bundle against %s: %v\n%s", root, err, stderr)
@@ -96,6 +104,9 @@ func TestSysrootBuildForBazel(t *testing.T) {
 	}
 	if !bytes.Equal(bundles[0], bundles[1]) {
 		t.Error("the bundle made from the staged copy differs from the one made from the tree")
+	}
+	if !bytes.Equal(bundles[0], bundles[2]) {
+		t.Error("the bundle made from the copy without symlinks differs from the one made from the tree")
 	}
 	// A staged copy whose tree has gone is an error that names both.
 	gone := filepath.Join(dir, "gone")
@@ -162,6 +173,37 @@ func stageLikeBazel(t *testing.T, src, dst string) {
 		}
 	}
 	walk(src, dst)
+}
+
+// copyLikeRemote copies the tree src to dst the way Bazel's remote
+// execution stages a tree artifact input: every symlink is replaced by a
+// copy of what it points to, a directory copied whole.
+func copyLikeRemote(t *testing.T, src, dst string) {
+	t.Helper()
+	st, err := os.Stat(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.IsDir() {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, data, st.Mode().Perm()); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if err := os.Mkdir(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		copyLikeRemote(t, filepath.Join(src, e.Name()), filepath.Join(dst, e.Name()))
+	}
 }
 
 func tarNames(t *testing.T, p string) map[string]bool {

@@ -184,6 +184,12 @@ func (b *builder) addTree(dir, dest, why string, depth int, visiting map[string]
 		}
 		dp := path.Join(dest, filepath.ToSlash(rel))
 		switch t := d.Type(); {
+		case b.recordedLink(p):
+			// A link of the sysroot that the disk holds as a copy.
+			if err := b.addLink(p, dp, dir, dest, why, depth, visiting); err != nil || !t.IsDir() {
+				return err
+			}
+			return fs.SkipDir
 		case t.IsDir():
 			return b.plan.put(&item{dest: dp, kind: kindDir, why: why})
 		case t&fs.ModeSymlink != 0:
@@ -204,6 +210,17 @@ func (b *builder) addTree(dir, dest, why string, depth int, visiting map[string]
 		}
 	}
 	return nil
+}
+
+// recordedLink reports whether host path p is a symlink of the sysroot by
+// its manifest, whatever the disk holds there.
+func (b *builder) recordedLink(p string) bool {
+	if b.root == "/" {
+		return false
+	}
+	in, ok := b.inRoot(p)
+	_, rec := b.links[in]
+	return ok && rec
 }
 
 // addLink handles a symlink at host path p (bundle path dp) inside the

@@ -201,6 +201,10 @@ type builder struct {
 	staged  map[string]string
 	mirrors []string
 	label   string // "host" or the sysroot's label
+	// links are the sysroot's symlinks as its manifest records them, by
+	// in-root path: lookups inside the root follow these rather than the
+	// disk, where a build tool may have left copies (see deps.Options).
+	links   map[string]string
 	plan    *plan
 	machine elf.Machine
 	hasMach bool
@@ -400,6 +404,7 @@ func (b *builder) setRoot() error {
 		if m.Label != "" {
 			b.label = m.Label
 		}
+		b.links = m.Symlinks()
 	}
 	return nil
 }
@@ -547,7 +552,9 @@ func unwrap(err error) error {
 
 // resolvePath follows every symlink of host path p. Inside a sysroot an
 // absolute symlink target starts again at the sysroot's top, as it would
-// for a program running in that root; elsewhere it is the host's.
+// for a program running in that root, and a link the sysroot records is
+// followed as recorded even where the disk holds a copy; elsewhere it is
+// the host's.
 func (b *builder) resolvePath(p string) (string, error) {
 	in, ok := b.inRoot(p)
 	if !ok || b.root == "/" {
@@ -567,20 +574,25 @@ func (b *builder) resolvePath(p string) (string, error) {
 			continue
 		}
 		next := path.Join(cur, c)
-		st, err := os.Lstat(b.hostOf(next))
-		if err != nil {
-			return "", err
-		}
-		if st.Mode()&fs.ModeSymlink == 0 {
-			cur = next
-			continue
+		t, recorded := b.links[next]
+		if !recorded {
+			st, err := os.Lstat(b.hostOf(next))
+			if err != nil {
+				return "", err
+			}
+			if st.Mode()&fs.ModeSymlink == 0 {
+				cur = next
+				continue
+			}
 		}
 		if hops++; hops > 40 {
 			return "", &fs.PathError{Op: "resolve", Path: p, Err: errors.New("too many levels of symbolic links")}
 		}
-		t, err := os.Readlink(b.hostOf(next))
-		if err != nil {
-			return "", err
+		if !recorded {
+			var err error
+			if t, err = os.Readlink(b.hostOf(next)); err != nil {
+				return "", err
+			}
 		}
 		if path.IsAbs(t) {
 			cur = "/"

@@ -25,7 +25,10 @@
 // found is an error naming it and what needs it. Two different files that
 // would land on the same bundle path, or two programs of the same name, are
 // an error naming both sources. Identical files are stored once (hard
-// links in the directory and in the tar).
+// links in the directory and in the tar). Inside a sysroot, paths follow
+// the symlinks its manifest records rather than the disk, so a copy of the
+// sysroot whose links became copies (lib a directory beside usr/lib, as
+// Bazel's remote execution stages it) gives the same bundle.
 //
 // glibc loads some libraries itself with dlopen; they are added by policy,
 // not by luck:

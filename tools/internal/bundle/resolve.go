@@ -28,7 +28,7 @@ func nssModules() []string { return []string{"libnss_files.so.2", "libnss_dns.so
 // it in lib/, adds glibc's dlopen set by policy and finishes the slot
 // patches now that the loader is known.
 func (b *builder) resolve() error {
-	r, err := deps.NewResolver(b.root, deps.Options{Parsed: b.parsed})
+	r, err := deps.NewResolver(b.root, deps.Options{Parsed: b.parsed, Symlinks: b.links})
 	if err != nil {
 		return err
 	}

@@ -32,8 +32,10 @@
 //
 // All lookups stay inside the root: symlinks are followed component by
 // component, an absolute link target starts again at the root and ".."
-// stops at it. Results name files the way ld.so would (the search
-// directory plus the name), canonically inside the root, and on the host.
+// stops at it. A root that records its own symlinks (Options.Symlinks, a
+// sysroot's manifest) is walked by that record where the disk holds
+// copies. Results name files the way ld.so would (the search directory
+// plus the name), canonically inside the root, and on the host.
 //
 // What is not emulated: LD_PRELOAD and /etc/ld.so.preload, DT_AUXILIARY
 // and DT_FILTER objects, LD_AUDIT, secure (setuid) mode, the ABI-tag note

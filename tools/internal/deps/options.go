@@ -227,4 +227,13 @@ type Options struct {
 	// again. It is read, never written, while the resolver runs; only a
 	// parse of the file's current content belongs here.
 	Parsed map[FileID]*elf.File
+	// Symlinks is the root's own record of its symbolic links: each
+	// link's target as the link holds it, by in-root path ("/lib" ->
+	// "usr/lib"), as a sysroot's manifest lists them. A path it names is
+	// followed as recorded whatever stands there on disk, so a root whose
+	// links a build tool materialised as copies (a directory, a file)
+	// resolves to the same canonical paths as the root itself; other paths
+	// are looked up on disk. nil means the disk alone. Like Parsed, it is
+	// read, never written.
+	Symlinks map[string]string
 }

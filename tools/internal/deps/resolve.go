@@ -208,6 +208,12 @@ func NewResolver(root string, opts Options) (*Resolver, error) {
 	if err != nil {
 		return nil, err
 	}
+	for p, t := range opts.Symlinks {
+		if !strings.HasPrefix(p, "/") || path.Clean(p) != p || p == "/" || t == "" {
+			return nil, fmt.Errorf("root %s: recorded symlink %q -> %q: want a clean absolute path other than / and a non-empty target", rfs.host, p, t)
+		}
+	}
+	rfs.links = opts.Symlinks
 	hfs := rfs
 	if rfs.host != "/" {
 		if hfs, err = newRootFS("/"); err != nil {

@@ -616,3 +616,49 @@ func TestManyProgramsUnionAndDeterminism(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordedSymlinksOverCopies: a root whose symlinks were turned into
+// copies (lib a copy of usr/lib, libz.so.1 a copy of libz.so.1.2, as a
+// build tool that resolves a directory's links delivers it) resolves, with
+// Options.Symlinks recording the links, to the same canonical paths as the
+// root with its links; without the record the copies show.
+func TestRecordedSymlinksOverCopies(t *testing.T) {
+	t.Parallel()
+	linked := fixtureRoot(t)
+	ml := "usr/lib/x86_64-linux-gnu"
+	buildLib(t, filepath.Join(linked, ml, "libz.so.1.2"), spec{soname: "libz.so.1"})
+	tree(t, linked, map[string]string{ml + "/libz.so.1@": "libz.so.1.2"})
+	buildExe(t, filepath.Join(linked, "usr/bin/exe"), spec{needed: []string{"libz.so.1"}})
+
+	copied := fixtureRoot(t)
+	must(t, os.Remove(filepath.Join(copied, "lib")))
+	for _, dst := range []string{ml + "/libz.so.1.2", ml + "/libz.so.1", "lib/x86_64-linux-gnu/libz.so.1.2", "lib/x86_64-linux-gnu/libz.so.1"} {
+		copyFile(t, filepath.Join(linked, ml, "libz.so.1.2"), filepath.Join(copied, dst))
+	}
+	copyFile(t, filepath.Join(linked, "usr/bin/exe"), filepath.Join(copied, "usr/bin/exe"))
+	record := map[string]string{"/lib": "usr/lib", "/" + ml + "/libz.so.1": "libz.so.1.2"}
+
+	want := "/" + ml + "/libz.so.1.2"
+	for _, c := range []struct {
+		name, root string
+		links      map[string]string
+		real       string
+	}{
+		{"links on disk", linked, nil, want},
+		{"links on disk and recorded", linked, record, want},
+		{"copies, recorded links", copied, record, want},
+		{"copies, no record", copied, nil, "/lib/x86_64-linux-gnu/libz.so.1"},
+	} {
+		p := resolveOne(t, c.root, filepath.Join(c.root, "usr/bin/exe"), Options{Symlinks: c.links})
+		if l := lib(t, p, "libz.so.1"); l.RealPath != c.real || l.HostPath != filepath.Join(c.root, c.real) {
+			t.Errorf("%s: libz.so.1 is %s (%s), want %s", c.name, l.RealPath, l.HostPath, c.real)
+		}
+	}
+
+	for _, bad := range []map[string]string{{"lib": "usr/lib"}, {"/lib/": "usr/lib"}, {"/": "usr"}, {"/lib": ""}} {
+		_, err := NewResolver(copied, Options{Symlinks: bad})
+		if err == nil || !strings.Contains(err.Error(), "recorded symlink") {
+			t.Errorf("record %v: got %v, want an error naming the recorded symlink", bad, err)
+		}
+	}
+}

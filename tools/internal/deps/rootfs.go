@@ -25,6 +25,9 @@ const maxSymlinks = 40
 // It is safe for concurrent use.
 type rootFS struct {
 	host string // absolute host path of the tree's top; "/" for the host itself
+	// links are the tree's recorded symlinks (Options.Symlinks), which
+	// take precedence over what lstat finds.
+	links map[string]string
 
 	mu       sync.Mutex
 	nodes    map[string]node     // keyed by canonical in-root path
@@ -86,8 +89,12 @@ func (r *rootFS) hostPath(p string) string {
 	return r.host + p
 }
 
-// lstat returns the cached lstat result for the canonical in-root path p.
+// lstat returns the cached lstat result for the canonical in-root path p:
+// a recorded symlink without asking the disk, else what the disk holds.
 func (r *rootFS) lstat(p string) node {
+	if t, ok := r.links[p]; ok {
+		return node{mode: fs.ModeSymlink | 0o777, target: t}
+	}
 	r.mu.Lock()
 	n, ok := r.nodes[p]
 	r.mu.Unlock()

@@ -87,6 +87,22 @@ func (m *Manifest) Compat() Compat {
 	return Compat{Label: m.Label, Glibc: m.Glibc, Glibcxx: m.Glibcxx}
 }
 
+// Symlinks returns the sysroot's symbolic links as it was built: each
+// link's target by its path inside the sysroot ("/lib" -> "usr/lib"). A
+// tool that copies the tree may turn links into copies of what they point
+// to (Bazel stages a directory output that way for remote execution); a
+// lookup that follows these instead of the disk finds the same files under
+// the same names either way.
+func (m *Manifest) Symlinks() map[string]string {
+	links := map[string]string{}
+	for _, f := range m.Files {
+		if f.Type == TypeSymlink.String() {
+			links["/"+f.Path] = f.Target
+		}
+	}
+	return links
+}
+
 // Marshal writes m as indented JSON ending in a newline.
 func (m *Manifest) Marshal() ([]byte, error) {
 	var buf bytes.Buffer
@@ -135,6 +151,9 @@ func ParseManifest(data []byte) (*Manifest, error) {
 		}
 		if _, err := strconv.ParseUint(f.Mode, 8, 32); err != nil {
 			return nil, fmt.Errorf("%s: %s: mode %q is not octal", ManifestPath, f.Path, f.Mode)
+		}
+		if f.Type == TypeSymlink.String() && f.Target == "" {
+			return nil, fmt.Errorf("%s: %s: symlink without a target", ManifestPath, f.Path)
 		}
 	}
 	return &m, nil

@@ -21,10 +21,24 @@ func TestParseManifestErrors(t *testing.T) {
 		{`"type":"dir"`, `"type":"fifo"`, "unknown file type"},
 		{`"mode":"0755"`, `"mode":"rwx"`, "not octal"},
 		{`"suite":"bookworm"`, `"suite":"bookworm","extra":1`, "unknown field"},
+		{`"type":"dir","mode":"0755"`, `"type":"symlink","mode":"0777"`, "usr/lib: symlink without a target"},
 	} {
 		if _, err := ParseManifest([]byte(strings.Replace(good, c.from, c.to, 1))); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want %q", c.to, err, c.want)
 		}
+	}
+}
+
+func TestManifestSymlinks(t *testing.T) {
+	m := &Manifest{Files: []ManifestFile{
+		{Path: "lib", Type: "symlink", Mode: "0777", Target: "usr/lib"},
+		{Path: "usr", Type: "dir", Mode: "0755"},
+		{Path: "usr/lib/x86_64-linux-gnu/libz.so.1", Type: "symlink", Mode: "0777", Target: "libz.so.1.2.13"},
+		{Path: "usr/lib/x86_64-linux-gnu/libz.so.1.2.13", Type: "file", Mode: "0644", Size: 1, SHA256: "ab"},
+	}}
+	want := map[string]string{"/lib": "usr/lib", "/usr/lib/x86_64-linux-gnu/libz.so.1": "libz.so.1.2.13"}
+	if got := m.Symlinks(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Symlinks() = %v, want %v", got, want)
 	}
 }
 
