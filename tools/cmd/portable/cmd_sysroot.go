@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -267,36 +266,14 @@ func runSysrootBuild(e *env, args []string) error {
 	if *lockPath == "" || *label == "" || *out == "" {
 		return usagef("sysroot build: --lock, --label and -o are required")
 	}
-	data, err := fsutil.ReadInput("--lock", *lockPath, fsutil.MaxSmallFileSize)
-	if err != nil {
-		return fmt.Errorf("sysroot build: %w", err)
-	}
-	lock, err := deb.ParseLockfile(data)
-	if err != nil {
-		return fmt.Errorf("sysroot build: %s: %w", *lockPath, err)
-	}
-	if *mirror == "" && sysroot.OfflineByEnv() {
-		*offline = true
-	}
-	var m string
-	if !*offline { // offline, nothing is downloaded: no mirror is needed
-		if m, err = sysroot.BuildMirror(*mirror, lock); err != nil {
-			return fmt.Errorf("sysroot build: %s: %w", *lockPath, err)
-		}
-	}
-	var mtime time.Time
-	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || n < 0 {
-			return fmt.Errorf("sysroot build: SOURCE_DATE_EPOCH=%q is not a non-negative number of seconds", s)
-		}
-		mtime = time.Unix(n, 0)
-	}
-	cd, err := cacheDir(*cache)
+	lock, f, err := lockFetcher(e, "sysroot build", *lockPath, *cache, *mirror, *offline)
 	if err != nil {
 		return err
 	}
-	f := &sysroot.Fetcher{Client: http.DefaultClient, Mirror: m, Cache: &sysroot.Cache{Dir: cd}, Progress: e.progress(), Offline: *offline}
+	mtime, err := sourceDateEpoch()
+	if err != nil {
+		return fmt.Errorf("sysroot build: %w", err)
+	}
 	ctx, cancel := interruptible()
 	defer cancel()
 	if err := replaceEmptyDir(*out); err != nil {
@@ -411,6 +388,34 @@ func runSysrootCheck(e *env, args []string) error {
 
 // replaceEmptyDir lets a sysroot directory be written where an empty
 // directory already stands.
+// lockFetcher reads the lockfile at lockPath and makes the fetcher of its
+// packages: from the cache only when offline (or PORTABLE_DEBIAN_MIRROR
+// says so), else from mirror (default: apt's). cmd prefixes errors.
+func lockFetcher(e *env, cmd, lockPath, cache, mirror string, offline bool) (*deb.Lockfile, *sysroot.Fetcher, error) {
+	data, err := fsutil.ReadInput("--lock", lockPath, fsutil.MaxSmallFileSize)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", cmd, err)
+	}
+	lock, err := deb.ParseLockfile(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %s: %w", cmd, lockPath, err)
+	}
+	if mirror == "" && sysroot.OfflineByEnv() {
+		offline = true
+	}
+	var m string
+	if !offline { // offline, nothing is downloaded: no mirror is needed
+		if m, err = sysroot.BuildMirror(mirror, lock); err != nil {
+			return nil, nil, fmt.Errorf("%s: %s: %w", cmd, lockPath, err)
+		}
+	}
+	cd, err := cacheDir(cache)
+	if err != nil {
+		return nil, nil, err
+	}
+	return lock, &sysroot.Fetcher{Client: http.DefaultClient, Mirror: m, Cache: &sysroot.Cache{Dir: cd}, Progress: e.progress(), Offline: offline}, nil
+}
+
 func replaceEmptyDir(out string) error {
 	for _, p := range fsutil.RemoveStale(out) {
 		log.Printf("sysroot build: removed %s, left by an interrupted run", p)

@@ -32,6 +32,7 @@ func commands() []command {
 		{name: "patch", summary: "set the interpreter and RPATH/RUNPATH of an ELF file, in place or by growing it", usage: "[--set-interpreter P] [--set-rpath R | --set-runpath R] [--force-rpath] [--keep-origin] [--interp-slot N] [-o OUT] FILE", run: runPatch},
 		{name: "deps", summary: "print the shared-library closure of ELF files as ld.so would load it, without running them", usage: "[--root DIR] [--json] [--library-path P] FILE...", run: runDeps},
 		{name: "sysroot", summary: "lock, build, verify and check versioned sysroots made from pinned Debian packages", usage: "lock|build|verify|check [FLAGS] [ARGS]", run: runSysroot},
+		{name: "compiler", summary: "bundle gcc and binutils from pinned Debian packages as a toolchain that runs on any glibc", usage: compilerUsage, run: runCompiler},
 		{name: "bundle", summary: "pack programs, their library closure and launchers into a relocatable directory, tar or single-file .run", usage: bundleUsage, run: runBundle},
 		{name: "image", summary: "write a bundle as an OCI image (layout directory or tar)", usage: imageUsage, run: runImage},
 		{name: "verify", summary: "check a bundle or a single-file .run against its manifest", usage: "[--as PATH] DIR|FILE.run", run: runVerify},

@@ -174,6 +174,11 @@ type Options struct {
 	// copy embedded in this helper (Bazel passes the one it built from
 	// launcher/). It must be an ELF of the programs' machine.
 	Launcher []byte
+	// Names renames entry points: a program's path, as passed to Build,
+	// to the name of its launcher in bin/ and of its copy in libexec/
+	// (package compiler bundles x86_64-linux-gnu-gcc-16 as gcc). Programs
+	// not in it keep their base name.
+	Names map[string]string
 }
 
 // Result describes a finished bundle.
@@ -508,7 +513,10 @@ func (b *builder) addProgram(given string) error {
 		return err
 	}
 	name := filepath.Base(abs)
-	if err := archive.ValidName(name); err != nil || name == ".portable" {
+	if n, ok := b.opts.Names[given]; ok {
+		name = n
+	}
+	if err := archive.ValidName(name); err != nil || name == ".portable" || strings.Contains(name, "/") {
 		return fmt.Errorf("%s: cannot be an entry point name", given)
 	}
 	source := b.sourceOf(real)
