@@ -2,6 +2,7 @@
 defined outside it (under rules/private/) is private and may change."""
 
 load("//rules/private:cc_toolchain.bzl", _portable_cc_toolchain = "portable_cc_toolchain")
+load("//rules/private:compiler.bzl", _portable_compiler = "portable_compiler", _portable_gcc = "portable_gcc")
 load("//rules/private:portable_binary.bzl", _portable_binary = "portable_binary")
 load("//rules/private:portable_image.bzl", _portable_image = "portable_image")
 load("//rules/private:sysroot.bzl", _sysroot = "sysroot")
@@ -12,6 +13,8 @@ load("//rules/private:toolchain.bzl", _portable_toolchain = "portable_toolchain"
 portable_binary = _portable_binary
 portable_image = _portable_image
 portable_cc_toolchain = _portable_cc_toolchain
+portable_compiler = _portable_compiler
+portable_gcc = _portable_gcc
 portable_toolchain = _portable_toolchain
 sysroot = _sysroot
 sysroot_binary = _sysroot_binary

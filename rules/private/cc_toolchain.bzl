@@ -79,6 +79,9 @@ def _portable_cc_toolchain_config_impl(ctx):
     # sysroot's libstdc++ headers, not the compiler's, so the GLIBCXX_
     # versions a program needs are capped by the sysroot's libstdc++.so.6.
     # -nostdinc also drops the implicit stdc-predef.h: include it again.
+    # A bundled gcc runs the cc1, as and ld of its bundle (-B), each on its
+    # own glibc, so the machine that runs the action needs none of them.
+    bundled = ["-B" + compiler.bin_dir + "/"] if compiler.bin_dir else []
     c_includes = ["-nostdinc"]
     for d in compiler.builtin_include_directories:
         c_includes += ["-isystem", d]
@@ -93,7 +96,7 @@ def _portable_cc_toolchain_config_impl(ctx):
     # sysroot (-B), and -L= (sysroot-relative) puts the sysroot's library
     # directories ahead of the compiler's own, which on Debian include the
     # build machine's /usr/lib/<triplet>.
-    link_flags = []
+    link_flags = list(bundled)
     if gcc:
         link_flags.append("-B%s/usr/lib/gcc/%s/%s/" % (root, triplet, gcc))
     link_flags.append("-B%s/usr/lib/%s/" % (root, triplet))
@@ -119,7 +122,7 @@ def _portable_cc_toolchain_config_impl(ctx):
             flag_sets = [
                 # C++'s own headers come before the C library's.
                 _flags(_CXX_COMPILE, cxx_includes),
-                _flags(_C_COMPILE + _CXX_COMPILE, c_includes),
+                _flags(_C_COMPILE + _CXX_COMPILE, bundled + c_includes),
                 _flags([ACTION_NAMES.c_compile] + _CXX_COMPILE, ["-include", "stdc-predef.h"]),
                 _flags(_C_COMPILE + _CXX_COMPILE, [
                     "-U_FORTIFY_SOURCE",
@@ -173,6 +176,9 @@ def _portable_cc_toolchain_config_impl(ctx):
                     env_entry(key = "PORTABLE_CC_VERSION", value = compiler.version),
                     env_entry(key = "PORTABLE_SYSROOT", value = desc),
                 ],
+            ), env_set(
+                actions = _ARCHIVE,
+                env_entries = [env_entry(key = "PORTABLE_AR", value = compiler.ar)],
             )],
         ),
         # After the libraries: C++ and libm for the targets that need them.
@@ -200,7 +206,7 @@ def _portable_cc_toolchain_config_impl(ctx):
         action_config(
             action_name = a,
             enabled = True,
-            tools = [tool(path = compiler.ar)],
+            tools = [tool(tool = ctx.file._ar_driver)],
         )
         for a in _ARCHIVE
     ]
@@ -219,7 +225,7 @@ def _portable_cc_toolchain_config_impl(ctx):
         # The compiler's own headers (stddef.h, stdarg.h, intrinsics). Any
         # other absolute path in a compile's dependencies, such as the build
         # machine's /usr/include, fails Bazel's inclusion check.
-        cxx_builtin_include_directories = compiler.builtin_include_directories,
+        cxx_builtin_include_directories = [d for d in compiler.builtin_include_directories if d.startswith("/")],
         features = features,
         action_configs = action_configs,
     )
@@ -246,6 +252,10 @@ portable_cc_toolchain_config = rule(
             default = "//rules/private:cc_driver.sh",
             allow_single_file = True,
         ),
+        "_ar_driver": attr.label(
+            default = "//rules/private:ar_driver.sh",
+            allow_single_file = True,
+        ),
     },
     provides = [CcToolchainConfigInfo],
 )
@@ -255,7 +265,7 @@ def portable_cc_toolchain(
         sysroot,
         target_compatible_with,
         exec_compatible_with = ["@platforms//os:linux", "@platforms//cpu:x86_64"],
-        compiler = Label("@rules_portable_host_gcc//:gcc"),
+        compiler = Label("//sysroots:compiler"),
         visibility = None,
         **kwargs):
     """A C and C++ toolchain that compiles and links against a dev sysroot.
@@ -336,7 +346,9 @@ def portable_cc_toolchain(
         name = name + "_files",
         srcs = [
             name + "_sysroot_tree",
+            compiler,
             Label("//rules/private:cc_driver.sh"),
+            Label("//rules/private:ar_driver.sh"),
         ],
         visibility = ["//visibility:private"],
         **kwargs

@@ -15,6 +15,7 @@ def _debian_packages_impl(ctx):
             arch = ctx.attr.arch,
             dev_available = ctx.attr.dev_available,
             gcc_version = ctx.attr.gcc_version,
+            compiler_version = ctx.attr.compiler_version,
         ),
     ]
 
@@ -29,6 +30,7 @@ debian_packages = rule(
         "arch": attr.string(doc = "Debian architecture of the lock.", default = "amd64"),
         "dev_available": attr.bool(doc = "Whether the lock pins the dev flavour too."),
         "gcc_version": attr.string(doc = "Major version of the dev flavour's libstdc++-N-dev, or empty."),
+        "compiler_version": attr.string(doc = "Version of the gcc a compiler lock pins (package gcc-N), or empty."),
     },
     provides = [DebianPackagesInfo],
 )

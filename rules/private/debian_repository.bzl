@@ -132,6 +132,15 @@ def _gcc_version(lock):
                 return major
     return ""
 
+def _compiler_version(lock):
+    # The gcc a compiler lock pins (package gcc-N, not a dev extra), as
+    # gcc -dumpfullversion says it: 16.2.0-4 -> 16.2.0.
+    for p in lock["packages"]:
+        name = p["name"]
+        if not p.get("dev", False) and name.startswith("gcc-") and name[len("gcc-"):].isdigit():
+            return p["version"].split(":")[-1].split("-")[0]
+    return ""
+
 _BUILD = """\
 load("@rules_portable//rules/private:debian_packages.bzl", "debian_packages")
 
@@ -144,6 +153,7 @@ debian_packages(
     lock = "lock.json",
     suite = "{suite}",
     arch = "{arch}",
+    compiler_version = "{compiler}",
     visibility = ["//visibility:public"],
 )
 
@@ -191,6 +201,7 @@ def _debian_packages_repository_impl(rctx):
         name = rctx.attr.original_name or rctx.name,
         dev = repr(any([p.get("dev", False) for p in lock["packages"]])),
         gcc = _gcc_version(lock),
+        compiler = _compiler_version(lock),
         glibc = _glibc_version(lock, rctx.attr.lock),
         suite = lock["suite"],
         arch = lock.get("arch", "amd64"),

@@ -11,6 +11,7 @@ DebianPackagesInfo = provider(
         "arch": "string: the Debian architecture of the lock, e.g. \"amd64\".",
         "dev_available": "bool: whether the lock also pins the dev flavour (headers, crt objects).",
         "gcc_version": "string: the major version of the dev flavour's C++ runtime (`libstdc++-N-dev`), e.g. \"12\"; empty when the lock has none (C only).",
+        "compiler_version": "string: the version of the gcc that a compiler lock pins (its package `gcc-N`), e.g. \"16.2.0\"; empty for a sysroot lock.",
     },
 )
 
