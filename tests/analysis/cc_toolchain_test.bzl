@@ -38,6 +38,14 @@ def _c_compile_impl(ctx):
         # the toolchain's env_sets, which Action.env does not show; the e2e
         # tests see the driver use them.)
         asserts.true(env, [f for f in compile.inputs.to_list() if f.is_directory and f.path.endswith("sysroots/v1_dev")], "the dev sysroot is an input")
+
+        # The compiler is the bundled gcc of //sysroots:gcc_16: an input (its
+        # content is in the action key), run through -B, its builtin headers
+        # named relative to the execroot. No argument names a host path.
+        asserts.true(env, [f for f in compile.inputs.to_list() if f.is_directory and f.path.endswith("sysroots/gcc_16")], "the bundled gcc is an input")
+        asserts.true(env, [a for a in argv if a.startswith("-B") and a.endswith("sysroots/gcc_16/bin/")], "-B to the bundled gcc's programs: %s" % argv)
+        asserts.true(env, [d for d in dirs if d.endswith("sysroots/gcc_16/lib/gcc/x86_64-linux-gnu/16/include")], "gcc's builtin headers from its bundle: %s" % dirs)
+        asserts.false(env, [a for a in argv if a.startswith("/") or a.startswith("-B/") or a.startswith("-I/") or a.startswith("--sysroot=/")], "no absolute path in a compile: %s" % [a for a in argv if "/" in a and a.split("=")[-1].startswith("/")])
     return analysistest.end(env)
 
 c_compile_test = analysistest.make(_c_compile_impl, config_settings = _V1)
@@ -73,6 +81,8 @@ def _link_impl(ctx):
         asserts.true(env, [a for a in b if a.endswith("/v1_dev/usr/lib/x86_64-linux-gnu/")], "crt1.o from the sysroot: %s" % b)
         asserts.true(env, "-L=/usr/lib/x86_64-linux-gnu" in argv, "sysroot-relative library directories")
         asserts.true(env, [a for a in argv if a.startswith("--sysroot=") and a.endswith("sysroots/v1_dev")], "the linker's --sysroot")
+        asserts.true(env, b and b[0].endswith("sysroots/gcc_16/bin/"), "the bundled gcc's programs (collect2, ld) first: %s" % b)
+        asserts.true(env, [f for f in link.inputs.to_list() if f.is_directory and f.path.endswith("sysroots/gcc_16")], "the bundled gcc is an input of the link")
     return analysistest.end(env)
 
 link_test = analysistest.make(_link_impl, config_settings = _V1)
