@@ -2,7 +2,7 @@
 
 load(":arch.bzl", "arch_layout")
 load(":providers.bzl", "DebianPackagesInfo")
-load(":toolchain.bzl", "TOOLCHAIN_TYPE")
+load(":toolchain.bzl", "HELPER_TOOLCHAIN_TYPE")
 
 PortableCompilerInfo = provider(
     doc = """A gcc driver that a `portable_cc_toolchain` runs against a sysroot.
@@ -52,7 +52,7 @@ def _portable_gcc_impl(ctx):
         fail("%s pins no gcc (a package gcc-N): lock the compiler with `portable sysroot lock --suite SUITE -p gcc-N -p g++-N -p binutils-<triplet> --exclude libc6-dev --exclude libstdc++-N-dev`" % ctx.attr.packages.label, attr = "packages")
     layout = arch_layout(packages.arch, str(ctx.attr.packages.label))
     major = packages.compiler_version.split(".")[0]
-    tool = ctx.toolchains[TOOLCHAIN_TYPE].portable
+    tool = ctx.toolchains[HELPER_TOOLCHAIN_TYPE].portable
     tree = ctx.actions.declare_directory(ctx.label.name)
     args = ctx.actions.args()
     args.add_all(["compiler", "bundle"])
@@ -65,7 +65,7 @@ def _portable_gcc_impl(ctx):
     # because the launcher Bazel builds is itself compiled with this gcc.
     ctx.actions.run(
         executable = tool.files_to_run,
-        toolchain = TOOLCHAIN_TYPE,
+        toolchain = HELPER_TOOLCHAIN_TYPE,
         arguments = [args],
         inputs = [packages.lock] + packages.debs,
         outputs = [tree],
@@ -122,7 +122,7 @@ the target's C library and C++ headers come from the toolchain's sysroot.""",
         ),
     },
     provides = [PortableCompilerInfo],
-    toolchains = [TOOLCHAIN_TYPE],
+    toolchains = [HELPER_TOOLCHAIN_TYPE],
 )
 
 _BUILD = """\

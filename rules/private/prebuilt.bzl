@@ -64,6 +64,13 @@ toolchain(
     exec_compatible_with = {constraints},
     toolchain = "@rules_portable_helper_{platform}//:toolchain",
     toolchain_type = "@rules_portable//rules:toolchain_type",
+)
+
+toolchain(
+    name = "{platform}_helper",
+    exec_compatible_with = {constraints},
+    toolchain = "@rules_portable_helper_{platform}//:toolchain",
+    toolchain_type = "@rules_portable//rules:helper_toolchain_type",
 )""".format(platform = platform, constraints = repr(PLATFORMS[platform])))
     rctx.file("BUILD.bazel", "\n".join(lines) + "\n")
 

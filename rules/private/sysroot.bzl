@@ -4,7 +4,7 @@ load("@rules_pkg//pkg:providers.bzl", "PackageFilesInfo")
 load("//rules/private/actions:sysroot.bzl", "emit_sysroot_build")
 load(":arch.bzl", "arch_layout")
 load(":providers.bzl", "DebianPackagesInfo", "SysrootInfo")
-load(":toolchain.bzl", "TOOLCHAIN_TYPE")
+load(":toolchain.bzl", "HELPER_TOOLCHAIN_TYPE")
 
 def _is_version_label(v):
     return len(v) > 1 and v[0] == "v" and v[1:].isdigit()
@@ -17,7 +17,7 @@ def _sysroot_impl(ctx):
     if ctx.attr.dev and not packages.dev_available:
         fail("dev = True but %s pins no dev packages; lock it with `portable sysroot lock --dev`" % ctx.attr.packages.label, attr = "dev")
     layout = arch_layout(packages.arch, str(ctx.attr.packages.label))
-    tool = ctx.toolchains[TOOLCHAIN_TYPE].portable
+    tool = ctx.toolchains[HELPER_TOOLCHAIN_TYPE].portable
     tree = ctx.actions.declare_directory(ctx.label.name)
     tar = ctx.actions.declare_file(ctx.label.name + ".tar")
     loader = ctx.actions.declare_file(ctx.label.name + ".ld.so")
@@ -113,5 +113,5 @@ sysroot(
         ),
     },
     provides = [SysrootInfo, PackageFilesInfo],
-    toolchains = [TOOLCHAIN_TYPE],
+    toolchains = [HELPER_TOOLCHAIN_TYPE],
 )

@@ -16,6 +16,11 @@ Example: `ctx.toolchains["@rules_portable//rules:toolchain_type"].portable.tool`
 
 TOOLCHAIN_TYPE = "@rules_portable//rules:toolchain_type"
 
+# The helper alone, for the actions that make what a C compile needs (the
+# sysroots and the bundled compiler). Those must not depend on `launcher`,
+# which is itself compiled by a cc toolchain against a sysroot.
+HELPER_TOOLCHAIN_TYPE = "@rules_portable//rules:helper_toolchain_type"
+
 def _launcher_arch(ctx):
     for cpu, arch in ctx.attr._launcher_cpus.items():
         if ctx.target_platform_has_constraint(cpu[platform_common.ConstraintValueInfo]):
@@ -63,7 +68,11 @@ toolchain(
     toolchain = ":portable_from_source",
     toolchain_type = "//rules:toolchain_type",
 )
-```""",
+```
+
+Register the helper for `//rules:helper_toolchain_type` too (a
+`portable_toolchain` without `launcher`): building sysroots and the bundled
+compiler takes it, because the launcher is compiled against a sysroot.""",
     attrs = {
         "tool": attr.label(
             doc = "The `portable` executable (a go_binary or a prebuilt file). Example: `//tools/cmd/portable`.",

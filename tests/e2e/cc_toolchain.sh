@@ -11,6 +11,13 @@
 #   - through the rules (sysroot = v1, no --platforms): sysroot_binary runs in
 #     a root that has only /usr/sysroot/v1; portable_binary's bundle runs;
 #   - for glibc 2.43 (v3) the strtol program needs GLIBC_2.38 and runs on v3;
+#   - the compiler is gcc 16 bundled from pinned packages (//sysroots:gcc_16):
+#     it runs on this bookworm host from a read-only copy; its programs are
+#     byte-identical to those of the sid root's own gcc of the same Debian
+#     version (the build machine's gcc, selected with
+#     --//sysroots:compiler=@rules_portable_host_gcc//:gcc); its files are
+#     inputs of every compile; another compiler (Debian 12's gcc 12) gives
+#     every compile and link another action key;
 #   - a program that calls strlcpy (glibc 2.38) fails to compile for v1 with
 #     a message naming strlcpy and sysroot v1, and builds and runs for v3;
 #   - cache hits across checkout paths: two copies of this repository at
@@ -81,6 +88,54 @@ echo "unbundled on this host: $out"
 out=$("$tmp/v1/cxx20" a b) || fail "cxx20 for glibc 2.36 does not run on this host: $out"
 grep -q '^glibc 2\.36, c++ 202002, sum 4, self cxx20, args 3$' <<<"$out" || fail "cxx20 said: $out"
 echo "unbundled on this host: $out"
+
+echo "--- the compiler: gcc 16 and binutils bundled from sysroots/gcc16.lock.json"
+keys=$top/tests/e2e/workspaces/cc_keys.$$
+copies+=("$keys")
+mkdir -p "$keys"
+# A define of this run's own makes every compile and link new to the
+# action cache, so that each one runs (or is served by the disk cache) and
+# shows in the execution log with its key.
+fresh=--copt=-DRULES_PORTABLE_KEYS_$$_$(date +%s)
+bazel build "$v1" "$fresh" --execution_log_json_file="$keys/gcc16.json" //tests/cc:strtol //tests/cc:cxx20 //sysroots:gcc_16
+gcc16=$(outputs //sysroots:gcc_16)
+cp -a "$gcc16" "$tmp/gcc16"
+chmod -R a-w "$tmp/gcc16"
+v=$(cd "$tmp" && gcc16/bin/gcc -dumpfullversion) || fail "the bundled gcc does not run on this host"
+[ "$v" = 16.2.0 ] || fail "the bundled gcc says it is $v, want 16.2.0"
+echo 'int answer(void) { return 42; }' >"$tmp/answer.c"
+(cd "$tmp" && gcc16/bin/gcc -Bgcc16/bin/ -no-canonical-prefixes -O2 -c -o answer.o answer.c) ||
+  fail "the bundled gcc, moved and read-only, cannot compile on this bookworm host (glibc $(getconf GNU_LIBC_VERSION | cut -d' ' -f2))"
+[ "$("$portable" inspect --json "$tmp/answer.o" | python3 -c 'import json, sys; print(json.load(sys.stdin)["type"])')" = REL ] ||
+  fail "answer.o is not a relocatable object"
+echo "gcc $v, bundled, runs on this host (glibc $(getconf GNU_LIBC_VERSION | cut -d' ' -f2)) from a moved read-only copy"
+python3 "$top/tests/e2e/lib/spawn_keys.py" "$keys/gcc16.json" CppCompile sysroots/gcc_16/libexec/cc1 >"$keys/gcc16.compile"
+[ -s "$keys/gcc16.compile" ] || fail "no CppCompile in the execution log"
+if awk '$3 != 1' "$keys/gcc16.compile" | grep -q .; then
+  fail "a compile does not have the bundled cc1 as an input: $(cat "$keys/gcc16.compile")"
+fi
+echo "every compile has the bundled cc1 among its inputs, by content digest"
+
+build_copy v1_host_gcc "$v1" --//sysroots:compiler=@rules_portable_host_gcc//:gcc //tests/cc:strtol //tests/cc:cxx20
+for p in strtol cxx20; do
+  cmp "$tmp/v1/$p" "$tmp/v1_host_gcc/$p" ||
+    fail "$p built by the bundled gcc 16.2.0 differs from the sid root's gcc 16.2.0 (the same Debian packages)"
+done
+echo "the bundled gcc and the build machine's gcc of the same version give identical programs"
+
+bazel build "$v1" "$fresh" --//sysroots:compiler=//tests/cc:gcc_12 --execution_log_json_file="$keys/gcc12.json" //tests/cc:strtol //tests/cc:cxx20
+mkdir -p "$tmp/v1_gcc12"
+cp bazel-bin/tests/cc/strtol "$tmp/v1_gcc12/"
+out=$("$tmp/v1_gcc12/strtol" 5) || fail "strtol compiled by gcc 12 does not run: $out"
+for m in CppCompile CppLink; do
+  python3 "$top/tests/e2e/lib/spawn_keys.py" "$keys/gcc16.json" $m | awk '{print $1}' | sort >"$keys/a"
+  python3 "$top/tests/e2e/lib/spawn_keys.py" "$keys/gcc12.json" $m | awk '{print $1}' | sort >"$keys/b"
+  [ -s "$keys/a" ] && [ -s "$keys/b" ] || fail "no $m spawns logged"
+  common=$(comm -12 "$keys/a" "$keys/b")
+  [ -z "$common" ] || fail "$m actions kept their key when the compiler changed from gcc 16 to gcc 12: $common"
+  echo "$m: $(wc -l <"$keys/a") actions, every key differs with gcc 12"
+done
+cmp -s "$tmp/v1/strtol" "$tmp/v1_gcc12/strtol" && fail "gcc 12 and gcc 16 gave the same strtol: the swap did not happen"
 
 echo "--- through the rules: sysroot = v1, no --platforms"
 bazel build //tests/cc:strtol_v1 //tests/cc:cxx20_v1 //tests/cc:cxx20_v3 //sysroots:v1

@@ -1,6 +1,6 @@
 """Actions that build and check sysroots."""
 
-load("//rules/private:toolchain.bzl", "TOOLCHAIN_TYPE")
+load("//rules/private:toolchain.bzl", "HELPER_TOOLCHAIN_TYPE", "TOOLCHAIN_TYPE")
 
 def emit_sysroot_build(ctx, *, tool, packages, version, dev, tree, tar, loader):
     """Builds a sysroot from pinned .deb files, with no network access.
@@ -29,7 +29,7 @@ def emit_sysroot_build(ctx, *, tool, packages, version, dev, tree, tar, loader):
     args.add("-o", tree.path)
     ctx.actions.run(
         executable = tool.files_to_run,
-        toolchain = TOOLCHAIN_TYPE,
+        toolchain = HELPER_TOOLCHAIN_TYPE,
         arguments = [args],
         inputs = [packages.lock] + packages.debs,
         outputs = [tree, tar, loader],
