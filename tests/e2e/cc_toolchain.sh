@@ -93,11 +93,12 @@ echo "--- the compiler: gcc 16 and binutils bundled from sysroots/gcc16.lock.jso
 keys=$top/tests/e2e/workspaces/cc_keys.$$
 copies+=("$keys")
 mkdir -p "$keys"
-# A define of this run's own makes every compile and link new to the
+# A symbol of this run's own makes every compile and link new to the
 # action cache, so that each one runs (or is served by the disk cache) and
 # shows in the execution log with its key.
-fresh=--copt=-DRULES_PORTABLE_KEYS_$$_$(date +%s)
-bazel build "$v1" "$fresh" --execution_log_json_file="$keys/gcc16.json" //tests/cc:strtol //tests/cc:cxx20 //sysroots:gcc_16
+run_id=rules_portable_keys_$$_$(date +%s)
+fresh=(--copt=-D"$run_id" --linkopt=-Wl,--defsym="$run_id"=0)
+bazel build "$v1" "${fresh[@]}" --execution_log_json_file="$keys/gcc16.json" //tests/cc:strtol //tests/cc:cxx20 //sysroots:gcc_16
 gcc16=$(outputs //sysroots:gcc_16)
 cp -a "$gcc16" "$tmp/gcc16"
 chmod -R a-w "$tmp/gcc16"
@@ -123,7 +124,7 @@ for p in strtol cxx20; do
 done
 echo "the bundled gcc and the build machine's gcc of the same version give identical programs"
 
-bazel build "$v1" "$fresh" --//sysroots:compiler=//tests/cc:gcc_12 --execution_log_json_file="$keys/gcc12.json" //tests/cc:strtol //tests/cc:cxx20
+bazel build "$v1" "${fresh[@]}" --//sysroots:compiler=//tests/cc:gcc_12 --execution_log_json_file="$keys/gcc12.json" //tests/cc:strtol //tests/cc:cxx20
 mkdir -p "$tmp/v1_gcc12"
 cp bazel-bin/tests/cc/strtol "$tmp/v1_gcc12/"
 out=$("$tmp/v1_gcc12/strtol" 5) || fail "strtol compiled by gcc 12 does not run: $out"

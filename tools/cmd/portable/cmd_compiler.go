@@ -92,6 +92,15 @@ func runCompilerBundle(e *env, args []string) error {
 			return err
 		}
 	}
+	// Check where the outputs go before unpacking 80 MB of packages.
+	for _, o := range []string{*out, *tarOut} {
+		if o == "" {
+			continue
+		}
+		if st, err := os.Stat(filepath.Dir(o)); err != nil || !st.IsDir() {
+			return fmt.Errorf("compiler bundle: %s: its directory %s does not exist; create it first", o, filepath.Dir(o))
+		}
+	}
 	tree := *root
 	if *lockPath != "" {
 		lock, f, err := lockFetcher(e, "compiler bundle", *lockPath, *cache, *mirror, *offline)
