@@ -32,12 +32,12 @@ proto=${page%/*}/defs_md.extract.binaryproto
 [ -f "$proto" ] || fail "no extracted docstrings at $proto"
 
 # The renderer jar and its templates live in the root's Debian stardoc
-# module: copy them out from inside the root.
+# module: copy them out from inside the root (whose /tmp is not ours).
 jar=$(bazel cquery --output=files @stardoc//stardoc:renderer_prebuilt.jar 2>/dev/null)
 execroot=$(bazel info execution_root 2>/dev/null)
 mkdir -p "$tmp/stardoc"
-"$sidroot" run -- sh -c 'cp -L "$1" "$3/" && cp -rL "${1%/*}/templates/markdown_tables" "$3/"' - \
-  "$execroot/$jar" "$jar" "$tmp/stardoc" || fail "could not copy the renderer jar out of the root"
+"$sidroot" run -- tar -C "$(dirname "$execroot/$jar")" -chf - renderer_prebuilt.jar templates/markdown_tables |
+  tar -C "$tmp/stardoc" -xf - || fail "could not copy the renderer jar out of the root"
 
 echo "--- the control: the root's java on this host"
 rootjava=$root/usr/lib/jvm/default-java/bin/java
@@ -67,7 +67,7 @@ outside=$(grep -v "^$moved/" <<<"$mapped" || true)
 [ -z "$outside" ] || fail "the JVM mapped host objects:"$'\n'"$outside"
 echo "the JVM maps $(wc -l <<<"$mapped") shared objects, all from the copy"
 
-t=$tmp/stardoc/markdown_tables
+t=$tmp/stardoc/templates/markdown_tables
 args=()
 for k in aspect header func macro provider rule repository_rule module_extension; do
   args+=("--${k}_template=$t/$k.vm")
