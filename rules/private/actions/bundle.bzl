@@ -2,7 +2,7 @@
 
 load("//rules/private:toolchain.bzl", "TOOLCHAIN_TYPE")
 
-def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra_libs = [], prefix = None, runfiles = None, host_libs = None, host_lib_names = [], enforce_checksums = False, locales = []):
+def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra_libs = [], prefix = None, runfiles = None, host_libs = None, host_lib_names = [], enforce_checksums = False, locales = [], adds = []):
     """Packs binary, its closure in sysroot and a launcher into out.
 
     Args:
@@ -26,6 +26,8 @@ def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra
       host_lib_names: --host-lib names (policy "listed").
       enforce_checksums: pass --enforce-checksums.
       locales: --locale names to carry.
+      adds: (File, bundle path) pairs, each copied into the bundle at
+        that path (`--add SRC=DEST`), with the closure of any ELF among them.
     """
     args = ctx.actions.args()
     args.add("bundle")
@@ -53,13 +55,15 @@ def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra
     for f in data:
         # short_path of a file from another repository starts with ../
         args.add("--add", "%s=share/%s" % (f.path, f.short_path.removeprefix("../")))
+    for f, dest in adds:
+        args.add("--add", "%s=%s" % (f.path, dest))
     args.add("-o", out.path if out.is_directory else out)
     args.add(binary)
     ctx.actions.run(
         executable = tool.files_to_run,
         toolchain = TOOLCHAIN_TYPE,
         arguments = [args],
-        inputs = depset([binary, sysroot.tree] + launchers + extra_libs + data, transitive = [runfiles] if runfiles else []),
+        inputs = depset([binary, sysroot.tree] + launchers + extra_libs + data + [f for f, _ in adds], transitive = [runfiles] if runfiles else []),
         outputs = [out, tar] if tar else [out],
         mnemonic = "PortableBundle",
         progress_message = "Bundling %%{label} against sysroot %s (glibc %s)" % (sysroot.version, sysroot.glibc_version),
