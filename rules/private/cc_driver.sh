@@ -6,6 +6,29 @@
 # was built against: an older glibc lacking a function is the likely cause,
 # and that is a build error here, not a run-time one on the user's machine.
 cc=${PORTABLE_CC:?"PORTABLE_CC is not set: this driver runs only as a portable_cc_toolchain's compiler"}
+# The toolchain names the bundled compiler and the sysroot's directories
+# relative to the execution root, where Bazel's own actions run. A caller
+# that runs the driver elsewhere by an absolute path (rules_go's cgo builds
+# run from a package directory) gets them made absolute: the execution root
+# is where this file is, less rules/private (and external/<repo> when
+# rules_portable is a dependency).
+case $0 in
+/*)
+  root=${0%/rules/private/*}
+  case $root in */external/*) root=${root%/external/*} ;; esac
+  if [ "$root" != "$PWD" ]; then
+    case $cc in /*) ;; *) cc=$root/$cc ;; esac
+    for a do
+      shift
+      case $a in
+      -B/*) ;;
+      -B?*) a=-B$root/${a#-B} ;;
+      esac
+      set -- "$@" "$a"
+    done
+  fi
+  ;;
+esac
 err=$(mktemp "${TMPDIR:-/tmp}/cc_driver.XXXXXX") || exit 1
 # Debug info names the working directory, a sandbox's own path: map it to
 # ".", so objects are the same from every sandbox, checkout and machine.

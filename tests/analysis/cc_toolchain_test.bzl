@@ -96,7 +96,11 @@ def _host_impl(ctx):
         asserts.false(env, "-DSELECTED_GLIBC_2_36" in compile.argv, "select() must take the default branch")
     return analysistest.end(env)
 
-host_compile_test = analysistest.make(_host_impl)
+# The host platform, whatever --platforms says (--config=remote targets
+# glibc 2.36's platform).
+_HOST = {"//command_line_option:platforms": str(Label("@bazel_tools//tools:host_platform"))}
+
+host_compile_test = analysistest.make(_host_impl, config_settings = _HOST)
 
 # The rules build their binary for the sysroot's platform (a configuration
 # of its own), unless compile_against_sysroot = False.
@@ -108,10 +112,13 @@ def _transitioned_impl(ctx):
         inputs = [f.path for f in patch.inputs.to_list() if f.basename == "hello"]
         asserts.equals(env, 1, len(inputs), "one input binary: %s (%s)" % (inputs, binary))
         if inputs:
-            asserts.equals(env, ctx.attr.transitioned, "-ST-" in inputs[0], "the binary's configuration: %s" % inputs[0])
+            # Another configuration is another output directory than the
+            # rule's own (bazel-out/<config>/bin).
+            own = patch.outputs.to_list()[0].path.split("/bin/")[0]
+            asserts.equals(env, ctx.attr.transitioned, inputs[0].split("/bin/")[0] != own, "the binary's configuration: %s (the rule's: %s)" % (inputs[0], own))
     return analysistest.end(env)
 
-transitioned_test = analysistest.make(_transitioned_impl, attrs = {"transitioned": attr.bool(mandatory = True)})
+transitioned_test = analysistest.make(_transitioned_impl, attrs = {"transitioned": attr.bool(mandatory = True)}, config_settings = _HOST)
 
 def cc_toolchain_test_suite(name):
     """Declares the targets under test and the tests.

@@ -17,6 +17,7 @@ import (
 	"github.com/rules-portable/rules_portable/tools/internal/launcherbin"
 	"github.com/rules-portable/rules_portable/tools/internal/ldso"
 	"github.com/rules-portable/rules_portable/tools/internal/manifest"
+	"github.com/rules-portable/rules_portable/tools/internal/testcc"
 )
 
 const loaderBase = "ld-linux-x86-64.so.2"
@@ -42,10 +43,7 @@ const greetSrc = `const char *greet(void) { return "hello"; }
 // gcc compiles in dir; it fails the test (never skips) without gcc.
 func gcc(t *testing.T, dir string, args ...string) {
 	t.Helper()
-	if _, err := exec.LookPath("gcc"); err != nil {
-		t.Fatal("gcc not found: install the Debian package gcc")
-	}
-	cmd := exec.Command("gcc", args...)
+	cmd := exec.Command(testcc.Path(t), args...)
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("gcc %v: %v\n%s", args, err, out)

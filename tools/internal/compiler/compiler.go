@@ -17,6 +17,7 @@
 //	bin/as bin/ld bin/ar ...         binutils
 //	lib/gcc/<triplet>/<N>/include    gcc's builtin headers (stddef.h, intrinsics)
 //	lib/gcc/<triplet>/<N>/*_asneeded.so   gcc 16's ld scripts for -lgcc_s, -latomic
+//	lib/gcc/<triplet>/<N>/*_asneeded.a    and for -static, gcc's libatomic.a
 //	bin/liblto_plugin.so             the plugin ld loads for -flto (gcc
 //	                                 looks in its -B directory)
 //
@@ -35,6 +36,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/rules-portable/rules_portable/tools/internal/bundle"
 )
@@ -177,6 +179,17 @@ func Find(root string) (*Toolchain, error) {
 	for _, p := range scripts {
 		if st, err := os.Lstat(p); err == nil && st.Mode().IsRegular() && st.Size() < 4096 && !isELF(p) {
 			t.Data = append(t.Data, bundle.Add{Src: p, Dest: path.Join(dest, filepath.Base(p))})
+		}
+	}
+	// With -static they are archives: Debian links libatomic_asneeded.a
+	// to gcc's own libatomic.a, which comes along (resolved) as it does
+	// with the installed gcc.
+	archives, _ := filepath.Glob(filepath.Join(root, lib, "*_asneeded.a"))
+	for _, p := range archives {
+		if real, err := filepath.EvalSymlinks(p); err == nil && strings.HasPrefix(real, filepath.Clean(root)+string(filepath.Separator)) {
+			if st, err := os.Stat(real); err == nil && st.Mode().IsRegular() {
+				t.Data = append(t.Data, bundle.Add{Src: real, Dest: path.Join(dest, filepath.Base(p))})
+			}
 		}
 	}
 	// The LTO plugin, which ld loads for -flto: the driver looks for it

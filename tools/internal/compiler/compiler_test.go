@@ -38,6 +38,7 @@ func gcc16() map[string]string {
 		"usr/lib/gcc/x86_64-linux-gnu/16/include/stddef.h":         "",
 		"usr/lib/gcc/x86_64-linux-gnu/16/libgcc_s_asneeded.so":     "/* GNU ld script */\nINPUT ( AS_NEEDED ( -lgcc_s ) )\n",
 		"usr/lib/gcc/x86_64-linux-gnu/16/libasan.so":               "\x7fELF",
+		"usr/lib/gcc/x86_64-linux-gnu/16/libatomic.a":              "!<arch>\n",
 		"usr/lib/gcc/x86_64-linux-gnu/16/crtbegin.o":               "\x7fELF",
 		"usr/lib/gcc/x86_64-linux-gnu/16/libfake_asneeded.so":      "\x7fELF not a script",
 		"usr/lib/gcc/x86_64-linux-gnu/16/include-fixed/limits.h":   "",
@@ -52,6 +53,9 @@ func gcc16() map[string]string {
 
 func TestFind(t *testing.T) {
 	root := tree(t, gcc16())
+	if err := os.Symlink("libatomic.a", filepath.Join(root, "usr/lib/gcc/x86_64-linux-gnu/16/libatomic_asneeded.a")); err != nil {
+		t.Fatal(err)
+	}
 	tc, err := Find(root)
 	if err != nil {
 		t.Fatal(err)
@@ -76,6 +80,7 @@ func TestFind(t *testing.T) {
 		"usr/lib/gcc/x86_64-linux-gnu/16/include=lib/gcc/x86_64-linux-gnu/16/include",
 		"usr/lib/gcc/x86_64-linux-gnu/16/include-fixed=lib/gcc/x86_64-linux-gnu/16/include-fixed",
 		"usr/lib/gcc/x86_64-linux-gnu/16/libgcc_s_asneeded.so=lib/gcc/x86_64-linux-gnu/16/libgcc_s_asneeded.so",
+		"usr/lib/gcc/x86_64-linux-gnu/16/libatomic.a=lib/gcc/x86_64-linux-gnu/16/libatomic_asneeded.a",
 		"usr/libexec/gcc/x86_64-linux-gnu/16/liblto_plugin.so=bin/liblto_plugin.so",
 	}
 	if strings.Join(data, "\n") != strings.Join(want, "\n") {

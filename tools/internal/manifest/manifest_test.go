@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/rules-portable/rules_portable/tools/internal/elf"
+	"github.com/rules-portable/rules_portable/tools/internal/testcc"
 )
 
 const loaderBase = "ld-linux-x86-64.so.2"
@@ -22,15 +23,12 @@ var slotInterp = strings.Repeat("/", 4095-len("/lib64/"+loaderBase)) + "/lib64/"
 // buildSlotted compiles a tiny C program whose PT_INTERP is a 4096-byte slot.
 func buildSlotted(t *testing.T, dir string) string {
 	t.Helper()
-	if _, err := exec.LookPath("gcc"); err != nil {
-		t.Fatal("gcc not found: install Debian package gcc")
-	}
 	src := filepath.Join(dir, "hello.c")
 	if err := os.WriteFile(src, []byte("#include <stdio.h>\nint main(void){puts(\"hello\");return 0;}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "hello")
-	cmd := exec.Command("gcc", "-O1", "-o", out, src, "-Wl,--dynamic-linker="+slotInterp)
+	cmd := exec.Command(testcc.Path(t), "-O1", "-o", out, src, "-Wl,--dynamic-linker="+slotInterp)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("gcc: %v\n%s", err, b)
 	}
