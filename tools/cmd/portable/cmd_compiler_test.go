@@ -72,7 +72,7 @@ func TestCompilerBundleEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatalf("compiler bundle: %v\n%s", err, stderr)
 		}
-		if !strings.Contains(out, "gcc 16 for x86_64-linux-gnu (gcc g++ cpp cc1 cc1plus collect2 lto-wrapper lto1 as ld ar") {
+		if !strings.Contains(out, "gcc 16 for x86_64-linux-gnu (gcc g++ cpp cc1 cc1plus collect2 lto-wrapper lto1 as ld ld.bfd ar") {
 			t.Fatalf("compiler bundle said %q", out)
 		}
 		data, err := os.ReadFile(filepath.Join(dir, "gcc.tar"))

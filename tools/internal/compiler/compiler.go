@@ -14,7 +14,7 @@
 //	bin/gcc bin/g++ bin/cpp          the drivers
 //	bin/cc1 bin/cc1plus bin/lto1     the compilers proper
 //	bin/collect2 bin/lto-wrapper     the link steps
-//	bin/as bin/ld bin/ar ...         binutils
+//	bin/as bin/ld bin/ld.bfd bin/ar  binutils
 //	lib/gcc/<triplet>/<N>/include    gcc's builtin headers (stddef.h, intrinsics)
 //	lib/gcc/<triplet>/<N>/*_asneeded.so   gcc 16's ld scripts for -lgcc_s, -latomic
 //	lib/gcc/<triplet>/<N>/*_asneeded.a    and for -static, gcc's libatomic.a
@@ -115,7 +115,10 @@ var tools = []tool{
 	{name: "lto-wrapper", dirs: helperDirs, files: []string{"lto-wrapper"}},
 	{name: "lto1", dirs: helperDirs, files: []string{"lto1"}},
 	{name: "as", dirs: []string{"usr/bin"}, files: []string{"%T-as"}, required: true},
-	{name: "ld", dirs: []string{"usr/bin"}, files: []string{"%T-ld.bfd", "%T-ld"}, required: true},
+	{name: "ld", dirs: []string{"usr/bin"}, files: []string{"%T-ld", "%T-ld.bfd"}, required: true},
+	// -fuse-ld=bfd makes gcc run ld.bfd: without its own, it would take
+	// the machine's from PATH.
+	{name: "ld.bfd", dirs: []string{"usr/bin"}, files: []string{"%T-ld.bfd"}},
 	{name: "ar", dirs: []string{"usr/bin"}, files: []string{"%T-ar"}, required: true},
 	{name: "nm", dirs: []string{"usr/bin"}, files: []string{"%T-nm"}},
 	{name: "ranlib", dirs: []string{"usr/bin"}, files: []string{"%T-ranlib"}},
@@ -158,6 +161,9 @@ func Find(root string) (*Toolchain, error) {
 				return nil, fmt.Errorf("%s: gcc %s for %s has no %s (looked for %v in %v): lock the package that ships it (gcc-%s, g++-%s or binutils-%s)", root, t.Major, t.Triplet, tl.name, t.expandAll(tl.files), t.expandAll(tl.dirs), t.Major, t.Major, debianArchOf(t.Triplet))
 			}
 			continue
+		}
+		if slices.ContainsFunc(t.Programs, func(q Program) bool { return q.Path == p }) {
+			continue // one file, one name (Debian's ld and ld.bfd are two)
 		}
 		t.Programs = append(t.Programs, Program{Name: tl.name, Path: p})
 	}

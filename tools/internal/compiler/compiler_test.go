@@ -63,12 +63,12 @@ func TestFind(t *testing.T) {
 	if tc.Triplet != "x86_64-linux-gnu" || tc.Major != "16" {
 		t.Errorf("got %s gcc %s", tc.Triplet, tc.Major)
 	}
-	if got, want := strings.Join(tc.Names(), " "), "gcc g++ cc1 cc1plus collect2 as ld ar"; got != want {
+	if got, want := strings.Join(tc.Names(), " "), "gcc g++ cc1 cc1plus collect2 as ld ld.bfd ar"; got != want {
 		t.Errorf("programs %q, want %q (optional ones absent from the tree are left out)", got, want)
 	}
 	for _, p := range tc.Programs {
-		if p.Name == "ld" && !strings.HasSuffix(p.Path, "-ld.bfd") {
-			t.Errorf("ld is %s, want the bfd linker", p.Path)
+		if p.Name == "ld.bfd" && !strings.HasSuffix(p.Path, "-ld.bfd") {
+			t.Errorf("ld.bfd is %s", p.Path)
 		}
 	}
 	var data []string
