@@ -13,6 +13,16 @@
 #   - the actions ran in the runner root: they find its stamp file and no
 #     gcc, cc, as, ld or java (the host and the sid root where Bazel runs
 #     have all of them).
+# Then the project itself, from a clean clone, on the same cluster:
+#   - `bazel test --config=remote //...` with no disk cache: every spawn
+#     (C and C++ compiles with the bundled gcc, Go, sysroots, the compiler
+#     bundle, Stardoc on the bundled JDK, the tests, the glibc matrix) runs
+#     on the worker, none here;
+#   - examples/hello's bundle, single-file bundle, patched binary and
+#     sysroot tar, built remotely, have the sha256 of a local build;
+#   - a second clone at another path with --remote_cache only (no
+#     executor) gets every action of `bazel test --config=remote //...`
+#     from the cache.
 # Stops the cluster on exit, pass or fail.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/workspace.sh" remote_execution
@@ -21,9 +31,14 @@ CACHE=${RULES_PORTABLE_CACHE:-/var/cache/rules_portable}
 mkdir -p "$CACHE/rbe"
 RBE_STATE=$(mktemp -d "$CACHE/rbe/state-e2e.XXXXXX")
 export RBE_STATE
+clones=()
 cleanup() {
   "$top/tests/rbe/cluster.sh" down || true
   rm -rf "$RBE_STATE"
+  local c
+  for c in "${clones[@]}"; do
+    (cd "$c" && "$top/tools/bazel" clean --expunge >/dev/null 2>&1) || true
+  done
   (cd "$ws" && "$top/tools/bazel" clean --expunge >/dev/null 2>&1) || true
   rm -rf "$ws"
 }
@@ -113,3 +128,74 @@ for mnemonic, label in want.items():
             sys.exit("FAIL: %s of %s ran with %r, not remotely" % (mnemonic, label, runner))
 EOF
 echo "PASS: a genrule and an sh_test ran on Buildbarn, in a root without a compiler"
+
+# spawns LOG [--hits]: prints the spawns of an execution log per mnemonic;
+# fails unless every one ran remotely (with --hits: came from the remote
+# cache).
+spawns() {
+  python3 - "$@" <<'EOF'
+import collections, json, sys
+
+text, dec, i, bad, kinds = open(sys.argv[1]).read(), json.JSONDecoder(), 0, [], collections.Counter()
+hits = "--hits" in sys.argv
+while True:
+    while i < len(text) and text[i].isspace():
+        i += 1
+    if i >= len(text):
+        break
+    s, i = dec.raw_decode(text, i)
+    m, runner, hit = s.get("mnemonic", "?"), s.get("runner", ""), bool(s.get("remoteCacheHit"))
+    kinds[m] += 1
+    ok = hit if hits else (runner == "remote" and not hit)
+    if not ok:
+        bad.append("%s %s (runner %r, remote cache hit %s)" % (m, s.get("targetLabel", ""), runner, hit))
+for m, n in sorted(kinds.items()):
+    print("%6d %s" % (n, m))
+print("%6d spawns in all" % sum(kinds.values()))
+if bad:
+    sys.exit("FAIL: %d spawns did not %s:\n  %s" % (len(bad), "come from the remote cache" if hits else "run remotely", "\n  ".join(bad[:40])))
+EOF
+}
+
+echo "--- the project on the cluster: bazel test --config=remote //... from a clean clone"
+self=$ws/one/rules_portable
+mkdir -p "$ws/one"
+git clone -q --no-local "$top" "$self"
+clones+=("$self" "$self/examples/hello")
+start=$(date +%s)
+if ! (cd "$self" && "$self/tools/bazel" test --config=remote "${rbe_flags[@]}" --disk_cache= \
+  --execution_log_json_file="$ws/self.json" //...); then
+  fail "bazel test --config=remote //... failed on the cluster"
+fi
+echo "bazel test --config=remote //...: $(($(date +%s) - start))s"
+spawns "$ws/self.json" | tee "$ws/self.kinds"
+for m in CppCompile CppLink GoStdlib GoCompilePkg PortableSysroot PortableCompiler PortableBundle TestRunner; do
+  grep -q " $m\$" "$ws/self.kinds" || fail "no $m spawn ran remotely"
+done
+
+echo "--- examples/hello: remote and local outputs are the same bytes"
+targets=(//app:portable //app:portable_run //app:hello_v2 @rules_portable//sysroots:v2)
+(cd "$self/examples/hello" && "$self/tools/bazel" build "${rbe_flags[@]}" --disk_cache= "${targets[@]}") ||
+  fail "examples/hello did not build on the cluster"
+(cd "$top/examples/hello" && "$top/tools/bazel" build "${targets[@]}") || fail "examples/hello did not build locally"
+outputs() { # DIR TOP: the sha256 and name of each target's files
+  (cd "$1" && "$2/tools/bazel" cquery --output=files "${targets[@]}" 2>/dev/null | grep -v -- '-exec-' |
+    while read -r f; do [ -f "$f" ] && echo "$(sha256sum <"$f" | cut -d' ' -f1) ${f#bazel-out/*/bin/}"; done | sort -k2)
+}
+outputs "$self/examples/hello" "$self" >"$ws/remote.sha"
+outputs "$top/examples/hello" "$top" >"$ws/local.sha"
+cat "$ws/remote.sha"
+[ "$(wc -l <"$ws/remote.sha")" -ge 4 ] || fail "fewer outputs than targets: $(cat "$ws/remote.sha")"
+diff "$ws/local.sha" "$ws/remote.sha" || fail "examples/hello's outputs differ between local and remote execution"
+echo "the same sha256 from local and remote execution"
+
+echo "--- a second clone at another path, --remote_cache only: everything from the cache"
+other=$ws/two/and/deeper/rules_portable
+mkdir -p "$ws/two/and/deeper"
+git clone -q --no-local "$top" "$other"
+clones+=("$other")
+cache_flag=$(sed -n 's/.*--remote_executor=\([^ ]*\).*/--remote_cache=\1/p' <<<"${rbe_flags[*]}")
+(cd "$other" && "$other/tools/bazel" test --config=remote "$cache_flag" --disk_cache= --remote_download_minimal \
+  --execution_log_json_file="$ws/two.json" //...) || fail "the second clone's cached build failed"
+spawns "$ws/two.json" --hits
+echo "PASS: //... ran remotely, examples/hello's outputs match a local build, a second clone got 100% cache hits"
