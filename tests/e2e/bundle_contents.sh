@@ -114,8 +114,9 @@ fail() { echo "FAIL: $*"; exit 1; }
 grep -qx 'glibc 2.43' bazel-testlogs/app/main_test_v3/test.log || fail "the test did not run on glibc 2.43"
 # Built for v3's platform (a configuration of its own), Bazel names the
 # shared library after that configuration: libST-<hash>_app_Slibgreet.so.
-# The configuration the programs were built in, for v3's platform.
-cfgs=$(ls -d bazel-out/k8-fastbuild-ST-*/bin)
+# The configuration the programs were built in, for v3's platform (the
+# launcher has one of its own, glibc 2.36's platform: it holds no app/).
+cfgs=$(ls -d bazel-out/k8-fastbuild-ST-*/bin/app 2>/dev/null | sed 's|/app$||')
 [ "$(wc -l <<<"$cfgs")" = 1 ] || fail "want one configuration for v3's platform, have: $(echo $cfgs)"
 solib=$(cd bazel-bin/app/main_test_v3.bundle/lib && ls) || fail "the test's bundle has no lib/"
 solib=$(grep -x 'lib\(ST-[0-9a-f]*_\)\{0,1\}app_Slibgreet\.so' <<<"$solib") || fail "the test's bundle lacks the build's libapp_Slibgreet.so: $(echo $solib)"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # runner-root.sh: the minimal Debian 12 root that Buildbarn's bb_runner
-# runs actions in: `mmdebstrap --variant=minbase bookworm`, no compiler, no
-# JDK. Built once, reused after that.
+# runs actions in: `mmdebstrap --variant=minbase bookworm` plus python3 (for
+# rules_pkg's tar writer, a py_binary run by the system interpreter), no
+# compiler, no JDK. Built once, reused after that.
 #
 #   tests/rbe/runner-root.sh        print the root's path (build it if needed)
 #
@@ -16,7 +17,7 @@
 # overlay, so actions cannot change the next run's root.
 set -euo pipefail
 
-RECIPE="runner-root/1 minbase bookworm"
+RECIPE="runner-root/2 minbase bookworm +python3"
 # What an action must not find in the root: a compiler, an assembler, a
 # linker or a JDK.
 FORBIDDEN=(gcc cc c++ g++ cpp clang as ld ld.bfd ld.gold java javac)
@@ -62,7 +63,7 @@ trap 'rm -rf "$tmp"' EXIT
 log "creating a minbase bookworm root (no compiler) in $tmp"
 # A private mount namespace: mmdebstrap's own mounts vanish with it.
 unshare --mount --propagation private -- mmdebstrap --quiet --variant=minbase \
-  --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
+  --keyring=/usr/share/keyrings/debian-archive-keyring.gpg --include=python3 \
   bookworm "$tmp" "deb $mirror bookworm main" >&2 || die "mmdebstrap failed for $tmp"
 check "$tmp"
 echo "$RECIPE" >"$tmp/.rules_portable-stamp"
