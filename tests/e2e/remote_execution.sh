@@ -180,7 +180,9 @@ targets=(//app:portable //app:portable_run //app:hello_v2 @rules_portable//sysro
 (cd "$top/examples/hello" && "$top/tools/bazel" build "${targets[@]}") || fail "examples/hello did not build locally"
 outputs() { # DIR TOP: the sha256 and name of each target's files
   (cd "$1" && "$2/tools/bazel" cquery --output=files "${targets[@]}" 2>/dev/null | grep -v -- '-exec-' |
-    while read -r f; do [ -f "$f" ] && echo "$(sha256sum <"$f" | cut -d' ' -f1) ${f#bazel-out/*/bin/}"; done | sort -k2)
+    while read -r f; do
+      if [ -f "$f" ]; then echo "$(sha256sum <"$f" | cut -d' ' -f1) ${f#bazel-out/*/bin/}"; fi
+    done | sort -k2)
 }
 outputs "$self/examples/hello" "$self" >"$ws/remote.sha"
 outputs "$top/examples/hello" "$top" >"$ws/local.sha"
