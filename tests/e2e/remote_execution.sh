@@ -179,7 +179,7 @@ targets=(//app:portable //app:portable_run //app:hello_v2 @rules_portable//sysro
   fail "examples/hello did not build on the cluster"
 (cd "$top/examples/hello" && "$top/tools/bazel" build "${targets[@]}") || fail "examples/hello did not build locally"
 outputs() { # DIR TOP: the sha256 and name of each target's files
-  (cd "$1" && "$2/tools/bazel" cquery --output=files "${targets[@]}" 2>/dev/null | grep -v -- '-exec-' |
+  (cd "$1" && "$2/tools/bazel" cquery --output=files "set(${targets[*]})" 2>/dev/null | grep -v -- '-exec-' |
     while read -r f; do
       if [ -f "$f" ]; then echo "$(sha256sum <"$f" | cut -d' ' -f1) ${f#bazel-out/*/bin/}"; fi
     done | sort -k2)
