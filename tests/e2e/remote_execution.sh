@@ -144,7 +144,8 @@ while True:
     if i >= len(text):
         break
     s, i = dec.raw_decode(text, i)
-    m, runner, hit = s.get("mnemonic", "?"), s.get("runner", ""), bool(s.get("remoteCacheHit"))
+    m, runner = s.get("mnemonic", "?"), s.get("runner", "")
+    hit = bool(s.get("remoteCacheHit") or s.get("cacheHit")) or runner == "remote cache hit"
     kinds[m] += 1
     ok = hit if hits else (runner == "remote" and not hit)
     if not ok:
