@@ -375,6 +375,9 @@ def portable_cc_toolchain(
         toolchain_type = "@bazel_tools//tools/cpp:toolchain_type",
         target_compatible_with = target_compatible_with,
         exec_compatible_with = exec_compatible_with,
+        # Not for the helper itself, which makes the sysroot and compiler
+        # this toolchain runs (see helper_binary).
+        target_settings = [Label("//rules/private:not_building_helper")],
         visibility = visibility,
         **kwargs
     )
