@@ -16,6 +16,7 @@ def _debian_packages_impl(ctx):
             dev_available = ctx.attr.dev_available,
             gcc_version = ctx.attr.gcc_version,
             compiler_version = ctx.attr.compiler_version,
+            python_version = ctx.attr.python_version,
         ),
     ]
 
@@ -31,6 +32,7 @@ debian_packages = rule(
         "dev_available": attr.bool(doc = "Whether the lock pins the dev flavour too."),
         "gcc_version": attr.string(doc = "Major version of the dev flavour's libstdc++-N-dev, or empty."),
         "compiler_version": attr.string(doc = "Version of the gcc a compiler lock pins (package gcc-N), or empty."),
+        "python_version": attr.string(doc = "Version of the Python a lock pins (package python3.X-minimal), or empty."),
     },
     provides = [DebianPackagesInfo],
 )

@@ -141,6 +141,16 @@ def _compiler_version(lock):
             return p["version"].split(":")[-1].split("-")[0]
     return ""
 
+def _python_version(lock):
+    # The Python a lock pins (package python3.X-minimal), e.g. "3.11".
+    for p in lock["packages"]:
+        name = p["name"]
+        if not p.get("dev", False) and name.startswith("python3.") and name.endswith("-minimal"):
+            minor = name[len("python3."):-len("-minimal")]
+            if minor.isdigit():
+                return "3." + minor
+    return ""
+
 _BUILD = """\
 load("@rules_portable//rules/private:debian_packages.bzl", "debian_packages")
 
@@ -154,6 +164,7 @@ debian_packages(
     suite = "{suite}",
     arch = "{arch}",
     compiler_version = "{compiler}",
+    python_version = "{python}",
     visibility = ["//visibility:public"],
 )
 
@@ -202,6 +213,7 @@ def _debian_packages_repository_impl(rctx):
         dev = repr(any([p.get("dev", False) for p in lock["packages"]])),
         gcc = _gcc_version(lock),
         compiler = _compiler_version(lock),
+        python = _python_version(lock),
         glibc = _glibc_version(lock, rctx.attr.lock),
         suite = lock["suite"],
         arch = lock.get("arch", "amd64"),

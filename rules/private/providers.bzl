@@ -12,6 +12,7 @@ DebianPackagesInfo = provider(
         "dev_available": "bool: whether the lock also pins the dev flavour (headers, crt objects).",
         "gcc_version": "string: the major version of the dev flavour's C++ runtime (`libstdc++-N-dev`), e.g. \"12\"; empty when the lock has none (C only).",
         "compiler_version": "string: the version of the gcc that a compiler lock pins (its package `gcc-N`), e.g. \"16.2.0\"; empty for a sysroot lock.",
+        "python_version": "string: the version of the Python that a lock pins (its package `python3.X-minimal`), e.g. \"3.11\"; empty when it pins none.",
     },
 )
 

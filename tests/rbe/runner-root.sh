@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # runner-root.sh: the minimal Debian 12 root that Buildbarn's bb_runner
-# runs actions in: `mmdebstrap --variant=minbase bookworm` plus python3 (for
-# rules_pkg's tar writer, a py_binary run by the system interpreter), no
-# compiler, no JDK. Built once, reused after that.
+# runs actions in: `mmdebstrap --variant=minbase bookworm`: no compiler, no
+# JDK, no Python (py_binary tools such as rules_pkg's tar writer run on the
+# bundled interpreter of --@rules_portable//sysroots:bundled_python). Built
+# once, reused after that.
 #
 #   tests/rbe/runner-root.sh        print the root's path (build it if needed)
 #
@@ -17,10 +18,10 @@
 # overlay, so actions cannot change the next run's root.
 set -euo pipefail
 
-RECIPE="runner-root/2 minbase bookworm +python3"
+RECIPE="runner-root/3 minbase bookworm"
 # What an action must not find in the root: a compiler, an assembler, a
-# linker or a JDK.
-FORBIDDEN=(gcc cc c++ g++ cpp clang as ld ld.bfd ld.gold java javac)
+# linker, a JDK or a Python.
+FORBIDDEN=(gcc cc c++ g++ cpp clang as ld ld.bfd ld.gold java javac python3 python)
 
 CACHE=${RULES_PORTABLE_CACHE:-/var/cache/rules_portable}
 ROOT=$CACHE/rbe/runner-root
@@ -35,7 +36,7 @@ check() {
       if [ -e "$1/$d/$p" ] || [ -L "$1/$d/$p" ]; then found+=("/$d/$p"); fi
     done
   done
-  [ ${#found[@]} = 0 ] || die "$1 has ${found[*]}: the runner root must have no compiler, linker or JDK"
+  [ ${#found[@]} = 0 ] || die "$1 has ${found[*]}: the runner root must have no compiler, linker, JDK or Python"
   [ -x "$1/bin/sh" ] || die "$1 has no /bin/sh: incomplete root"
 }
 
@@ -63,7 +64,7 @@ trap 'rm -rf "$tmp"' EXIT
 log "creating a minbase bookworm root (no compiler) in $tmp"
 # A private mount namespace: mmdebstrap's own mounts vanish with it.
 unshare --mount --propagation private -- mmdebstrap --quiet --variant=minbase \
-  --keyring=/usr/share/keyrings/debian-archive-keyring.gpg --include=python3 \
+  --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
   bookworm "$tmp" "deb $mirror bookworm main" >&2 || die "mmdebstrap failed for $tmp"
 check "$tmp"
 echo "$RECIPE" >"$tmp/.rules_portable-stamp"
