@@ -11,15 +11,19 @@
 #   - the execution log shows both actions ran with the remote strategy
 #     (runner "remote"), not locally, sandboxed or from a cache;
 #   - the actions ran in the runner root: they find its stamp file and no
-#     gcc, cc, as, ld or java (the host and the sid root where Bazel runs
-#     have all of them).
+#     gcc, cc, as, ld, java or python3 (the host and the sid root where
+#     Bazel runs have all of them).
 # Then the project itself, from a clean clone, on the same cluster:
 #   - `bazel test --config=remote //...` with no disk cache: every spawn
-#     (C and C++ compiles with the bundled gcc, Go, sysroots, the compiler
-#     bundle, Stardoc on the bundled JDK, the tests, the glibc matrix) runs
+#     (C and C++ compiles with the bundled gcc, cgo in the tools, Go,
+#     sysroots, the compiler bundle, rules_pkg's tar writer on the bundled
+#     Python, Stardoc on the bundled JDK, the tests, the glibc matrix) runs
 #     on the worker, none here;
-#   - examples/hello's bundle, single-file bundle, patched binary and
-#     sysroot tar, built remotely, have the sha256 of a local build;
+#   - outputs built remotely have the sha256 of a local build: the v1 and
+#     v3 C and C++ programs and sysroot tars of the project; examples/hello's
+#     bundle, single-file bundle, patched binary and sysroot tar;
+#     examples/go_cgo's cgo bundle and sysroot_test bundles (v1, v3), built
+#     with the remote flags a dependent module uses;
 #   - a second clone at another path with --remote_cache only (no
 #     executor) gets every action of `bazel test --config=remote //...`
 #     from the cache.
@@ -57,7 +61,7 @@ cat >probe.sh <<'EOF'
 #!/bin/bash
 # Prints where this runs: the runner root's stamp and which tools it has.
 echo "stamp: $(cat /.rules_portable-stamp 2>/dev/null || echo none)"
-for t in gcc cc as ld java; do
+for t in gcc cc as ld java python3; do
   echo "$t: $(command -v "$t" || echo none)"
 done
 echo "usr/bin: $(ls /usr/bin | wc -l) entries"
@@ -67,7 +71,7 @@ cat >probe_test.sh <<'EOF'
 # Fails unless it runs in the compiler-less runner root.
 set -eu
 grep -q '^runner-root/' /.rules_portable-stamp || { echo "not in the runner root"; exit 1; }
-for t in gcc cc as ld java; do
+for t in gcc cc as ld java python3; do
   if command -v "$t"; then echo "found $t: not the runner root"; exit 1; fi
 done
 echo "in the runner root, no compiler"
@@ -101,7 +105,7 @@ fi
 echo "--- the genrule's view of its machine:"
 cat bazel-bin/probe.txt
 grep -q '^stamp: runner-root/' bazel-bin/probe.txt || fail "the genrule did not run in the runner root (no stamp): $(cat bazel-bin/probe.txt)"
-for t in gcc cc as ld java; do
+for t in gcc cc as ld java python3; do
   grep -q "^$t: none\$" bazel-bin/probe.txt || fail "the genrule found $t: it did not run in the compiler-less runner root"
 done
 
@@ -170,27 +174,77 @@ if ! (cd "$self" && "$self/tools/bazel" test --config=remote "${rbe_flags[@]}" -
 fi
 echo "bazel test --config=remote //...: $(($(date +%s) - start))s"
 spawns "$ws/self.json" | tee "$ws/self.kinds"
-for m in CppCompile CppLink GoStdlib GoCompilePkg PortableSysroot PortableCompiler PortableBundle TestRunner; do
+for m in CppCompile CppLink GoStdlib GoCompilePkg PortableSysroot PortableCompiler PortableBundle PackageTar TestRunner; do
   grep -q " $m\$" "$ws/self.kinds" || fail "no $m spawn ran remotely"
 done
 
-echo "--- examples/hello: remote and local outputs are the same bytes"
-targets=(//app:portable //app:portable_run //app:hello_v2 @rules_portable//sysroots:v2)
-(cd "$self/examples/hello" && "$self/tools/bazel" build "${rbe_flags[@]}" --disk_cache= "${targets[@]}") ||
-  fail "examples/hello did not build on the cluster"
-(cd "$top/examples/hello" && "$top/tools/bazel" build "${targets[@]}") || fail "examples/hello did not build locally"
-outputs() { # DIR TOP: the sha256 and name of each target's files
-  (cd "$1" && "$2/tools/bazel" cquery --output=files "set(${targets[*]})" 2>/dev/null | grep -v -- '-exec-' |
+# outputs DIR TOP FLAGS... -- TARGETS...: the sha256 and bazel-bin path of
+# each output file of the targets, as built in the workspace DIR with FLAGS
+# (a directory output: the sha256 of its sorted listing of file sha256s and
+# symlink targets).
+outputs() {
+  local dir=$1 tool=$2/tools/bazel flags=() targets
+  shift 2
+  while [ "$1" != -- ]; do flags+=("$1"); shift; done
+  shift
+  targets=$*
+  (cd "$dir" && "$tool" cquery "${flags[@]}" --output=files "set($targets)" 2>/dev/null | grep -v -- '-exec-' |
     while read -r f; do
-      if [ -f "$f" ]; then echo "$(sha256sum <"$f" | cut -d' ' -f1) ${f#bazel-out/*/bin/}"; fi
+      if [ -d "$f" ]; then
+        sum=$(cd "$f" && find . \( -type f -o -type l \) -print | LC_ALL=C sort | while read -r e; do
+          if [ -L "$e" ]; then echo "link $(readlink "$e") $e"; else echo "$(sha256sum <"$e" | cut -d' ' -f1) $e"; fi
+        done | sha256sum | cut -d' ' -f1)
+        echo "$sum ${f#bazel-out/*/bin/}/"
+      elif [ -f "$f" ]; then
+        echo "$(sha256sum <"$f" | cut -d' ' -f1) ${f#bazel-out/*/bin/}"
+      fi
     done | sort -k2)
 }
-outputs "$self/examples/hello" "$self" >"$ws/remote.sha"
-outputs "$top/examples/hello" "$top" >"$ws/local.sha"
-cat "$ws/remote.sha"
-[ "$(wc -l <"$ws/remote.sha")" -ge 4 ] || fail "fewer outputs than targets: $(cat "$ws/remote.sha")"
-diff "$ws/local.sha" "$ws/remote.sha" || fail "examples/hello's outputs differ between local and remote execution"
-echo "the same sha256 from local and remote execution"
+# same NAME REMOTE_DIR LOCAL_DIR MIN FLAGS... -- TARGETS...: the outputs of
+# TARGETS from the clone's remote build (REMOTE_DIR, this script's remote
+# flags) and from the checkout's local build (LOCAL_DIR, no flags) are the
+# same bytes; at least MIN outputs.
+same() {
+  local name=$1 rdir=$2 ldir=$3 min=$4 rflags=()
+  shift 4
+  while [ "$1" != -- ]; do rflags+=("$1"); shift; done
+  shift
+  outputs "$rdir" "$self" "${rflags[@]}" -- "$@" >"$ws/$name.remote.sha"
+  outputs "$ldir" "$top" -- "$@" >"$ws/$name.local.sha"
+  cat "$ws/$name.remote.sha"
+  [ "$(wc -l <"$ws/$name.remote.sha")" -ge "$min" ] || fail "$name: fewer than $min outputs: $(cat "$ws/$name.remote.sha")"
+  diff "$ws/$name.local.sha" "$ws/$name.remote.sha" || fail "$name: outputs differ between local and remote execution (local, then remote)"
+  echo "$name: the same sha256 from local and remote execution"
+}
+
+echo "--- the project: v1 and v3 C and C++ programs and sysroot tars, remote and local"
+cc_targets=(//tests/cc:strtol_v1 //tests/cc:cxx20_v1 //tests/cc:strtol_v3 //tests/cc:cxx20_v3 //tests/cc:strlcpy_v3 //sysroots:v1 //sysroots:v3)
+(cd "$top" && "$top/tools/bazel" build "${cc_targets[@]}") || fail "the project's C and C++ targets did not build locally"
+same project "$self" "$top" 9 --config=remote "${rbe_flags[@]}" --disk_cache= -- "${cc_targets[@]}"
+
+# What a module that depends on rules_portable puts in its remote config
+# (docs/remote-execution.md).
+user_remote=(--platforms=@rules_portable//platforms:linux_x86_64_glibc_2_36
+  --extra_execution_platforms=@rules_portable//platforms:linux_x86_64_glibc_2_36
+  --@rules_portable//sysroots:bundled_python)
+
+echo "--- examples/hello: remote and local outputs are the same bytes"
+targets=(//app:portable //app:portable_run //app:hello_v2 @rules_portable//sysroots:v2)
+(cd "$self/examples/hello" && "$self/tools/bazel" build "${user_remote[@]}" "${rbe_flags[@]}" --disk_cache= \
+  --execution_log_json_file="$ws/hello.json" "${targets[@]}") || fail "examples/hello did not build on the cluster"
+spawns "$ws/hello.json" >/dev/null || fail "examples/hello: a spawn did not run remotely"
+(cd "$top/examples/hello" && "$top/tools/bazel" build "${targets[@]}") || fail "examples/hello did not build locally"
+same hello "$self/examples/hello" "$top/examples/hello" 4 "${user_remote[@]}" "${rbe_flags[@]}" --disk_cache= -- "${targets[@]}"
+
+echo "--- examples/go_cgo: the cgo bundle and the sysroot_test bundles, remote and local"
+clones+=("$self/examples/go_cgo")
+targets=(//app:portable //app:app_test_v1 //app:app_test_v3)
+(cd "$self/examples/go_cgo" && "$self/tools/bazel" build "${user_remote[@]}" "${rbe_flags[@]}" --disk_cache= \
+  --execution_log_json_file="$ws/go_cgo.json" "${targets[@]}") || fail "examples/go_cgo did not build on the cluster"
+spawns "$ws/go_cgo.json" | tee "$ws/go_cgo.kinds"
+grep -q " CGoCompile\| CppCompile\| GoCompilePkg" "$ws/go_cgo.kinds" || fail "examples/go_cgo: no compile ran remotely"
+(cd "$top/examples/go_cgo" && "$top/tools/bazel" build "${targets[@]}") || fail "examples/go_cgo did not build locally"
+same go_cgo "$self/examples/go_cgo" "$top/examples/go_cgo" 3 "${user_remote[@]}" "${rbe_flags[@]}" --disk_cache= -- "${targets[@]}"
 
 echo "--- a second clone at another path, --remote_cache only: everything from the cache"
 other=$ws/two/and/deeper/rules_portable
@@ -201,4 +255,4 @@ cache_flag=$(sed -n 's/.*--remote_executor=\([^ ]*\).*/--remote_cache=\1/p' <<<"
 (cd "$other" && "$other/tools/bazel" test --config=remote "$cache_flag" --disk_cache= --remote_download_minimal \
   --execution_log_json_file="$ws/two.json" //...) || fail "the second clone's cached build failed"
 spawns "$ws/two.json" --hits
-echo "PASS: //... ran remotely, examples/hello's outputs match a local build, a second clone got 100% cache hits"
+echo "PASS: //... ran remotely; the project's, examples/hello's and examples/go_cgo's outputs match a local build; a second clone got 100% cache hits"
