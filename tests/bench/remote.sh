@@ -41,14 +41,19 @@ now() { date +%s.%N; }
 bazel "$one" fetch //app:portable
 bazel "$two" fetch //app:portable
 local_t=0 remote_t=0 cached_t=0
+# Both builds as a module builds for a cluster (docs/remote-execution.md):
+# for glibc 2.36's platform, tools too, py_binary tools on the bundled Python.
+plat=(--platforms=@rules_portable//platforms:linux_x86_64_glibc_2_36
+  --extra_execution_platforms=@rules_portable//platforms:linux_x86_64_glibc_2_36
+  --@rules_portable//sysroots:bundled_python)
 cache_flag=$(sed -n 's/.*--remote_executor=\([^ ]*\).*/--remote_cache=\1/p' <<<"${rbe[*]}")
 for i in $(seq 1 "$rounds"); do
   bazel "$one" clean
-  t0=$(now); bazel "$one" build --disk_cache= //app:portable; t1=$(now)
+  t0=$(now); bazel "$one" build "${plat[@]}" --disk_cache= //app:portable; t1=$(now)
   bazel "$one" clean
-  t2=$(now); bazel "$one" build --disk_cache= "${rbe[@]}" --noremote_accept_cached //app:portable; t3=$(now)
+  t2=$(now); bazel "$one" build "${plat[@]}" --disk_cache= "${rbe[@]}" --noremote_accept_cached //app:portable; t3=$(now)
   bazel "$two" clean
-  t4=$(now); bazel "$two" build --disk_cache= "$cache_flag" --remote_download_minimal //app:portable; t5=$(now)
+  t4=$(now); bazel "$two" build "${plat[@]}" --disk_cache= "$cache_flag" --remote_download_minimal //app:portable; t5=$(now)
   a=$(echo "$t1 - $t0" | bc -l) b=$(echo "$t3 - $t2" | bc -l) c=$(echo "$t5 - $t4" | bc -l)
   local_t=$(echo "$local_t + $a" | bc -l) remote_t=$(echo "$remote_t + $b" | bc -l) cached_t=$(echo "$cached_t + $c" | bc -l)
   printf 'round %d: local %.1fs, remote %.1fs, second clone from the remote cache %.1fs\n' "$i" "$a" "$b" "$c"
