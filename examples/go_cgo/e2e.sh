@@ -24,6 +24,15 @@ else
 fi
 grep -q '^object .*/app_test_v1\.bundle/lib/libc\.so\.6$' <<<"$rec" || fail "the record has no bundled libc: $rec"
 if grep -E '^(host|refused) ' <<<"$rec"; then fail "the v1 test loaded (or tried) something from outside its bundle"; fi
+# The cgo link by the bundled gcc: Go's linker found that gcc takes -no-pie
+# (its probe drops the toolchain's -B flags, which the compiler driver puts
+# back), so the program is a plain executable with no text relocations, not
+# non-PIC Go code forced into a PIE (DT_TEXTREL).
+for t in app_test_v1 app_test_v3; do
+  prog=bazel-bin/app/$t.bundle/libexec/app_test
+  if readelf -d "$prog" | grep -q TEXTREL; then fail "$prog has text relocations (DT_TEXTREL): gcc's -no-pie probe failed"; fi
+  readelf -h "$prog" | grep -q 'EXEC (Executable file)' || fail "$prog is not a plain executable (Go asked for -no-pie)"
+done
 # XML output: the Go test's own report, one testcase per test.
 for t in TestGlibc TestReexec TestTestEnv; do
   grep -q "<testcase [^>]*name=\"$t\"" bazel-testlogs/app/app_test_v3/test.xml || fail "test.xml of app_test_v3 lacks $t"

@@ -6,6 +6,19 @@
 # was built against: an older glibc lacking a function is the likely cause,
 # and that is a build error here, not a run-time one on the user's machine.
 cc=${PORTABLE_CC:?"PORTABLE_CC is not set: this driver runs only as a portable_cc_toolchain's compiler"}
+# A caller that keeps only some of the toolchain's flags gets back those
+# that find the compiler's programs and the sysroot's crt objects and
+# libraries (PORTABLE_CC_SEARCH, -B and -L only). Go's linker does so: it
+# probes whether gcc takes -no-pie with a trivial link of its own, keeping
+# -f, -m and -Wl, flags, and without -no-pie it links non-PIC Go code into a
+# PIE (DT_TEXTREL). Such a call has no -B and is not a compile (-c).
+case " $* " in
+*" -B"* | *" -c "*) ;;
+*) if [ -n "${PORTABLE_CC_SEARCH:-}" ]; then
+  # shellcheck disable=SC2086 # execroot-relative paths, split on spaces
+  set -- $PORTABLE_CC_SEARCH "$@"
+fi ;;
+esac
 # The toolchain names the bundled compiler and the sysroot's directories
 # relative to the execution root, where Bazel's own actions run. A caller
 # that runs the driver elsewhere by an absolute path (rules_go's cgo builds

@@ -175,6 +175,10 @@ def _portable_cc_toolchain_config_impl(ctx):
                     # In the action key: another gcc is another action.
                     env_entry(key = "PORTABLE_CC_VERSION", value = compiler.version),
                     env_entry(key = "PORTABLE_SYSROOT", value = desc),
+                    # The flags that find the compiler's programs and the
+                    # sysroot's crt objects and libraries, for a caller that
+                    # drops them (see cc_driver.sh).
+                    env_entry(key = "PORTABLE_CC_SEARCH", value = " ".join([f for f in link_flags if f.startswith("-B") or f.startswith("-L")])),
                 ],
             ), env_set(
                 actions = _ARCHIVE,
