@@ -119,19 +119,10 @@ build "$two" two
 t2=$(($(date +%s) - start))
 echo "first checkout: ${t1}s; second checkout, all from the remote cache: ${t2}s"
 
-python3 - "$work/one.json" "$work/two.json" "$one" "$two" <<'EOF'
+PYTHONPATH=$top/tests/e2e/lib python3 - "$work/one.json" "$work/two.json" "$one" "$two" <<'EOF'
 import json, sys
 from collections import Counter
-
-def spawns(path):
-    dec, text, i, out = json.JSONDecoder(), open(path).read(), 0, []
-    while True:
-        while i < len(text) and text[i].isspace():
-            i += 1
-        if i >= len(text):
-            return out
-        obj, i = dec.raw_decode(text, i)
-        out.append(obj)
+from execlog import cache_hit, spawns
 
 one, two = spawns(sys.argv[1]), spawns(sys.argv[2])
 paths = sys.argv[3:5]
@@ -151,7 +142,7 @@ for s in two:
         continue
     m = s.get("mnemonic", "?")
     total[m] += 1
-    if s.get("remoteCacheHit") or s.get("runner") == "remote cache hit":
+    if cache_hit(s):
         hits[m] += 1
     else:
         misses.append("%s %s (runner %s)" % (m, s.get("targetLabel"), s.get("runner")))

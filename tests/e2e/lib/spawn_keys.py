@@ -8,21 +8,16 @@ paths end in that string and have a content digest:
 
 Lines are "KEY OUTPUT [N]", sorted by the spawn's first output.
 """
-import json
+import os
 import sys
 
-text = open(sys.argv[1]).read()
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import execlog  # noqa: E402
+
 mnemonic = sys.argv[2]
 needle = sys.argv[3] if len(sys.argv) > 3 else None
-dec = json.JSONDecoder()
-i = 0
 lines = []
-while True:
-    while i < len(text) and text[i].isspace():
-        i += 1
-    if i >= len(text):
-        break
-    spawn, i = dec.raw_decode(text, i)
+for spawn in execlog.spawns(sys.argv[1]):
     if spawn.get("mnemonic") != mnemonic:
         continue
     key = spawn.get("digest", {}).get("hash", "none")

@@ -1,20 +1,13 @@
 """Reads a Bazel --execution_log_json_file and prints one line per spawn:
 its mnemonic, then "hit" (served by a cache: nothing ran) or "ran".
 
-The log is a stream of JSON objects, one per spawn, not one JSON document.
-
     python3 spawns.py exec.json | awk '$2 == "ran"' | sort | uniq -c
 """
-import json
+import os
 import sys
 
-text = open(sys.argv[1]).read()
-dec = json.JSONDecoder()
-i = 0
-while True:
-    while i < len(text) and text[i].isspace():
-        i += 1
-    if i >= len(text):
-        break
-    spawn, i = dec.raw_decode(text, i)
-    print(spawn.get("mnemonic", "?"), "hit" if spawn.get("cacheHit") else "ran")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import execlog  # noqa: E402
+
+for spawn in execlog.spawns(sys.argv[1]):
+    print(spawn.get("mnemonic", "?"), "hit" if execlog.cache_hit(spawn) else "ran")
