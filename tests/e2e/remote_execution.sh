@@ -109,17 +109,11 @@ for t in gcc cc as ld java python3; do
   grep -q "^$t: none\$" bazel-bin/probe.txt || fail "the genrule found $t: it did not run in the compiler-less runner root"
 done
 
-python3 - "$ws/exec.json" <<'EOF'
-import json, sys
+PYTHONPATH=$top/tests/e2e/lib python3 - "$ws/exec.json" <<'EOF'
+import sys
+from execlog import spawns
 
-text, dec, i, spawns = open(sys.argv[1]).read(), json.JSONDecoder(), 0, []
-while True:
-    while i < len(text) and text[i].isspace():
-        i += 1
-    if i >= len(text):
-        break
-    s, i = dec.raw_decode(text, i)
-    spawns.append(s)
+spawns = spawns(sys.argv[1])
 want = {"Genrule": "//:probe", "TestRunner": "//:probe_test"}
 for mnemonic, label in want.items():
     mine = [s for s in spawns if s.get("mnemonic") == mnemonic and s.get("targetLabel") == label]
@@ -137,19 +131,15 @@ echo "PASS: a genrule and an sh_test ran on Buildbarn, in a root without a compi
 # fails unless every one ran remotely (with --hits: came from the remote
 # cache).
 spawns() {
-  python3 - "$@" <<'EOF'
-import collections, json, sys
+  PYTHONPATH=$top/tests/e2e/lib python3 - "$@" <<'EOF'
+import collections, sys
+from execlog import cache_hit, spawns
 
-text, dec, i, bad, kinds = open(sys.argv[1]).read(), json.JSONDecoder(), 0, [], collections.Counter()
+bad, kinds = [], collections.Counter()
 hits = "--hits" in sys.argv
-while True:
-    while i < len(text) and text[i].isspace():
-        i += 1
-    if i >= len(text):
-        break
-    s, i = dec.raw_decode(text, i)
+for s in spawns(sys.argv[1]):
     m, runner = s.get("mnemonic", "?"), s.get("runner", "")
-    hit = bool(s.get("remoteCacheHit") or s.get("cacheHit")) or runner == "remote cache hit"
+    hit = cache_hit(s)
     kinds[m] += 1
     ok = hit if hits else (runner == "remote" and not hit)
     if not ok:
@@ -229,14 +219,17 @@ user_remote=(--platforms=@rules_portable//platforms:linux_x86_64_glibc_2_36
   --@rules_portable//sysroots:bundled_python)
 
 echo "--- examples/hello: remote and local outputs are the same bytes"
+start=$(date +%s)
 targets=(//app:portable //app:portable_run //app:hello_v2 @rules_portable//sysroots:v2)
 (cd "$self/examples/hello" && "$self/tools/bazel" build "${user_remote[@]}" "${rbe_flags[@]}" --disk_cache= \
   --execution_log_json_file="$ws/hello.json" "${targets[@]}") || fail "examples/hello did not build on the cluster"
 spawns "$ws/hello.json" >/dev/null || fail "examples/hello: a spawn did not run remotely"
 (cd "$top/examples/hello" && "$top/tools/bazel" build "${targets[@]}") || fail "examples/hello did not build locally"
 same hello "$self/examples/hello" "$top/examples/hello" 4 "${user_remote[@]}" "${rbe_flags[@]}" --disk_cache= -- "${targets[@]}"
+echo "examples/hello: $(($(date +%s) - start))s"
 
 echo "--- examples/go_cgo: the cgo bundle and the sysroot_test bundles, remote and local"
+start=$(date +%s)
 clones+=("$self/examples/go_cgo")
 targets=(//app:portable //app:app_test_v1 //app:app_test_v3)
 (cd "$self/examples/go_cgo" && "$self/tools/bazel" build "${user_remote[@]}" "${rbe_flags[@]}" --disk_cache= \
@@ -245,8 +238,10 @@ spawns "$ws/go_cgo.json" | tee "$ws/go_cgo.kinds"
 grep -q " CGoCompile\| CppCompile\| GoCompilePkg" "$ws/go_cgo.kinds" || fail "examples/go_cgo: no compile ran remotely"
 (cd "$top/examples/go_cgo" && "$top/tools/bazel" build "${targets[@]}") || fail "examples/go_cgo did not build locally"
 same go_cgo "$self/examples/go_cgo" "$top/examples/go_cgo" 3 "${user_remote[@]}" "${rbe_flags[@]}" --disk_cache= -- "${targets[@]}"
+echo "examples/go_cgo: $(($(date +%s) - start))s"
 
 echo "--- a second clone at another path, --remote_cache only: everything from the cache"
+start=$(date +%s)
 other=$ws/two/and/deeper/rules_portable
 mkdir -p "$ws/two/and/deeper"
 git clone -q --no-local "$top" "$other"
@@ -255,4 +250,5 @@ cache_flag=$(sed -n 's/.*--remote_executor=\([^ ]*\).*/--remote_cache=\1/p' <<<"
 (cd "$other" && "$other/tools/bazel" test --config=remote "$cache_flag" --disk_cache= --remote_download_minimal \
   --execution_log_json_file="$ws/two.json" //...) || fail "the second clone's cached build failed"
 spawns "$ws/two.json" --hits
+echo "second clone: $(($(date +%s) - start))s"
 echo "PASS: //... ran remotely; the project's, examples/hello's and examples/go_cgo's outputs match a local build; a second clone got 100% cache hits"

@@ -57,6 +57,13 @@ def emit_bundle(ctx, *, tool, binary, sysroot, out, tar = None, data = [], extra
         args.add("--add", "%s=share/%s" % (f.path, f.short_path.removeprefix("../")))
     for f, dest in adds:
         args.add("--add", "%s=%s" % (f.path, dest))
+
+    # The manifest records where each file came from: without Bazel's
+    # output directories (bazel-out/CONFIG/bin/), which name the
+    # configuration, so the bundle is the same bytes from every one.
+    roots = {f.root.path: True for f in [binary] + extra_libs + data + [f for f, _ in adds] if f.root.path}
+    for root in sorted(roots):
+        args.add("--source-prefix-map", root + "/=")
     args.add("-o", out.path if out.is_directory else out)
     args.add(binary)
     ctx.actions.run(

@@ -20,7 +20,7 @@ import (
 	"github.com/rules-portable/rules_portable/tools/internal/runfile"
 )
 
-const bundleUsage = "[-o OUT] [--tar FILE] [--sysroot DIR|ARCHIVE] [--add SRC[=DEST]]... [--gconv[=auto|yes|no]] [--host-libs never|listed|fallback] [--host-lib NAME]... [--enforce-checksums] [--locale NAME]... [--prefix DIR] [--launcher FILE] EXECUTABLE..."
+const bundleUsage = "[-o OUT] [--tar FILE] [--sysroot DIR|ARCHIVE] [--add SRC[=DEST]]... [--gconv[=auto|yes|no]] [--host-libs never|listed|fallback] [--host-lib NAME]... [--enforce-checksums] [--locale NAME]... [--prefix DIR] [--launcher FILE] [--source-prefix-map OLD=NEW]... EXECUTABLE..."
 
 const bundleHelp = `
 Pack ELF programs, their whole shared-library closure (glibc and its loader
@@ -59,6 +59,14 @@ Layout (see launcher/README.md for the launcher's side):
   lib/ld-linux-x86-64.so.2   the loader that matches the bundled libc
   lib/*.so*                  the closure; identical files stored once
   .portable/manifest.json    every file with mode and sha256, the entry points
+
+The manifest also records where each file came from ("source"): its path
+in the sysroot, or on this machine relative to the working directory when
+below it, else absolute. --source-prefix-map OLD=NEW (repeatable, the
+first match applies) rewrites a recorded origin that starts with OLD, as a
+compiler's -ffile-prefix-map does: Bazel passes its output directories
+(--source-prefix-map bazel-out/k8-fastbuild/bin/=) so that the bundle's
+bytes do not depend on the configuration a program was built in.
 
 Libraries are copied byte for byte, except that a DT_RPATH or DT_RUNPATH
 (which would search the host) becomes DT_RPATH=$ORIGIN: ld.so finds the
@@ -248,6 +256,8 @@ func runBundle(e *env, args []string) error {
 	fs.Var(&locales, "locale", "carry the locale `NAME` (C.UTF-8, en_US.UTF-8: compiled under the root's /usr/lib/locale) in lib/locale/locale-archive; repeatable")
 	enforce := fs.Bool("enforce-checksums", false, "refuse to run any object whose sha256 differs from the bundle's (rtld-audit module)")
 	prefix := fs.String("prefix", "", "put every archive entry under the directory `DIR`")
+	var srcMaps stringsFlag
+	fs.Var(&srcMaps, "source-prefix-map", "record an origin that starts with OLD as starting with NEW in the manifest (`OLD=NEW`); repeatable, the first match applies")
 	traceRun := fs.Bool("trace", false, "run the first program once, bundled, with the arguments after -- (your own sample command), record what it loads and add the libraries it asked for by name that the bundle lacks; the record is kept as .portable/trace")
 	progs, sample, err := parseInterspersedSplit(fs, args)
 	if err != nil {
@@ -281,6 +291,13 @@ func runBundle(e *env, args []string) error {
 		return usagef("bundle: --prefix is for archives; a .run file holds the bundle at its root")
 	}
 	opts := bundle.Options{Root: *root, Adds: adds, Gconv: string(gconv), HostLibs: policy, HostLib: hostLib, EnforceChecksums: *enforce, Locales: locales, Prefix: *prefix, MTime: mtime, Warn: e.stderr}
+	for _, s := range srcMaps {
+		m, err := bundle.ParsePrefixMap(s)
+		if err != nil {
+			return usagef("bundle: --source-prefix-map: %v", err)
+		}
+		opts.SourcePrefixMap = append(opts.SourcePrefixMap, m)
+	}
 	if *tarOut != "" {
 		// The prefix is for the archive only.
 		opts.Prefix, opts.Tar, opts.TarPrefix = "", *tarOut, *prefix

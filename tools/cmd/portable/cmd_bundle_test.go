@@ -98,7 +98,7 @@ func TestBundleVerifyRelocateCLI(t *testing.T) {
 		t.Errorf("verify output:\n%s", out)
 	}
 	// Usage mistakes.
-	for _, args := range [][]string{{"bundle"}, {"verify"}, {"relocate", "a", "b"}, {"bundle", "--prefix", "p", "-o", "dir", hello}} {
+	for _, args := range [][]string{{"bundle"}, {"verify"}, {"relocate", "a", "b"}, {"bundle", "--prefix", "p", "-o", "dir", hello}, {"bundle", "--source-prefix-map", "=x", "-o", "dir", hello}} {
 		var ue usageError
 		if _, _, err := runCLI(t, args...); !errors.As(err, &ue) {
 			t.Errorf("%v: err = %v, want a usage error", args, err)

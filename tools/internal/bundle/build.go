@@ -179,6 +179,27 @@ type Options struct {
 	// (package compiler bundles x86_64-linux-gnu-gcc-16 as gcc). Programs
 	// not in it keep their base name.
 	Names map[string]string
+	// SourcePrefixMap rewrites the origins the manifest records (each
+	// file's "source"), like a compiler's -ffile-prefix-map: a recorded
+	// path that starts with a pair's Old starts with its New instead; the
+	// first pair that matches applies. Bazel maps its output directories
+	// (bazel-out/CONFIG/bin/) to "", so a bundle's bytes do not depend on
+	// the configuration its program was built in.
+	SourcePrefixMap []PrefixMap
+}
+
+// PrefixMap is one --source-prefix-map OLD=NEW.
+type PrefixMap struct {
+	Old, New string
+}
+
+// ParsePrefixMap parses OLD=NEW (NEW may be empty; OLD may not).
+func ParsePrefixMap(s string) (PrefixMap, error) {
+	old, repl, ok := strings.Cut(s, "=")
+	if !ok || old == "" {
+		return PrefixMap{}, fmt.Errorf("source prefix map %q: want OLD=NEW with a non-empty OLD, e.g. bazel-out/k8-fastbuild/bin/=", s)
+	}
+	return PrefixMap{Old: old, New: repl}, nil
 }
 
 // Result describes a finished bundle.
@@ -260,7 +281,12 @@ func (b *builder) inRoot(p string) (string, bool) {
 // when it lies below it (a build's outputs: Bazel runs actions in a
 // sandbox whose absolute path changes from run to run, and the manifest
 // must not), else its absolute path.
+// Options.SourcePrefixMap rewrites the result.
 func (b *builder) sourceOf(host string) string {
+	return b.mapSource(b.origin(host))
+}
+
+func (b *builder) origin(host string) string {
 	if in, ok := b.inRoot(host); ok && b.root != "/" {
 		return in
 	}
@@ -276,6 +302,15 @@ func (b *builder) sourceOf(host string) string {
 		}
 	}
 	return host
+}
+
+func (b *builder) mapSource(s string) string {
+	for _, m := range b.opts.SourcePrefixMap {
+		if rest, ok := strings.CutPrefix(s, m.Old); ok {
+			return m.New + rest
+		}
+	}
+	return s
 }
 
 // noteStaged recognises an input staged by a build sandbox (see

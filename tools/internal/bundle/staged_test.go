@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -65,5 +66,59 @@ func TestStagedInputsNamedAsGiven(t *testing.T) {
 	}
 	if !bytes.Equal(tars[0], tars[1]) {
 		t.Error("the bundle made in the sandbox differs from the one made in the exec root")
+	}
+}
+
+// TestSourcePrefixMap bundles one program from two Bazel output
+// directories (two configurations of the same build): with the output
+// directories mapped away, the manifests, and so the archives, are the
+// same bytes; without, they name the configuration.
+func TestSourcePrefixMap(t *testing.T) {
+	work := t.TempDir()
+	t.Chdir(work)
+	var tars [2][]byte
+	for i, config := range []string{"k8-fastbuild", "k8-fastbuild-ST-892ca95ceff1"} {
+		out := filepath.Join("bazel-out", config, "bin", "app")
+		writeFile(t, filepath.Join(out, "app.c"), "int main(void) { return 0; }\n", 0o644)
+		gcc(t, out, "-o", "app", "app.c")
+		root := "bazel-out/" + config + "/bin/"
+		opts := Options{SourcePrefixMap: []PrefixMap{{Old: "elsewhere/", New: "x/"}, {Old: root, New: ""}, {Old: "bazel-out/", New: "never/"}}}
+		dest := filepath.Join(work, config+".tar")
+		res, err := Build(dest, []string{root + "app/app"}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Manifest.EntryPoints[0].Source; got != "app/app" {
+			t.Errorf("%s: entry point source %q, want app/app (the first matching pair applies)", config, got)
+		}
+		for _, e := range res.Manifest.Files {
+			if e.Path == "libexec/app" && e.Source != "app/app" {
+				t.Errorf("%s: libexec/app has source %q, want app/app", config, e.Source)
+			}
+		}
+		if tars[i], err = os.ReadFile(dest); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(tars[0], tars[1]) {
+		t.Error("with the output directories mapped, the bundles of two configurations differ")
+	}
+}
+
+func TestParsePrefixMap(t *testing.T) {
+	for in, want := range map[string]PrefixMap{
+		"bazel-out/k8/bin/=": {Old: "bazel-out/k8/bin/"},
+		"/a=/b":              {Old: "/a", New: "/b"},
+		"a=b=c":              {Old: "a", New: "b=c"},
+	} {
+		got, err := ParsePrefixMap(in)
+		if err != nil || got != want {
+			t.Errorf("ParsePrefixMap(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "=x", "noequals"} {
+		if _, err := ParsePrefixMap(in); err == nil || !strings.Contains(err.Error(), "OLD=NEW") {
+			t.Errorf("ParsePrefixMap(%q): error %v, want one naming OLD=NEW", in, err)
+		}
 	}
 }
