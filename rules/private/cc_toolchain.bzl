@@ -17,6 +17,7 @@ load("@rules_cc//cc/common:cc_common.bzl", "cc_common")
 load("@rules_cc//cc/toolchains:cc_toolchain_config_info.bzl", "CcToolchainConfigInfo")
 load(":arch.bzl", "arch_layout")
 load(":compiler.bzl", "PortableCompilerInfo")
+load(":go_settings.bzl", "go_neutral_transition")
 load(":providers.bzl", "SysrootInfo")
 load(":slot.bzl", "padded_interpreter")
 
@@ -82,6 +83,14 @@ def _portable_cc_toolchain_config_impl(ctx):
     # A bundled gcc runs the cc1, as and ld of its bundle (-B), each on its
     # own glibc, so the machine that runs the action needs none of them.
     bundled = ["-B" + compiler.bin_dir + "/"] if compiler.bin_dir else []
+
+    # __FILE__ and debug info name a header as it is installed
+    # (/usr/include/c++/16/bits/fs_path.h: libstdc++ 15 and later keep it in
+    # programs built without -O, for its assertions), not by its directory
+    # in bazel-out, which names the configuration the sysroot was built in.
+    file_maps = ["-ffile-prefix-map=%s=" % root]
+    if compiler.bin_dir:
+        file_maps.append("-ffile-prefix-map=%s=/usr" % compiler.bin_dir.removesuffix("/bin"))
     c_includes = ["-nostdinc"]
     for d in compiler.builtin_include_directories:
         c_includes += ["-isystem", d]
@@ -122,7 +131,7 @@ def _portable_cc_toolchain_config_impl(ctx):
             flag_sets = [
                 # C++'s own headers come before the C library's.
                 _flags(_CXX_COMPILE, cxx_includes),
-                _flags(_C_COMPILE + _CXX_COMPILE, bundled + c_includes),
+                _flags(_C_COMPILE + _CXX_COMPILE, bundled + c_includes + file_maps),
                 _flags([ACTION_NAMES.c_compile] + _CXX_COMPILE, ["-include", "stdc-predef.h"]),
                 _flags(_C_COMPILE + _CXX_COMPILE, [
                     "-U_FORTIFY_SOURCE",
@@ -264,6 +273,29 @@ portable_cc_toolchain_config = rule(
     provides = [CcToolchainConfigInfo],
 )
 
+def _go_neutral_impl(ctx):
+    actual = ctx.attr.actual[0]
+    providers = [DefaultInfo(files = actual[DefaultInfo].files, runfiles = actual[DefaultInfo].default_runfiles)]
+    for p in [PortableCompilerInfo, SysrootInfo, OutputGroupInfo]:
+        if p in actual:
+            providers.append(actual[p])
+    return providers
+
+# The compiler and the dev sysroot of a toolchain, reached from any
+# configuration, in one (see go_settings.bzl): a Go target's variant of the
+# exec configuration does not build them again.
+_go_neutral = rule(
+    implementation = _go_neutral_impl,
+    doc = "Forwards `actual` (a compiler or a sysroot) built with rules_go's settings fixed.",
+    attrs = {
+        "actual": attr.label(
+            doc = "The compiler or sysroot.",
+            mandatory = True,
+            cfg = go_neutral_transition,
+        ),
+    },
+)
+
 def portable_cc_toolchain(
         name,
         sysroot,
@@ -332,6 +364,20 @@ def portable_cc_toolchain(
       visibility: of the `toolchain` target.
       **kwargs: passed to every target (e.g. `tags`).
     """
+    _go_neutral(
+        name = name + "_compiler",
+        actual = compiler,
+        visibility = ["//visibility:private"],
+        **kwargs
+    )
+    _go_neutral(
+        name = name + "_sysroot",
+        actual = sysroot,
+        visibility = ["//visibility:private"],
+        **kwargs
+    )
+    compiler = ":" + name + "_compiler"
+    sysroot = ":" + name + "_sysroot"
     portable_cc_toolchain_config(
         name = name + "_config",
         sysroot = sysroot,

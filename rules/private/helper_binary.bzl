@@ -1,29 +1,20 @@
 """helper_binary: the `portable` helper, built where no sysroot's cc toolchain applies."""
 
+load(":go_settings.bzl", "GO_SETTINGS", "go_settings")
+
 # True in the configuration the helper is built in. rules_portable's cc
 # toolchains (portable_cc_toolchain) apply only where it is False.
 BUILDING_HELPER = "//rules/private:building_helper"
 
-# rules_go's own settings, fixed at what the helper's go_binary (pure = "on")
-# sets itself: whatever the configuration it is reached from (a go_test's,
-# with nogo requested, say), the helper is then built in one configuration,
-# once per build, not once per path to it.
-_GO_PURE = "@rules_go//go/config:pure"
-_GO_ORIGINAL_PURE = "@rules_go//go/private/rules:original_pure"
-_GO_REQUEST_NOGO = "@rules_go//go/private:request_nogo"
-
 def _impl(_settings, _attr):
-    return {
-        str(Label(BUILDING_HELPER)): True,
-        str(Label(_GO_PURE)): True,
-        str(Label(_GO_ORIGINAL_PURE)): "",
-        str(Label(_GO_REQUEST_NOGO)): False,
-    }
+    # rules_go's settings fixed too, at what the helper's go_binary
+    # (pure = "on") sets itself, so it is built once per build.
+    return dict(go_settings(True), **{str(Label(BUILDING_HELPER)): True})
 
 _building_helper = transition(
     implementation = _impl,
     inputs = [],
-    outputs = [str(Label(s)) for s in [BUILDING_HELPER, _GO_PURE, _GO_ORIGINAL_PURE, _GO_REQUEST_NOGO]],
+    outputs = [str(Label(BUILDING_HELPER))] + GO_SETTINGS,
 )
 
 def _helper_binary_impl(ctx):

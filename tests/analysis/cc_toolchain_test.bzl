@@ -45,6 +45,12 @@ def _c_compile_impl(ctx):
         asserts.true(env, [f for f in compile.inputs.to_list() if f.is_directory and f.path.endswith("sysroots/gcc_16")], "the bundled gcc is an input")
         asserts.true(env, [a for a in argv if a.startswith("-B") and a.endswith("sysroots/gcc_16/bin/")], "-B to the bundled gcc's programs: %s" % argv)
         asserts.true(env, [d for d in dirs if d.endswith("sysroots/gcc_16/lib/gcc/x86_64-linux-gnu/16/include")], "gcc's builtin headers from its bundle: %s" % dirs)
+
+        # __FILE__ names a header as installed, not by its bazel-out path
+        # (which names a configuration).
+        maps = [a for a in argv if a.startswith("-ffile-prefix-map=")]
+        asserts.true(env, [m for m in maps if m.endswith("sysroots/v1_dev=")], "the dev sysroot's directory maps to /: %s" % maps)
+        asserts.true(env, [m for m in maps if m.endswith("sysroots/gcc_16=/usr")], "the compiler bundle's maps to /usr: %s" % maps)
         asserts.false(env, [a for a in argv if a.startswith("/") or a.startswith("-B/") or a.startswith("-I/") or a.startswith("--sysroot=/")], "no absolute path in a compile: %s" % [a for a in argv if "/" in a and a.split("=")[-1].startswith("/")])
     return analysistest.end(env)
 
