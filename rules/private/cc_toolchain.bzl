@@ -306,7 +306,8 @@ def portable_cc_toolchain(
         **kwargs):
     """A C and C++ toolchain that compiles and links against a dev sysroot.
 
-    It runs the build machine's gcc against the dev flavour of a sysroot
+    It runs a gcc (`compiler`: by default gcc 16 bundled from pinned
+    packages, `//sysroots:compiler`) against the dev flavour of a sysroot
     (its include directories in place of the standard ones, and
     `--sysroot` for the linker), so programs see that sysroot's glibc,
     kernel and libstdc++ headers and link against its crt objects,
