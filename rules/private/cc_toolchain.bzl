@@ -357,11 +357,13 @@ def portable_cc_toolchain(
       target_compatible_with: the constraints of the platforms this
         toolchain builds for, including a glibc constraint value.
       exec_compatible_with: where the compiler runs. Default: x86_64 Linux.
-      compiler: a `portable_compiler` target: the gcc to run, its version
-        (part of every action's key) and builtin include directories.
-        Default: the build machine's gcc, `@rules_portable_host_gcc//:gcc`,
-        probed by the `compiler.host_gcc` extension; make another with that
-        extension (e.g. a cross gcc) and pass it here.
+      compiler: a `portable_gcc` or `portable_compiler` target: the gcc to
+        run, its version (part of every action's key) and builtin include
+        directories. Default: `//sysroots:compiler`, a label flag whose
+        default is gcc 16 bundled from pinned packages (`//sysroots:gcc_16`);
+        the build machine's gcc is `@rules_portable_host_gcc//:gcc`, probed
+        by the `compiler.host_gcc` extension (make another with it, e.g. a
+        cross gcc, and pass it here).
       visibility: of the `toolchain` target.
       **kwargs: passed to every target (e.g. `tags`).
     """
