@@ -46,6 +46,8 @@ def _sysroot_test_impl(ctx):
     return [
         DefaultInfo(executable = script, runfiles = runfiles),
         RunEnvironmentInfo(environment = env, inherited_environment = inherited),
+        # The bundle the test runs in: --output_groups=+bundle builds it alone.
+        OutputGroupInfo(bundle = depset([tree])),
     ]
 
 sysroot_test = rule(

@@ -194,14 +194,16 @@ outputs() {
 # same NAME REMOTE_DIR LOCAL_DIR MIN FLAGS... -- TARGETS...: the outputs of
 # TARGETS from the clone's remote build (REMOTE_DIR, this script's remote
 # flags) and from the checkout's local build (LOCAL_DIR, no flags) are the
-# same bytes; at least MIN outputs.
+# same bytes; at least MIN outputs. Both list the output groups in $groups
+# too.
+groups=()
 same() {
   local name=$1 rdir=$2 ldir=$3 min=$4 rflags=()
   shift 4
   while [ "$1" != -- ]; do rflags+=("$1"); shift; done
   shift
-  outputs "$rdir" "$self" "${rflags[@]}" -- "$@" >"$ws/$name.remote.sha"
-  outputs "$ldir" "$top" -- "$@" >"$ws/$name.local.sha"
+  outputs "$rdir" "$self" "${rflags[@]}" "${groups[@]}" -- "$@" >"$ws/$name.remote.sha"
+  outputs "$ldir" "$top" "${groups[@]}" -- "$@" >"$ws/$name.local.sha"
   cat "$ws/$name.remote.sha"
   [ "$(wc -l <"$ws/$name.remote.sha")" -ge "$min" ] || fail "$name: fewer than $min outputs: $(cat "$ws/$name.remote.sha")"
   diff "$ws/$name.local.sha" "$ws/$name.remote.sha" || fail "$name: outputs differ between local and remote execution (local, then remote)"
@@ -233,11 +235,13 @@ echo "--- examples/go_cgo: the cgo bundle and the sysroot_test bundles, remote a
 start=$(date +%s)
 clones+=("$self/examples/go_cgo")
 targets=(//app:portable //app:app_test_v1)
-(cd "$self/examples/go_cgo" && "$self/tools/bazel" build "${user_remote[@]}" "${rbe_flags[@]}" --disk_cache= \
+# A sysroot_test's bundle is in its runfiles, and in its output group.
+groups=(--output_groups=+bundle)
+(cd "$self/examples/go_cgo" && "$self/tools/bazel" build "${user_remote[@]}" "${rbe_flags[@]}" "${groups[@]}" --disk_cache= \
   --execution_log_json_file="$ws/go_cgo.json" "${targets[@]}") || fail "examples/go_cgo did not build on the cluster"
 spawns "$ws/go_cgo.json" --remote-or-hits | tee "$ws/go_cgo.kinds"
 grep -q " CGoCompile\| CppCompile\| GoCompilePkg" "$ws/go_cgo.kinds" || fail "examples/go_cgo: no compile ran remotely"
-(cd "$top/examples/go_cgo" && "$top/tools/bazel" build "${targets[@]}") || fail "examples/go_cgo did not build locally"
+(cd "$top/examples/go_cgo" && "$top/tools/bazel" build "${groups[@]}" "${targets[@]}") || fail "examples/go_cgo did not build locally"
 same go_cgo "$self/examples/go_cgo" "$top/examples/go_cgo" 3 "${user_remote[@]}" "${rbe_flags[@]}" --disk_cache= -- "${targets[@]}"
 echo "examples/go_cgo: $(($(date +%s) - start))s"
 
