@@ -195,15 +195,15 @@ outputs() {
 # TARGETS from the clone's remote build (REMOTE_DIR, this script's remote
 # flags) and from the checkout's local build (LOCAL_DIR, no flags) are the
 # same bytes; at least MIN outputs. Both list the output groups in $groups
-# too.
-groups=()
+# too; the local build has the flags in $lflags.
+groups=() lflags=()
 same() {
   local name=$1 rdir=$2 ldir=$3 min=$4 rflags=()
   shift 4
   while [ "$1" != -- ]; do rflags+=("$1"); shift; done
   shift
   outputs "$rdir" "$self" "${rflags[@]}" "${groups[@]}" -- "$@" >"$ws/$name.remote.sha"
-  outputs "$ldir" "$top" "${groups[@]}" -- "$@" >"$ws/$name.local.sha"
+  outputs "$ldir" "$top" "${lflags[@]}" "${groups[@]}" -- "$@" >"$ws/$name.local.sha"
   cat "$ws/$name.remote.sha"
   [ "$(wc -l <"$ws/$name.remote.sha")" -ge "$min" ] || fail "$name: fewer than $min outputs: $(cat "$ws/$name.remote.sha")"
   diff "$ws/$name.local.sha" "$ws/$name.remote.sha" || fail "$name: outputs differ between local and remote execution (local, then remote)"
@@ -241,7 +241,12 @@ groups=(--output_groups=+bundle)
   --execution_log_json_file="$ws/go_cgo.json" "${targets[@]}") || fail "examples/go_cgo did not build on the cluster"
 spawns "$ws/go_cgo.json" --remote-or-hits | tee "$ws/go_cgo.kinds"
 grep -q " CGoCompile\| CppCompile\| GoCompilePkg" "$ws/go_cgo.kinds" || fail "examples/go_cgo: no compile ran remotely"
-(cd "$top/examples/go_cgo" && "$top/tools/bazel" build "${groups[@]}" "${targets[@]}") || fail "examples/go_cgo did not build locally"
+# Against a local build with the same flags: the test binary of a default
+# build differs, because Go records the path of rules_go's generated
+# testmain.go, bazel-out/CONFIG/bin/app/app_test_/testmain.go, and a default
+# build makes it in a transitioned configuration (k8-fastbuild-ST-...).
+lflags=("${user_remote[@]}")
+(cd "$top/examples/go_cgo" && "$top/tools/bazel" build "${lflags[@]}" "${groups[@]}" "${targets[@]}") || fail "examples/go_cgo did not build locally"
 same go_cgo "$self/examples/go_cgo" "$top/examples/go_cgo" 3 "${user_remote[@]}" "${rbe_flags[@]}" --disk_cache= -- "${targets[@]}"
 echo "examples/go_cgo: $(($(date +%s) - start))s"
 
