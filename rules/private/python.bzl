@@ -1,6 +1,7 @@
 """portable_python: a Python interpreter bundled from pinned Debian packages."""
 
 load("@bazel_tools//tools/python:toolchain.bzl", "py_runtime_pair")
+load("//rules/private/actions:sysroot.bzl", "emit_sysroot_build")
 load(":providers.bzl", "DebianPackagesInfo")
 load(":toolchain.bzl", "HELPER_TOOLCHAIN_TYPE")
 
@@ -21,22 +22,14 @@ def _portable_python_impl(ctx):
 
     # The locked packages unpacked, as a sysroot would be ...
     root = ctx.actions.declare_directory(ctx.label.name + ".root")
-    args = ctx.actions.args()
-    args.add_all(["sysroot", "build"])
-    args.add("--lock", packages.lock)
-    args.add("--label", "python" + version)
-    args.add("--cache", packages.cache_dir)
-    args.add("--offline")
-    args.add("-o", root.path)
-    ctx.actions.run(
-        executable = tool.files_to_run,
-        toolchain = HELPER_TOOLCHAIN_TYPE,
-        arguments = [args],
-        inputs = [packages.lock] + packages.debs,
-        outputs = [root],
-        mnemonic = "PortableSysroot",
+    emit_sysroot_build(
+        ctx,
+        tool = tool,
+        packages = packages,
+        version = "python" + version,
+        dev = False,
+        tree = root,
         progress_message = "Unpacking Python %s's packages %%{label}" % version,
-        env = {"SOURCE_DATE_EPOCH": "0"},
     )
 
     # ... and the interpreter bundled from it, with its standard library

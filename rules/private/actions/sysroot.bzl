@@ -2,7 +2,7 @@
 
 load("//rules/private:toolchain.bzl", "HELPER_TOOLCHAIN_TYPE", "TOOLCHAIN_TYPE")
 
-def emit_sysroot_build(ctx, *, tool, packages, version, dev, tree, tar, loader):
+def emit_sysroot_build(ctx, *, tool, packages, version, dev, tree, tar = None, loader = None, progress_message = None):
     """Builds a sysroot from pinned .deb files, with no network access.
 
     Args:
@@ -12,8 +12,9 @@ def emit_sysroot_build(ctx, *, tool, packages, version, dev, tree, tar, loader):
       version: the version label, e.g. "v2".
       dev: whether to build the dev flavour.
       tree: the output directory (tree artifact).
-      tar: the output tar, rooted at usr/sysroot/<version>.
-      loader: the output copy of the loader.
+      tar: the output tar, rooted at usr/sysroot/<version>, or None.
+      loader: the output copy of the loader, or None.
+      progress_message: what Bazel shows; by default the version's.
     """
     args = ctx.actions.args()
     args.add_all(["sysroot", "build"])
@@ -23,18 +24,20 @@ def emit_sysroot_build(ctx, *, tool, packages, version, dev, tree, tar, loader):
     args.add("--offline")
     if dev:
         args.add("--dev")
-    args.add("--tar", tar)
-    args.add("--tar-prefix", "usr/sysroot/" + version)
-    args.add("--loader-out", loader)
+    if tar:
+        args.add("--tar", tar)
+        args.add("--tar-prefix", "usr/sysroot/" + version)
+    if loader:
+        args.add("--loader-out", loader)
     args.add("-o", tree.path)
     ctx.actions.run(
         executable = tool.files_to_run,
         toolchain = HELPER_TOOLCHAIN_TYPE,
         arguments = [args],
         inputs = [packages.lock] + packages.debs,
-        outputs = [tree, tar, loader],
+        outputs = [f for f in [tree, tar, loader] if f],
         mnemonic = "PortableSysroot",
-        progress_message = "Building sysroot %s (glibc %s) %%{label}" % (version, packages.glibc_version),
+        progress_message = progress_message or "Building sysroot %s (glibc %s) %%{label}" % (version, packages.glibc_version),
         env = {"SOURCE_DATE_EPOCH": "0"},
     )
 
