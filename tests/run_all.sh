@@ -25,6 +25,15 @@ retry() {
   return 1
 }
 
+# free_disk: the free space where the outputs go (Bazel's output bases and
+# caches under the cache directory), for the times table: a full disk is a
+# failure of its own, and the table shows where the space went.
+free_disk() {
+  local d=${RULES_PORTABLE_CACHE:-/var/cache/rules_portable}
+  while [ ! -d "$d" ]; do d=$(dirname "$d"); done
+  df -h --output=avail "$d" | tail -n 1 | tr -d ' '
+}
+
 phase() { # NAME CMD...
   local name=$1 start rc
   shift
@@ -33,7 +42,7 @@ phase() { # NAME CMD...
   "$@"
   rc=$?
   printf '=== phase: %s: %s in %ss\n' "$name" "$([ $rc = 0 ] && echo ok || echo "FAILED (exit $rc)")" "$(($(date +%s) - start))"
-  times+=("$(printf '%6ss  %s%s' "$(($(date +%s) - start))" "$name" "$([ $rc = 0 ] || echo " (FAILED)")")")
+  times+=("$(printf '%6ss  %-34s free after: %s' "$(($(date +%s) - start))" "$name$([ $rc = 0 ] || echo " (FAILED)")" "$(free_disk)")")
   if [ $rc = 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
   return $rc
 }
@@ -87,7 +96,7 @@ examples() {
     echo "--- $e"
     start=$(date +%s)
     "$e" || { echo "FAILED: $e"; rc=1; }
-    script_times+=("$(printf '%6ss    %s' "$(($(date +%s) - start))" "$e")")
+    script_times+=("$(printf '%6ss    %-32s free after: %s' "$(($(date +%s) - start))" "$e" "$(free_disk)")")
     # An idle server keeps its heap; only one workspace's is needed at a time.
     case "$e" in examples/*) (cd "$(dirname "$e")" && "$top/tools/bazel" shutdown >/dev/null 2>&1) ;; esac
   done
@@ -102,6 +111,7 @@ shutdown_bazel() {
   return 0
 }
 
+echo "free disk at the start: $(free_disk)"
 phase "host packages" host_packages || exit 1
 phase "gofmt, go vet, buildifier" lint
 phase "offline bazel (sid root)" provision || { echo "0 passed, 1 failed"; exit 1; }

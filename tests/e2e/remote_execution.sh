@@ -26,7 +26,8 @@
 #     with the remote flags a dependent module uses;
 #   - a second clone at another path with --remote_cache only (no
 #     executor) gets every action of `bazel test --config=remote //...`
-#     from the cache.
+#     from the cache, and no command line or environment of any spawn
+#     (either clone, the examples) names a checkout's path.
 # Stops the cluster on exit, pass or fail.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/workspace.sh" remote_execution
@@ -36,17 +37,21 @@ mkdir -p "$CACHE/rbe"
 RBE_STATE=$(mktemp -d "$CACHE/rbe/state-e2e.XXXXXX")
 export RBE_STATE
 clones=()
+# expunge DIR: deletes the output base of the workspace DIR, as soon as a
+# part of the test is done with it (each holds gigabytes of downloads).
+expunge() {
+  (cd "$1" && "$top/tools/bazel" clean --expunge >/dev/null 2>&1) || true
+}
 cleanup() {
   "$top/tests/rbe/cluster.sh" down || true
   rm -rf "$RBE_STATE"
   local c
-  for c in "${clones[@]}"; do
-    (cd "$c" && "$top/tools/bazel" clean --expunge >/dev/null 2>&1) || true
-  done
-  (cd "$ws" && "$top/tools/bazel" clean --expunge >/dev/null 2>&1) || true
+  for c in "${clones[@]}"; do expunge "$c"; done
+  expunge "$ws"
   rm -rf "$ws"
 }
 trap cleanup EXIT
+df_free() { df -h --output=avail "$1" | tail -n 1 | tr -d ' '; }
 
 start=$(date +%s)
 "$top/tests/rbe/cluster.sh" up
@@ -214,6 +219,8 @@ echo "--- the project: v1 and v3 C and C++ programs and sysroot tars, remote and
 cc_targets=(//tests/cc:strtol_v1 //tests/cc:cxx20_v1 //tests/cc:strtol_v3 //tests/cc:cxx20_v3 //sysroots:v1 //sysroots:v3)
 (cd "$top" && "$top/tools/bazel" build "${cc_targets[@]}") || fail "the project's C and C++ targets did not build locally"
 same project "$self" "$top" 8 --config=remote "${rbe_flags[@]}" --disk_cache= -- "${cc_targets[@]}"
+echo "free disk before expunging the clone's output base: $(df_free "$ws")"
+expunge "$self"
 
 # What a module that depends on rules_portable puts in its remote config
 # (docs/remote-execution.md).
@@ -229,6 +236,7 @@ targets=(//app:portable //app:portable_run //app:hello_v2 @rules_portable//sysro
 spawns "$ws/hello.json" --remote-or-hits >/dev/null || fail "examples/hello: a spawn ran here, not on the cluster"
 (cd "$top/examples/hello" && "$top/tools/bazel" build "${targets[@]}") || fail "examples/hello did not build locally"
 same hello "$self/examples/hello" "$top/examples/hello" 4 "${user_remote[@]}" "${rbe_flags[@]}" --disk_cache= -- "${targets[@]}"
+expunge "$self/examples/hello"
 echo "examples/hello: $(($(date +%s) - start))s"
 
 echo "--- examples/go_cgo: the cgo bundle and the sysroot_test bundles, remote and local"
@@ -248,6 +256,7 @@ grep -q " CGoCompile\| CppCompile\| GoCompilePkg" "$ws/go_cgo.kinds" || fail "ex
 lflags=("${user_remote[@]}")
 (cd "$top/examples/go_cgo" && "$top/tools/bazel" build "${lflags[@]}" "${groups[@]}" "${targets[@]}") || fail "examples/go_cgo did not build locally"
 same go_cgo "$self/examples/go_cgo" "$top/examples/go_cgo" 3 "${user_remote[@]}" "${rbe_flags[@]}" --disk_cache= -- "${targets[@]}"
+expunge "$self/examples/go_cgo"
 echo "examples/go_cgo: $(($(date +%s) - start))s"
 
 echo "--- a second clone at another path, --remote_cache only: everything from the cache"
@@ -261,4 +270,19 @@ cache_flag=$(sed -n 's/.*--remote_executor=\([^ ]*\).*/--remote_cache=\1/p' <<<"
   --execution_log_json_file="$ws/two.json" //...) || fail "the second clone's cached build failed"
 spawns "$ws/two.json" --hits
 echo "second clone: $(($(date +%s) - start))s"
-echo "PASS: //... ran remotely; the project's, examples/hello's and examples/go_cgo's outputs match a local build; a second clone got 100% cache hits"
+# What made the hits possible: no action key names a checkout's path.
+PYTHONPATH=$top/tests/e2e/lib python3 - "$ws" "$top" "$ws"/{self,hello,go_cgo,two}.json <<'EOF_PY'
+import json, sys
+from execlog import spawns
+
+paths, bad, n = sys.argv[1:3], [], 0
+for log in sys.argv[3:]:
+    for s in spawns(log):
+        n += 1
+        key = json.dumps([s.get("commandArgs", []), s.get("environmentVariables", [])])
+        bad += ["%s: %s %s names %s" % (log.rsplit("/", 1)[1], s.get("mnemonic"), s.get("targetLabel"), p) for p in paths if p in key]
+if bad:
+    sys.exit("FAIL: %d action keys name a checkout's path:\n  %s" % (len(bad), "\n  ".join(bad[:20])))
+print("no command line or environment of %d spawns names a checkout's path" % n)
+EOF_PY
+echo "PASS: //... ran remotely; the project's, examples/hello's and examples/go_cgo's outputs match a local build; a second clone at another path got 100% cache hits"

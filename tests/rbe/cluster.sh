@@ -203,7 +203,7 @@ EOF
       "buildDirectoryPath": "$STATE/worker/build",
       "cacheDirectoryPath": "$STATE/worker/cache",
       "maximumCacheFileCount": 100000,
-      "maximumCacheSizeBytes": 8589934592,
+      "maximumCacheSizeBytes": 4294967296,
       "cacheReplacementPolicy": "LEAST_RECENTLY_USED"
     },
     "runners": [{
