@@ -42,6 +42,46 @@ func makeRun(t *testing.T, p program) string {
 	return out
 }
 
+// shared holds the .run file of each program, built once per test process
+// by sharedRun (bundling python3 and its library takes seconds).
+var shared struct {
+	sync.Mutex
+	dir   string
+	built map[string]string
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared.dir != "" {
+		os.RemoveAll(shared.dir)
+	}
+	os.Exit(code)
+}
+
+// sharedRun returns p's .run file, built on first use and shared by the
+// tests of this process: a caller only reads it (or copies it).
+func sharedRun(t *testing.T, p program) string {
+	t.Helper()
+	shared.Lock()
+	defer shared.Unlock()
+	if run, ok := shared.built[p.name]; ok {
+		return run
+	}
+	if shared.dir == "" {
+		dir, err := os.MkdirTemp("", "runfile-test-shared")
+		if err != nil {
+			t.Fatal(err)
+		}
+		shared.dir, shared.built = dir, map[string]string{}
+	}
+	run := filepath.Join(shared.dir, p.name+".run")
+	if _, err := bundle.Build(run, []string{p.path}, bundle.Options{Adds: p.adds}); err != nil {
+		t.Fatal(err)
+	}
+	shared.built[p.name] = run
+	return run
+}
+
 // shellArgs quotes p's arguments for sh -c.
 func shellArgs(p program) string {
 	var b strings.Builder
@@ -67,10 +107,13 @@ func runIt(t *testing.T, run, cache string, args ...string) (string, error) {
 func TestRunFileRuns(t *testing.T) {
 	for _, p := range programs {
 		t.Run(p.name, func(t *testing.T) {
-			run := makeRun(t, p)
+			b, err := os.ReadFile(sharedRun(t, p))
+			if err != nil {
+				t.Fatal(err)
+			}
 			moved := filepath.Join(t.TempDir(), "elsewhere", "x.run")
 			os.MkdirAll(filepath.Dir(moved), 0o755)
-			if err := os.Rename(run, moved); err != nil {
+			if err := os.WriteFile(moved, b, 0o755); err != nil {
 				t.Fatal(err)
 			}
 			cache := t.TempDir()
@@ -117,7 +160,7 @@ func TestRunFileRuns(t *testing.T) {
 // to what runfile.Extract gives, refuses an existing DIR, and a damaged
 // payload is refused before anything is unpacked.
 func TestRunFileExtractAndVerify(t *testing.T) {
-	run := makeRun(t, programs[0])
+	run := sharedRun(t, programs[0])
 	dir := t.TempDir()
 	c, g := filepath.Join(dir, "c"), filepath.Join(dir, "g")
 	if out, err := runIt(t, run, t.TempDir(), "--portable-extract", c); err != nil {
@@ -157,7 +200,7 @@ func TestRunFileExtractAndVerify(t *testing.T) {
 
 // TestRunFileDeterministic: two builds give the same bytes.
 func TestRunFileDeterministic(t *testing.T) {
-	a, b := makeRun(t, programs[0]), makeRun(t, programs[0])
+	a, b := sharedRun(t, programs[0]), makeRun(t, programs[0])
 	x, _ := os.ReadFile(a)
 	y, _ := os.ReadFile(b)
 	if !bytes.Equal(x, y) {
@@ -176,7 +219,7 @@ func TestRunFileWithoutWritableCache(t *testing.T) {
 	}
 	for _, p := range programs {
 		t.Run(p.name, func(t *testing.T) {
-			built := makeRun(t, p)
+			built := sharedRun(t, p)
 			// Where nobody may reach it (t.TempDir's parent is 0700).
 			shared, err := os.MkdirTemp("", "runfile-test")
 			if err != nil {
