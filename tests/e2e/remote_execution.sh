@@ -51,6 +51,8 @@ cleanup() {
   rm -rf "$ws"
 }
 trap cleanup EXIT
+# Stopped by tests/run_all.sh (it runs this alongside other scripts): clean up.
+trap 'exit 143' TERM INT
 df_free() { df -h --output=avail "$1" | tail -n 1 | tr -d ' '; }
 
 start=$(date +%s)
