@@ -105,6 +105,7 @@ func Build(dir string, opts Options) (*Image, error) {
 		return nil, err
 	}
 	if _, err := zw.Write(tar.Bytes()); err != nil {
+		zw.Close()
 		return nil, err
 	}
 	if err := zw.Close(); err != nil {
