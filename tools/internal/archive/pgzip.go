@@ -166,17 +166,13 @@ func (z *parallelGzip) start(last bool) {
 		}
 		s.err = err
 	}()
-	// The next segment's dictionary is this one's tail. Both slices are
-	// fresh: the worker keeps reading data and dict while this goroutine
-	// fills the next buffer.
-	if len(data) >= gzipDict {
-		z.dict = data[len(data)-gzipDict:]
-	} else {
-		z.dict = append(append([]byte(nil), dict...), data...)
-		if len(z.dict) > gzipDict {
-			z.dict = z.dict[len(z.dict)-gzipDict:]
-		}
+	if last {
+		return
 	}
+	// Every segment but the last is a full gzipBlock, so the next one's
+	// dictionary is simply this one's tail. The worker keeps reading data
+	// (and the next worker this tail), so the next buffer is a new one.
+	z.dict = data[len(data)-gzipDict:]
 	z.buf = make([]byte, 0, gzipBlock)
 }
 
