@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"sync"
 	"syscall"
@@ -33,6 +32,7 @@ type objCache struct {
 // object is one file on disk as the resolver knows it.
 type object struct {
 	hostPath string
+	open     func() (io.ReaderAt, int64, func() error, error)
 
 	hdrOnce sync.Once
 	hdr     header
@@ -46,7 +46,7 @@ type object struct {
 	glibc   string // "2.36" from the loader's banner, "" when absent
 }
 
-func (c *objCache) get(id fileID, hostPath string) *object {
+func (c *objCache) get(id fileID, hostPath string, open func() (io.ReaderAt, int64, func() error, error)) *object {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.objs == nil {
@@ -54,7 +54,7 @@ func (c *objCache) get(id fileID, hostPath string) *object {
 	}
 	o, ok := c.objs[id]
 	if !ok {
-		o = &object{hostPath: hostPath}
+		o = &object{hostPath: hostPath, open: open}
 		if f, ok := c.parsed[FileID{Dev: id.dev, Ino: id.ino}]; ok {
 			o.parseOnce.Do(func() { o.file = f })
 		}
@@ -65,14 +65,14 @@ func (c *objCache) get(id fileID, hostPath string) *object {
 
 func (o *object) header() (header, error) {
 	o.hdrOnce.Do(func() {
-		f, err := os.Open(o.hostPath)
+		f, size, closeFn, err := o.open()
 		if err != nil {
 			o.hdrErr = unwrapPathError(err)
 			return
 		}
-		defer f.Close()
+		defer closeFn()
 		var buf [64]byte
-		n, err := io.ReadFull(f, buf[:])
+		n, err := io.ReadFull(io.NewSectionReader(f, 0, size), buf[:])
 		if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 			o.hdrErr = unwrapPathError(err)
 			return
@@ -105,18 +105,13 @@ func (o *object) header() (header, error) {
 
 func (o *object) parse() (*elf.File, error) {
 	o.parseOnce.Do(func() {
-		f, err := os.Open(o.hostPath)
+		f, size, closeFn, err := o.open()
 		if err != nil {
 			o.parseErr = unwrapPathError(err)
 			return
 		}
-		defer f.Close()
-		st, err := f.Stat()
-		if err != nil {
-			o.parseErr = unwrapPathError(err)
-			return
-		}
-		o.file, o.parseErr = elf.Parse(f, st.Size())
+		defer closeFn()
+		o.file, o.parseErr = elf.Parse(f, size)
 	})
 	return o.file, o.parseErr
 }
@@ -132,12 +127,12 @@ const maxLoaderFile = 64 << 20
 // its version banner, or "" when it has none (not glibc).
 func (o *object) glibcVersion() string {
 	o.verOnce.Do(func() {
-		f, err := os.Open(o.hostPath)
+		f, size, closeFn, err := o.open()
 		if err != nil {
 			return
 		}
-		defer f.Close()
-		data, err := io.ReadAll(io.LimitReader(f, maxLoaderFile))
+		defer closeFn()
+		data, err := io.ReadAll(io.NewSectionReader(f, 0, min(size, maxLoaderFile)))
 		if err != nil {
 			return
 		}

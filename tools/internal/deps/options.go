@@ -236,4 +236,12 @@ type Options struct {
 	// are looked up on disk. nil means the disk alone. Like Parsed, it is
 	// read, never written.
 	Symlinks map[string]string
+	// Tree, when non-nil, is the whole root, given in memory instead of
+	// read from the directory: every in-root path ("/", "/lib",
+	// "/lib/libc.so.6") with its type, link target, identity and content.
+	// A path it lacks does not exist, and nothing under the root's
+	// directory is read (the directory need not exist). The bundler checks
+	// a bundle it streams straight into an archive this way. Like Parsed,
+	// it is read, never written.
+	Tree map[string]TreeNode
 }

@@ -204,7 +204,13 @@ func NewResolver(root string, opts Options) (*Resolver, error) {
 	if root == "" {
 		root = "/"
 	}
-	rfs, err := newRootFS(root)
+	var rfs *rootFS
+	var err error
+	if opts.Tree != nil {
+		rfs, err = newTreeFS(root, opts.Tree)
+	} else {
+		rfs, err = newRootFS(root)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -426,7 +432,7 @@ func (r *Resolver) resolveProgram(file string) (*Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, unwrapPathError(err))
 	}
-	obj := r.objs.get(e.id, fsys.hostPath(real))
+	obj := r.objs.get(e.id, fsys.hostPath(real), fsys.opener(e.real, fsys.hostPath(real)))
 	f, err := obj.parse()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
@@ -528,7 +534,7 @@ func (p *proc) loadInterp(interp string) {
 		p.addMissing(interp, p.main, "interpreter "+interp+" is not a regular file")
 		return
 	}
-	obj := p.r.objs.get(e.id, p.r.root.hostPath(e.real))
+	obj := p.r.objs.get(e.id, p.r.root.hostPath(e.real), p.r.root.opener(e.real, p.r.root.hostPath(e.real)))
 	if v, msg := obj.verify(p.want); v != verdictOK {
 		if msg == "" {
 			msg = "not a loader for this program's class and machine"
@@ -948,7 +954,7 @@ func (p *proc) try(fsys *rootFS, name string, src Source, lenient bool) (*found,
 		}
 		return nil, failureWithErrno{failure: failure{fatal: name + ": not a regular file"}}
 	}
-	obj := p.r.objs.get(e.id, fsys.hostPath(e.real))
+	obj := p.r.objs.get(e.id, fsys.hostPath(e.real), fsys.opener(e.real, fsys.hostPath(e.real)))
 	var v verdict
 	var msg string
 	if e.mode.IsDir() {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -28,6 +29,9 @@ type rootFS struct {
 	// links are the tree's recorded symlinks (Options.Symlinks), which
 	// take precedence over what lstat finds.
 	links map[string]string
+	// tree, when set, is the whole root (Options.Tree): the disk under
+	// host is never read.
+	tree *memTree
 
 	mu       sync.Mutex
 	nodes    map[string]node     // keyed by canonical in-root path
@@ -94,6 +98,9 @@ func (r *rootFS) hostPath(p string) string {
 func (r *rootFS) lstat(p string) node {
 	if t, ok := r.links[p]; ok {
 		return node{mode: fs.ModeSymlink | 0o777, target: t}
+	}
+	if r.tree != nil {
+		return r.tree.lstat(p)
 	}
 	r.mu.Lock()
 	n, ok := r.nodes[p]
@@ -220,6 +227,9 @@ func (r *rootFS) readDir(dir string) ([]string, error) {
 	if !e.mode.IsDir() {
 		return nil, &fs.PathError{Op: "readdir", Path: dir, Err: syscall.ENOTDIR}
 	}
+	if r.tree != nil {
+		return slices.Clone(r.tree.readDir(e.real)), nil
+	}
 	ents, err := os.ReadDir(r.hostPath(e.real))
 	if err != nil {
 		return nil, &fs.PathError{Op: "readdir", Path: dir, Err: unwrapPathError(err)}
@@ -244,20 +254,16 @@ func (r *rootFS) readFile(p string, limit int64) ([]byte, error) {
 	if !e.mode.IsRegular() {
 		return nil, &fs.PathError{Op: "read", Path: p, Err: errors.New("not a regular file")}
 	}
-	f, err := os.Open(r.hostPath(e.real))
+	ra, size, closeFn, err := r.opener(e.real, r.hostPath(e.real))()
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: p, Err: unwrapPathError(err)}
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, &fs.PathError{Op: "read", Path: p, Err: unwrapPathError(err)}
+	defer closeFn()
+	if size > limit {
+		return nil, &fs.PathError{Op: "read", Path: p, Err: fmt.Errorf("file is %d bytes, more than the %d this reader accepts", size, limit)}
 	}
-	if st.Size() > limit {
-		return nil, &fs.PathError{Op: "read", Path: p, Err: fmt.Errorf("file is %d bytes, more than the %d this reader accepts", st.Size(), limit)}
-	}
-	buf := make([]byte, st.Size())
-	n, err := f.ReadAt(buf, 0)
+	buf := make([]byte, size)
+	n, err := ra.ReadAt(buf, 0)
 	if err != nil && n != len(buf) {
 		return nil, &fs.PathError{Op: "read", Path: p, Err: err}
 	}
