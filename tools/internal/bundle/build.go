@@ -122,8 +122,9 @@ func (b *builder) needsAudit() bool {
 	return b.opts.EnforceChecksums || b.hostLibs() != HostLibsFallback
 }
 
-// Progress receives progress reports: the stage ("resolve", "copy",
-// "archive") and how far it is, in the stage's own unit.
+// Progress receives progress reports: the stage ("resolve"; "copy" into
+// a directory, or "read" for an archive written straight from the
+// sources; "archive") and how far it is, in the stage's own unit.
 type Progress func(stage string, done, total int64)
 
 // Options control Build.

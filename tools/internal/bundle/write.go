@@ -49,6 +49,9 @@ type written struct {
 // write materialises the plan in a staging directory next to out, checks
 // it, and moves it (or an archive of it) into place.
 func (b *builder) write(out string) (res *Result, err error) {
+	if isFileOut(out) && !stageArchives {
+		return b.writeStream(out)
+	}
 	staging, err := fsutil.MkdirTemp(filepath.Dir(out), "."+filepath.Base(out)+fsutil.TempInfix)
 	if err != nil {
 		return nil, fmt.Errorf("%s: cannot create a temp directory next to it: %w", out, unwrap(err))
@@ -169,6 +172,12 @@ func syncDir(dir string) error {
 
 // writeFiles writes every file item, a few at a time.
 func (b *builder) writeFiles(staging string, files []*item) ([]written, error) {
+	return b.eachFile(files, "copy", func(it *item, buf []byte) (written, error) { return b.writeFile(staging, it, buf) })
+}
+
+// eachFile runs do on every file item, a few at a time, largest first,
+// reporting progress as stage, and returns what each gave.
+func (b *builder) eachFile(files []*item, stage string, do func(it *item, buf []byte) (written, error)) ([]written, error) {
 	results := make([]written, len(files))
 	errs := make([]error, len(files))
 	jobs := b.opts.Jobs
@@ -201,8 +210,8 @@ func (b *builder) writeFiles(staging string, files []*item) ([]written, error) {
 					return
 				}
 				i := order[k]
-				results[i], errs[i] = b.writeFile(staging, files[i], buf)
-				b.progress("copy", done.Add(1), total)
+				results[i], errs[i] = do(files[i], buf)
+				b.progress(stage, done.Add(1), total)
 				if errs[i] != nil {
 					next.Store(int64(len(files))) // stop early
 				}
@@ -225,9 +234,7 @@ func (b *builder) writeFile(staging string, it *item, buf []byte) (written, erro
 			if err := writeNew(full, it.mode(), it.data); err != nil {
 				return w, err
 			}
-			w.sum, w.size = sha256.Sum256(it.data), int64(len(it.data))
-			w.isELF = bytes.HasPrefix(it.data, []byte("\x7fELF"))
-			return w, nil
+			return dataResult(it), nil
 		}
 		return copyHashed(it, full, buf)
 	}
@@ -236,17 +243,8 @@ func (b *builder) writeFile(staging string, it *item, buf []byte) (written, erro
 		return w, fmt.Errorf("%w (%s)", err, it.why)
 	}
 	defer pt.Close()
-	f, err := elf.Parse(pt.ReaderAt(), pt.Size())
-	if err != nil {
-		return w, fmt.Errorf("%s: patched file does not read back: %w", it.src, err)
-	}
-	w.f = f
-	if it.slot {
-		off, size, ok := f.InterpSlot()
-		if !ok || size != SlotSize {
-			return w, fmt.Errorf("%s: patched file has no %d-byte interpreter slot", it.src, SlotSize)
-		}
-		w.slot = &manifest.Slot{Offset: off, Size: size}
+	if w, err = patchedResult(it, pt); err != nil {
+		return w, err
 	}
 	out, err := os.OpenFile(full, os.O_WRONLY|os.O_CREATE|os.O_EXCL, it.mode())
 	if err != nil {
@@ -267,6 +265,30 @@ func (b *builder) writeFile(staging string, it *item, buf []byte) (written, erro
 	}
 	if err != nil {
 		return w, fmt.Errorf("%s: patch for %s: %w", it.src, it.dest, err)
+	}
+	return w, nil
+}
+
+// dataResult is what the manifest learns of a generated file.
+func dataResult(it *item) written {
+	return written{sum: sha256.Sum256(it.data), size: int64(len(it.data)), isELF: bytes.HasPrefix(it.data, []byte("\x7fELF"))}
+}
+
+// patchedResult is what the manifest and the self-check learn of a
+// patched file: its parse, slot, hash and size.
+func patchedResult(it *item, pt *elf.Patched) (written, error) {
+	var w written
+	f, err := elf.Parse(pt.ReaderAt(), pt.Size())
+	if err != nil {
+		return w, fmt.Errorf("%s: patched file does not read back: %w", it.src, err)
+	}
+	w.f = f
+	if it.slot {
+		off, size, ok := f.InterpSlot()
+		if !ok || size != SlotSize {
+			return w, fmt.Errorf("%s: patched file has no %d-byte interpreter slot", it.src, SlotSize)
+		}
+		w.slot = &manifest.Slot{Offset: off, Size: size}
 	}
 	h := sha256.New()
 	if err := pt.Hash(h); err != nil {
@@ -404,6 +426,33 @@ func dedupe(staging string, files []*item, results []written) (int, int64, error
 }
 
 func (b *builder) writeManifest(staging string, files []*item, results []written) (*manifest.Manifest, error) {
+	if err := os.MkdirAll(filepath.Join(staging, ".portable"), 0o755); err != nil {
+		return nil, err
+	}
+	so := b.scanOptions(files, results)
+	entries, err := manifest.Scan(staging, so)
+	if err != nil {
+		return nil, err
+	}
+	m, records, err := b.manifestFor(entries)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range records {
+		full := filepath.Join(staging, filepath.FromSlash(r.path))
+		if err := os.WriteFile(full, r.data, 0o644); err != nil {
+			return nil, err
+		}
+		if err := os.Chmod(full, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// scanOptions are what the manifest learns from writing the files: their
+// slots, sources and hashes.
+func (b *builder) scanOptions(files []*item, results []written) manifest.ScanOptions {
 	slots := map[string]manifest.Slot{}
 	sources := map[string]string{}
 	known := map[string]manifest.Known{}
@@ -417,23 +466,33 @@ func (b *builder) writeManifest(staging string, files []*item, results []written
 		// Written with the placeholder in the slot: the normalised hash.
 		known[it.dest] = manifest.Known{SHA256: hex.EncodeToString(results[i].sum[:]), Size: results[i].size}
 	}
-	if err := os.MkdirAll(filepath.Join(staging, ".portable"), 0o755); err != nil {
-		return nil, err
+	return manifest.ScanOptions{Slots: slots, Placeholder: b.placeholder(), Sources: sources, Known: known}
+}
+
+func (b *builder) placeholder() string {
+	if b.loader == "" {
+		return ""
 	}
-	placeholder := ""
-	if b.loader != "" {
-		placeholder = Placeholder(path.Base(b.loader))
-	}
-	entries, err := manifest.Scan(staging, manifest.ScanOptions{Slots: slots, Placeholder: placeholder, Sources: sources, Known: known})
-	if err != nil {
-		return nil, err
-	}
+	return Placeholder(path.Base(b.loader))
+}
+
+// record is one of the bundle's own files under .portable, written after
+// the manifest's scan: the audit list, the trace record, the manifest.
+type record struct {
+	path string
+	data []byte
+}
+
+// manifestFor builds the manifest of a bundle whose tree holds entries
+// (every path but the records), and returns it with the records to
+// write, the manifest last.
+func (b *builder) manifestFor(entries []manifest.Entry) (*manifest.Manifest, []record, error) {
 	m := &manifest.Manifest{
 		SchemaVersion:     manifest.SchemaVersion,
 		Generator:         "rules_portable",
 		Arch:              archName(b.machine),
 		Loader:            b.loader,
-		InterpPlaceholder: placeholder,
+		InterpPlaceholder: b.placeholder(),
 		EntryPoints:       b.entries,
 		Files:             entries,
 	}
@@ -450,19 +509,20 @@ func (b *builder) writeManifest(staging string, files []*item, results []written
 		}
 		m.Locales = slices.Compact(slices.Sorted(slices.Values(m.Locales)))
 	}
+	var records []record
+	add := func(rel string, data []byte) {
+		records = append(records, record{rel, data})
+		m.Files = append(m.Files, recordEntry(rel, data))
+	}
 	if b.needsAudit() && b.loader != "" {
-		e, err := b.writeAuditList(staging, m)
+		data, err := b.auditList(m)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		m.Files = append(m.Files, e)
+		add(manifest.AuditPath, data)
 	}
 	if b.opts.TraceRecord != nil {
-		e, err := writeRecord(staging, trace.BundlePath, b.opts.TraceRecord)
-		if err != nil {
-			return nil, err
-		}
-		m.Files = append(m.Files, e)
+		add(trace.BundlePath, b.opts.TraceRecord)
 	}
 	slices.SortFunc(m.Files, func(x, y manifest.Entry) int { return archive.ComparePaths(x.Path, y.Path) })
 	if b.libc != nil {
@@ -473,12 +533,10 @@ func (b *builder) writeManifest(staging string, files []*item, results []written
 	}
 	data, err := m.Marshal()
 	if err != nil {
-		return nil, fmt.Errorf("internal error: manifest: %w", err)
+		return nil, nil, fmt.Errorf("internal error: manifest: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(staging, manifest.Path), data, 0o644); err != nil {
-		return nil, err
-	}
-	return m, nil
+	records = append(records, record{manifest.Path, data})
+	return m, records, nil
 }
 
 func (b *builder) maxNeeded() string {
@@ -522,9 +580,15 @@ func (b *builder) selfCheck(staging string, files []*item, results []written) er
 			parsed[results[i].id] = results[i].f
 		}
 	}
+	return b.checkClosure(staging, files, deps.Options{Parsed: parsed})
+}
+
+// checkClosure is the self-check of the bundle at root, on disk or, with
+// base.Tree, in memory; base also carries the parses.
+func (b *builder) checkClosure(root string, files []*item, base deps.Options) error {
 	var progs, libs []string
 	for _, it := range files {
-		full := filepath.Join(staging, filepath.FromSlash(it.dest))
+		full := filepath.Join(root, filepath.FromSlash(it.dest))
 		switch {
 		case it.slot:
 			progs = append(progs, full)
@@ -532,19 +596,22 @@ func (b *builder) selfCheck(staging string, files []*item, results []written) er
 			libs = append(libs, full)
 		}
 	}
+	progOpts, libOpts := base, base
+	progOpts.Cache = deps.CacheNone
+	libOpts.Cache, libOpts.LibraryPath = deps.CacheNone, "/lib"
 	var bad []string
 	for _, run := range []struct {
 		inputs []string
 		opts   deps.Options
 	}{
-		{progs, deps.Options{Cache: deps.CacheNone, Parsed: parsed}},
-		{libs, deps.Options{Cache: deps.CacheNone, LibraryPath: "/lib", Parsed: parsed}},
+		{progs, progOpts},
+		{libs, libOpts},
 	} {
 		if len(run.inputs) == 0 {
 			continue
 		}
 		sort.Strings(run.inputs)
-		c, err := deps.Resolve(staging, run.inputs, run.opts)
+		c, err := deps.Resolve(root, run.inputs, run.opts)
 		if err != nil {
 			return fmt.Errorf("internal error: bundle self-check: %w", err)
 		}
@@ -599,10 +666,10 @@ func contentHash(it *item) ([32]byte, error) {
 	return s, nil
 }
 
-// writeAuditList writes .portable/audit, the audit module's list (see
+// auditList is .portable/audit, the audit module's list (see
 // launcher/audit.c): the policy, then every ELF object of the bundle
 // that ld.so may map, with its sha256 as the manifest has it.
-func (b *builder) writeAuditList(staging string, m *manifest.Manifest) (manifest.Entry, error) {
+func (b *builder) auditList(m *manifest.Manifest) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteString("portable-audit 1\n")
 	if m.EnforceChecksums {
@@ -629,7 +696,7 @@ func (b *builder) writeAuditList(staging string, m *manifest.Manifest) (manifest
 			continue
 		}
 		if strings.ContainsAny(e.Path, "\n") {
-			return manifest.Entry{}, fmt.Errorf("bundle path %q: a newline in a file name can't be written to the audit list; rename it", e.Path)
+			return nil, fmt.Errorf("bundle path %q: a newline in a file name can't be written to the audit list; rename it", e.Path)
 		}
 		var off, size int64
 		if e.InterpSlot != nil {
@@ -637,34 +704,37 @@ func (b *builder) writeAuditList(staging string, m *manifest.Manifest) (manifest
 		}
 		fmt.Fprintf(&buf, "object %s %d %d %d %s\n", e.SHA256, e.Size, off, size, e.Path)
 	}
-	return writeRecord(staging, manifest.AuditPath, buf.Bytes())
+	return buf.Bytes(), nil
 }
 
-// writeRecord writes one of the bundle's own records (mode 0644,
-// whatever the umask) and returns its manifest entry.
-func writeRecord(staging, rel string, data []byte) (manifest.Entry, error) {
-	full := filepath.Join(staging, filepath.FromSlash(rel))
-	if err := os.WriteFile(full, data, 0o644); err != nil {
-		return manifest.Entry{}, err
-	}
-	if err := os.Chmod(full, 0o644); err != nil {
-		return manifest.Entry{}, err
-	}
+// recordEntry is the manifest entry of one of the bundle's own records
+// (mode 0644) holding data.
+func recordEntry(rel string, data []byte) manifest.Entry {
 	sum := sha256.Sum256(data)
-	return manifest.Entry{Path: rel, Type: manifest.File, Mode: 0o644, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}, nil
+	return manifest.Entry{Path: rel, Type: manifest.File, Mode: 0o644, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}
 }
 
 // runFile stages the single-file executable out (see package runfile)
 // of the bundle in staging; it runs the first program.
 func (b *builder) runFile(out, staging string) (*fsutil.Pending, error) {
-	rt, err := launcherbin.RunForMachine(debugelf.Machine(b.machine))
+	rt, entry, err := b.runtimeFor(out)
 	if err != nil {
 		return nil, err
 	}
-	if len(b.entries) == 0 {
-		return nil, fmt.Errorf("%s: a single-file executable needs a program to run", out)
+	return runfile.WritePending(out, rt, staging, entry, runfile.Options{Archive: archive.Options{MTime: b.opts.MTime}})
+}
+
+// runtimeFor returns the single-file runtime for the bundle's machine
+// and the program it runs, the first.
+func (b *builder) runtimeFor(out string) ([]byte, string, error) {
+	rt, err := launcherbin.RunForMachine(debugelf.Machine(b.machine))
+	if err != nil {
+		return nil, "", err
 	}
-	return runfile.WritePending(out, rt, staging, b.entries[0].Name, runfile.Options{Archive: archive.Options{MTime: b.opts.MTime}})
+	if len(b.entries) == 0 {
+		return nil, "", fmt.Errorf("%s: a single-file executable needs a program to run", out)
+	}
+	return rt, b.entries[0].Name, nil
 }
 
 // isFileOut reports whether out is written as one file (an archive or a

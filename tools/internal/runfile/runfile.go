@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/klauspost/compress/zstd"
@@ -121,6 +122,26 @@ func WritePending(out string, runtime []byte, dir, entry string, opts Options) (
 	if err := archive.WriteDir(&tar, dir, opts.Archive); err != nil {
 		return nil, err
 	}
+	return writeTar(out, runtime, tar.Bytes(), entry, opts)
+}
+
+// WritePendingEntries is WritePending for a bundle given as archive
+// entries (archive.WriteEntries) rather than a directory.
+func WritePendingEntries(out string, runtime []byte, entries []archive.Entry, entry string, opts Options) (*fsutil.Pending, error) {
+	if !slices.ContainsFunc(entries, func(e archive.Entry) bool {
+		return e.Name == "bin/"+entry && (e.Type == archive.TypeFile || e.Type == archive.TypeHardlink)
+	}) {
+		return nil, fmt.Errorf("%s: the bundle has no bin/%s to run", out, entry)
+	}
+	var tar bytes.Buffer
+	if err := archive.WriteEntries(&tar, entries, opts.Archive); err != nil {
+		return nil, err
+	}
+	return writeTar(out, runtime, tar.Bytes(), entry, opts)
+}
+
+// writeTar stages the .run file out of runtime and the bundle's tar.
+func writeTar(out string, runtime, tar []byte, entry string, opts Options) (*fsutil.Pending, error) {
 	level := opts.Level
 	if level == 0 {
 		level = zstd.SpeedBestCompression
@@ -130,12 +151,12 @@ func WritePending(out string, runtime []byte, dir, entry string, opts Options) (
 	if err != nil {
 		return nil, err
 	}
-	payload := enc.EncodeAll(tar.Bytes(), nil)
+	payload := enc.EncodeAll(tar, nil)
 	pad := (align - len(runtime)%align) % align
 	t := Trailer{
 		PayloadOffset: uint64(len(runtime) + pad),
 		PayloadSize:   uint64(len(payload)),
-		TarSize:       uint64(tar.Len()),
+		TarSize:       uint64(len(tar)),
 		Sum:           sha256.Sum256(payload),
 		Entry:         entry,
 	}
