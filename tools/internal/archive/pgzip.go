@@ -67,7 +67,7 @@ func newParallelGzip(w io.Writer, level, workers int) (*parallelGzip, error) {
 	z := &parallelGzip{
 		w:       w,
 		level:   level,
-		buf:     make([]byte, 0, gzipBlock),
+		buf:     getBuf(&inputPool, gzipBlock),
 		slots:   make(chan struct{}, workers),
 		pending: make(chan *segment, 2*workers),
 	}
@@ -150,13 +150,23 @@ func (z *parallelGzip) start(last bool) {
 	s.ready = make(chan struct{})
 	z.slots <- struct{}{}
 	z.pending <- s
+	if !last {
+		// Every segment but the last is a full gzipBlock, so the next
+		// one's dictionary is this one's tail, copied: the buffers go back
+		// to their pools when their own segment is done.
+		z.dict = append(getBuf(&dictPool, gzipDict), data[len(data)-gzipDict:]...)
+		z.buf = getBuf(&inputPool, gzipBlock)
+	}
 	go func() {
 		defer func() { <-z.slots }()
 		defer close(s.ready)
-		fw, err := flate.NewWriterDict(&s.out, z.level, dict)
-		if err == nil {
-			_, err = fw.Write(data)
+		defer putBuf(&inputPool, data)
+		if dict != nil {
+			defer putBuf(&dictPool, dict)
 		}
+		fw := getWriter(z.level)
+		fw.ResetDict(&s.out, dict)
+		_, err := fw.Write(data)
 		if err == nil {
 			if last {
 				err = fw.Close()
@@ -164,17 +174,41 @@ func (z *parallelGzip) start(last bool) {
 				err = fw.Flush()
 			}
 		}
+		putWriter(z.level, fw)
 		s.err = err
 	}()
-	if last {
-		return
-	}
-	// Every segment but the last is a full gzipBlock, so the next one's
-	// dictionary is simply this one's tail. The worker keeps reading data
-	// (and the next worker this tail), so the next buffer is a new one.
-	z.dict = data[len(data)-gzipDict:]
-	z.buf = make([]byte, 0, gzipBlock)
 }
+
+// The buffers and encoders of finished segments, for the next ones: a
+// fresh 1 MiB buffer costs its page faults, a fresh encoder its tables.
+var (
+	inputPool, dictPool sync.Pool
+	writerPools         [flate.BestCompression - flate.HuffmanOnly + 1]sync.Pool
+)
+
+// getBuf returns an empty buffer of capacity size from pool.
+func getBuf(pool *sync.Pool, size int) []byte {
+	if b, ok := pool.Get().(*[]byte); ok && cap(*b) == size {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, size)
+}
+
+func putBuf(pool *sync.Pool, b []byte) { pool.Put(&b) }
+
+// getWriter returns a deflate encoder of level; the caller resets it.
+func getWriter(level int) *flate.Writer {
+	if w, ok := writerPools[level-flate.HuffmanOnly].Get().(*flate.Writer); ok {
+		return w
+	}
+	w, err := flate.NewWriter(io.Discard, level)
+	if err != nil {
+		panic(err) // the level was checked by newParallelGzip
+	}
+	return w
+}
+
+func putWriter(level int, w *flate.Writer) { writerPools[level-flate.HuffmanOnly].Put(w) }
 
 // Close compresses what is buffered as the final segment, waits for every
 // segment to be written and writes the trailer. It does not close the
