@@ -159,11 +159,7 @@ func (b *builder) writeStream(out string) (*Result, error) {
 		}
 		return res, nil
 	}
-	opts := archive.Options{MTime: b.opts.MTime, Prefix: b.opts.Prefix}
-	if b.opts.Progress != nil {
-		opts.Progress = func(done, total int64) { b.progress("archive", done, total) }
-	}
-	if err := archive.CreateEntries(out, ae, opts); err != nil {
+	if err := archive.CreateEntries(out, ae, b.archiveOptions()); err != nil {
 		return nil, err
 	}
 	return res, nil

@@ -113,11 +113,7 @@ func (b *builder) write(out string) (res *Result, err error) {
 		return res, nil
 	}
 	if archive.IsArchiveName(out) {
-		opts := archive.Options{MTime: b.opts.MTime, Prefix: b.opts.Prefix}
-		if b.opts.Progress != nil {
-			opts.Progress = func(done, total int64) { b.progress("archive", done, total) }
-		}
-		if err := archive.Create(out, staging, opts); err != nil {
+		if err := archive.Create(out, staging, b.archiveOptions()); err != nil {
 			return nil, err
 		}
 		return res, nil
@@ -722,6 +718,15 @@ func (b *builder) runFile(out, staging string) (*fsutil.Pending, error) {
 		return nil, err
 	}
 	return runfile.WritePending(out, rt, staging, entry, runfile.Options{Archive: archive.Options{MTime: b.opts.MTime}})
+}
+
+// archiveOptions are the options of an archive output.
+func (b *builder) archiveOptions() archive.Options {
+	opts := archive.Options{MTime: b.opts.MTime, Prefix: b.opts.Prefix}
+	if b.opts.Progress != nil {
+		opts.Progress = func(done, total int64) { b.progress("archive", done, total) }
+	}
+	return opts
 }
 
 // runtimeFor returns the single-file runtime for the bundle's machine
