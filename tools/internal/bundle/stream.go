@@ -47,27 +47,7 @@ func (b *builder) writeStream(out string) (*Result, error) {
 	for i, it := range files {
 		b.elfs[it.dest] = results[i].isELF
 	}
-	// Content-equal files become hard links to the first in archive
-	// order, as dedupe does in a directory.
-	type key struct {
-		sum  [32]byte
-		exec bool
-	}
-	first := map[key]int{}
-	linkTo := make([]int, len(files))
-	var nfiles int
-	var nbytes int64
-	for i, it := range files {
-		k := key{results[i].sum, it.exec}
-		j, ok := first[k]
-		if !ok {
-			first[k], linkTo[i] = i, i
-			nfiles++
-			nbytes += results[i].size
-			continue
-		}
-		linkTo[i] = j
-	}
+	linkTo, nfiles, nbytes := contentLinks(files, results)
 
 	// The manifest's entries, as manifest.Scan would find them in the
 	// staged directory.

@@ -388,24 +388,39 @@ func writeAll(fd int, data []byte) error {
 	return nil
 }
 
-// dedupe replaces every file whose content and mode equal an earlier one
-// (in archive order) with a hard link to it. It returns the number of
-// distinct files and their bytes.
-func dedupe(staging string, files []*item, results []written) (int, int64, error) {
+// contentLinks finds the files whose content and mode equal an earlier
+// one's (in archive order): linkTo[i] is the file that i becomes a hard
+// link to, or i itself. It also counts the distinct files and their
+// bytes.
+func contentLinks(files []*item, results []written) (linkTo []int, n int, size int64) {
 	type key struct {
 		sum  [32]byte
 		exec bool
 	}
 	first := map[key]int{}
-	var n int
-	var size int64
+	linkTo = make([]int, len(files))
 	for i, it := range files {
 		k := key{results[i].sum, it.exec}
 		j, ok := first[k]
 		if !ok {
+			j = i
 			first[k] = i
 			n++
 			size += results[i].size
+		}
+		linkTo[i] = j
+	}
+	return linkTo, n, size
+}
+
+// dedupe replaces every file whose content and mode equal an earlier one
+// (in archive order) with a hard link to it. It returns the number of
+// distinct files and their bytes.
+func dedupe(staging string, files []*item, results []written) (int, int64, error) {
+	linkTo, n, size := contentLinks(files, results)
+	for i, it := range files {
+		j := linkTo[i]
+		if j == i {
 			continue
 		}
 		full := filepath.Join(staging, filepath.FromSlash(it.dest))
