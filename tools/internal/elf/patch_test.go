@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -172,9 +173,7 @@ func TestPatchCrossArch(t *testing.T) {
 				t.Errorf("patching twice changed the file")
 			}
 			prog := filepath.Join(dir, "hello")
-			if err := os.WriteFile(prog, out, 0o755); err != nil {
-				t.Fatal(err)
-			}
+			writeExecutable(t, prog, out)
 			gotInterp, paths := readelfInterpPath(t, prog)
 			if gotInterp != loader || len(paths) != 1 || paths[0] != "RPATH="+rpath {
 				t.Errorf("readelf: %q %q", gotInterp, paths)
@@ -184,9 +183,7 @@ func TestPatchCrossArch(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v: install the Debian packages %s", err, crossPackages)
 			}
-			if err := os.WriteFile(loader, ld, 0o755); err != nil {
-				t.Fatal(err)
-			}
+			writeExecutable(t, loader, ld)
 			cmd := exec.Command(prog, "patched", "x")
 			if a.qemu != "" {
 				q, err := exec.LookPath(a.qemu)
@@ -201,6 +198,21 @@ func TestPatchCrossArch(t *testing.T) {
 				t.Errorf("running the patched %s: %v, output %q", a.file, err, outb)
 			}
 		})
+	}
+}
+
+// writeExecutable writes a file this test then runs (as a program or its
+// loader) while parallel subtests fork: it holds syscall.ForkLock for
+// reading while the file is open for writing, so that no child forked
+// meanwhile inherits the descriptor, which would make the exec fail with
+// ETXTBSY until that child execs in turn.
+func writeExecutable(t *testing.T, path string, data []byte) {
+	t.Helper()
+	syscall.ForkLock.RLock()
+	err := os.WriteFile(path, data, 0o755)
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
