@@ -281,13 +281,20 @@ func (b *builder) selfCheckTree(out string, items, files []*item, results []writ
 		index[it.dest] = i
 	}
 	parsed := map[deps.FileID]*elf.File{}
+	// Files are numbered by their index (a hard link shares its target's),
+	// records after them, directories and symlinks after those.
+	other := uint64(len(files) + len(records))
+	nextID := func() deps.FileID {
+		other++
+		return deps.FileID{Dev: deps.TreeDev, Ino: other}
+	}
 	for _, it := range items {
 		p := "/" + it.dest
 		switch it.kind {
 		case kindDir:
-			tree[p] = deps.TreeNode{Mode: fs.ModeDir | 0o755}
+			tree[p] = deps.TreeNode{Mode: fs.ModeDir | 0o755, ID: nextID()}
 		case kindSymlink:
-			tree[p] = deps.TreeNode{Mode: fs.ModeSymlink | 0o777, Link: it.link}
+			tree[p] = deps.TreeNode{Mode: fs.ModeSymlink | 0o777, Link: it.link, ID: nextID()}
 		case kindFile:
 			i := index[it.dest]
 			j := linkTo[i]
@@ -301,7 +308,7 @@ func (b *builder) selfCheckTree(out string, items, files []*item, results []writ
 		}
 	}
 	if _, ok := tree["/.portable"]; !ok {
-		tree["/.portable"] = deps.TreeNode{Mode: fs.ModeDir | 0o755}
+		tree["/.portable"] = deps.TreeNode{Mode: fs.ModeDir | 0o755, ID: nextID()}
 	}
 	for k, r := range records {
 		data := r.data
