@@ -164,25 +164,9 @@ func (b *builder) hashFile(it *item, buf []byte) (written, error) {
 			return w, fmt.Errorf("%w (%s)", err, it.why)
 		}
 		defer unix.Close(in)
-		h := sha256.New()
-		for {
-			n, err := unix.Read(in, buf)
-			if err == unix.EINTR {
-				continue
-			}
-			if err != nil {
-				return w, fmt.Errorf("%s: read: %w", it.src, err)
-			}
-			if n == 0 {
-				break
-			}
-			if w.size == 0 && n >= 4 {
-				w.isELF = string(buf[:4]) == "\x7fELF"
-			}
-			h.Write(buf[:n])
-			w.size += int64(n)
+		if w, err = readHashed(in, buf, nil); err != nil {
+			return w, fmt.Errorf("%s: %w", it.src, err)
 		}
-		copy(w.sum[:], h.Sum(nil))
 		if w.isELF {
 			w.f = it.elf
 		}

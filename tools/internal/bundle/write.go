@@ -338,26 +338,8 @@ func copyHashed(it *item, full string, buf []byte) (w written, err error) {
 			err = fmt.Errorf("%s: copy to %s: %w", it.src, it.dest, cerr)
 		}
 	}()
-	h := sha256.New()
-	for {
-		n, rerr := unix.Read(in, buf)
-		if rerr == unix.EINTR {
-			continue
-		}
-		if rerr != nil {
-			return w, fmt.Errorf("%s: copy to %s: %w", it.src, it.dest, rerr)
-		}
-		if n == 0 {
-			break
-		}
-		if w.size == 0 && n >= 4 {
-			w.isELF = string(buf[:4]) == "\x7fELF"
-		}
-		h.Write(buf[:n])
-		if err := writeAll(out, buf[:n]); err != nil {
-			return w, fmt.Errorf("%s: copy to %s: %w", it.src, it.dest, err)
-		}
-		w.size += int64(n)
+	if w, err = readHashed(in, buf, func(b []byte) error { return writeAll(out, b) }); err != nil {
+		return w, fmt.Errorf("%s: copy to %s: %w", it.src, it.dest, err)
 	}
 	if err := unix.Fchmod(out, mode); err != nil {
 		return w, fmt.Errorf("%s: chmod: %w", full, err)
@@ -368,6 +350,36 @@ func copyHashed(it *item, full string, buf []byte) (w written, err error) {
 			return w, fmt.Errorf("%s: stat: %w", full, err)
 		}
 		w.id, w.f = deps.FileID{Dev: st.Dev, Ino: st.Ino}, it.elf
+	}
+	return w, nil
+}
+
+// readHashed reads the source descriptor in through buf to its end,
+// hashing what it reads and handing each block to sink (when set): the
+// file's hash, size and whether it starts with the ELF magic.
+func readHashed(in int, buf []byte, sink func([]byte) error) (w written, err error) {
+	h := sha256.New()
+	for {
+		n, err := unix.Read(in, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return w, fmt.Errorf("read: %w", err)
+		}
+		if n == 0 {
+			break
+		}
+		if w.size == 0 && n >= 4 {
+			w.isELF = string(buf[:4]) == "\x7fELF"
+		}
+		h.Write(buf[:n])
+		if sink != nil {
+			if err := sink(buf[:n]); err != nil {
+				return w, err
+			}
+		}
+		w.size += int64(n)
 	}
 	copy(w.sum[:], h.Sum(nil))
 	return w, nil
